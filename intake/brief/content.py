@@ -1,0 +1,307 @@
+"""Build the brief as a value: exactly what the therapist's document shows, nothing more.
+
+Pure: it reads a definition, the stored answers and the stored scoring result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from ..questionnaire.conditions import is_answered, seen_answers, visible_items, visible_pages
+from ..questionnaire.model import DECLINED, Definition, Item, ItemType
+from ..scoring import DimensionScore, Result
+
+# Openers quote the client; a long answer is cut so the suggestion stays readable.
+QUOTE_CHARS = 160
+STRONG_FROM = 70.0
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Facts about the intake that are not answers: who, where, when."""
+
+    clinic_name: str
+    client_name: str
+    invited_on: date | None
+    submitted_on: datetime | None
+    generated_on: datetime
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A question and the client's own answer to it, as text."""
+
+    prompt: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ProfileLine:
+    """One readiness dimension as the brief shows it."""
+
+    id: str
+    label: str
+    score: float | None
+    band: str | None
+    band_label: str | None
+    status: str
+    line: str
+    how: str
+
+
+@dataclass(frozen=True)
+class BandInfo:
+    """A band's range, for the chart's key."""
+
+    id: str
+    label: str
+    min: float
+    max: float
+
+
+@dataclass(frozen=True)
+class FlagNote:
+    """A pattern worth attention: what was said and a suggested stance."""
+
+    id: str
+    label: str
+    description: str
+    stance: str | None
+
+
+@dataclass(frozen=True)
+class Rulers:
+    """The importance and confidence rulers and the gap between them."""
+
+    importance: int | None
+    confidence: int | None
+    gap: int | None
+    wide: bool
+
+
+@dataclass(frozen=True)
+class Safety:
+    """The safety item's answer, for the urgent box."""
+
+    urgent: bool
+    unanswered: bool
+    prompt: str
+    answer: str | None
+
+
+@dataclass(frozen=True)
+class AppendixPage:
+    """Every answer of one page the client saw."""
+
+    title: str
+    answers: tuple[Quote, ...]
+
+
+@dataclass(frozen=True)
+class Brief:
+    """The whole brief."""
+
+    meta: Meta
+    title: str
+    questionnaire_id: str
+    version: int
+    safety: Safety | None
+    own_words: tuple[Quote, ...]
+    profile: tuple[ProfileLine, ...]
+    bands: tuple[BandInfo, ...]
+    flags: tuple[FlagNote, ...]
+    rulers: Rulers | None
+    openers: tuple[str, ...]
+    expectations: tuple[Quote, ...]
+    background: tuple[Quote, ...]
+    practical: tuple[Quote, ...]
+    appendix: tuple[AppendixPage, ...]
+
+
+def build_brief(
+    definition: Definition, answers: Mapping[str, Any], result: Result, meta: Meta
+) -> Brief:
+    """Assemble the brief from a definition, the stored answers and the stored result."""
+    seen = seen_answers(definition, answers)
+    layout = definition.brief
+    own_words = _quotes(definition, layout.own_words, seen)
+    profile = tuple(_profile_line(definition, d) for d in result.dimensions)
+    flag_notes = tuple(
+        FlagNote(f.id, f.label, f.description, f.stance)
+        for f in definition.flags
+        if f.id in result.flags
+    )
+    return Brief(
+        meta=meta,
+        title=definition.title,
+        questionnaire_id=definition.id,
+        version=definition.version,
+        safety=_safety(definition, seen, result),
+        own_words=own_words,
+        profile=profile,
+        bands=tuple(BandInfo(b.id, b.label, b.min, b.max) for b in definition.bands),
+        flags=flag_notes,
+        rulers=_rulers(definition, seen, result),
+        openers=_openers(definition, result, own_words),
+        expectations=_quotes(definition, layout.expectations, seen),
+        background=_quotes(definition, layout.background, seen),
+        practical=_quotes(definition, layout.practical, seen),
+        appendix=_appendix(definition, seen),
+    )
+
+
+def answer_text(definition: Definition, item: Item, value: Any) -> str:
+    """An answer as a reader sees it: option labels, dates spelled out, blanks named."""
+    if value == DECLINED:
+        return "Preferred not to answer"
+    if not is_answered(value):
+        return "Not answered"
+    if item.type is ItemType.CONSENT:
+        return "Agreed" if value else "Not agreed"
+    if item.type is ItemType.YES_NO:
+        return "Yes" if value == "yes" else "No"
+    if item.type is ItemType.AGREEMENT:
+        low, _ = definition.scale_for(item)
+        labels = definition.scale_labels(item)
+        return f"{labels[int(value) - low]} ({value})"
+    if item.type is ItemType.RULER:
+        return f"{value} of 10"
+    if item.options:
+        by_value = {o.value: o.label for o in item.options}
+        values = value if isinstance(value, list) else [value]
+        return "; ".join(by_value.get(v, str(v)) for v in values)
+    if item.type is ItemType.DATE:
+        try:
+            return date.fromisoformat(str(value)).strftime("%-d %B %Y")
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def _quotes(
+    definition: Definition, ids: tuple[str, ...], seen: Mapping[str, Any]
+) -> tuple[Quote, ...]:
+    """Items the client saw, with their answers; items never shown are left out."""
+    return tuple(
+        Quote(definition.item(i).prompt, answer_text(definition, definition.item(i), seen.get(i)))
+        for i in ids
+        if _was_shown(definition, i, seen)
+    )
+
+
+def _was_shown(definition: Definition, item_id: str, seen: Mapping[str, Any]) -> bool:
+    page = definition.page_of(item_id)
+    if page not in visible_pages(definition, seen):
+        return False
+    return any(i.id == item_id for i in visible_items(definition, page, seen))
+
+
+def _profile_line(definition: Definition, d: DimensionScore) -> ProfileLine:
+    dim = next(x for x in definition.dimensions if x.id == d.id)
+    band = next((b for b in definition.bands_for(dim) if b.id == d.band), None)
+    line = (
+        dim.lines.get(d.band or "", dim.description)
+        if d.score is not None
+        else (f"Not scored: {len(d.items) - len(d.missing)} of {len(d.items)} questions answered.")
+    )
+    return ProfileLine(
+        id=d.id,
+        label=dim.label,
+        score=None if d.score is None else round(d.score, 1),
+        band=d.band,
+        band_label=band.label if band else None,
+        status=d.status,
+        line=line,
+        how=_how(d),
+    )
+
+
+def _how(d: DimensionScore) -> str:
+    """How a score was reached, so a therapist can trust or question the number."""
+    used = [i for i in d.items if i not in d.missing]
+    parts = [f"{len(used)} of {len(d.items)} items used"]
+    if d.reversed:
+        parts.append("reversed: " + ", ".join(d.reversed))
+    if d.missing:
+        parts.append("missing: " + ", ".join(d.missing))
+    if d.status == "prorated":
+        parts.append("prorated from the items answered")
+    return "; ".join(parts) + "."
+
+
+def _safety(definition: Definition, seen: Mapping[str, Any], result: Result) -> Safety | None:
+    if definition.safety is None:
+        return None
+    item = definition.item(definition.safety.item)
+    value = seen.get(item.id)
+    return Safety(
+        urgent=result.urgent,
+        unanswered=result.safety_unanswered,
+        prompt=item.prompt,
+        answer=answer_text(definition, item, value) if is_answered(value) else None,
+    )
+
+
+def _rulers(definition: Definition, seen: Mapping[str, Any], result: Result) -> Rulers | None:
+    layout = definition.brief
+    if not (layout.importance and layout.confidence):
+        return None
+    imp, conf = seen.get(layout.importance), seen.get(layout.confidence)
+    imp_n = imp if isinstance(imp, int) else None
+    conf_n = conf if isinstance(conf, int) else None
+    gap = imp_n - conf_n if imp_n is not None and conf_n is not None else None
+    return Rulers(imp_n, conf_n, gap, layout.gap_flag in result.flags)
+
+
+def _openers(
+    definition: Definition, result: Result, own_words: tuple[Quote, ...]
+) -> tuple[str, ...]:
+    """Two or three first-session topics: the client's own words, then the lowest dimensions."""
+    openers: list[str] = []
+    words = next(
+        (q for q in own_words if q.text not in ("Not answered", "Preferred not to answer")), None
+    )
+    if words:
+        openers.append(
+            f"Start from their own words about “{words.prompt.rstrip('?')}”: “{_cut(words.text)}”"
+        )
+    scored = sorted(
+        (d for d in result.dimensions if d.score is not None), key=lambda d: d.score or 0
+    )
+    by_id = {d.id: d for d in definition.dimensions}
+    for d in scored:
+        if len(openers) >= 3:
+            break
+        dim = by_id[d.id]
+        if dim.opener and (d.score or 0) < STRONG_FROM:
+            openers.append(f"{dim.label}: {dim.opener}")
+    if len(openers) < 2:
+        hopes = own_words[1] if len(own_words) > 1 else None
+        if hopes and hopes.text not in ("Not answered", "Preferred not to answer"):
+            openers.append(f"What they hope will be different: “{_cut(hopes.text)}”")
+        else:
+            openers.append("Ask what they would like to be different after our work together.")
+    return tuple(openers)
+
+
+def _cut(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _appendix(definition: Definition, seen: Mapping[str, Any]) -> tuple[AppendixPage, ...]:
+    """Every page the client saw, with every item they saw; hidden items are left out."""
+    return tuple(
+        AppendixPage(
+            page.title,
+            tuple(
+                Quote(item.prompt, answer_text(definition, item, seen.get(item.id)))
+                for item in visible_items(definition, page, seen)
+            ),
+        )
+        for page in visible_pages(definition, seen)
+    )

@@ -1,0 +1,30 @@
+"""Build an intake's brief from stored rows alone, as a value and as a PDF."""
+
+from __future__ import annotations
+
+from .brief.content import Brief, Meta, build_brief
+from .brief.render import render_pdf
+from .models import Intake, utcnow
+from .questionnaires import definition_of
+from .scoring import Result
+
+
+def brief_for(intake: Intake) -> Brief:
+    """The brief of a submitted intake, from its stored answers, result and version."""
+    if intake.result is None:
+        raise ValueError(f"intake {intake.id} has no result yet")
+    definition = definition_of(intake.questionnaire)
+    meta = Meta(
+        clinic_name=intake.clinic.name,
+        client_name=intake.client_name,
+        invited_on=intake.created_at.date(),
+        submitted_on=intake.submitted_at,
+        generated_on=utcnow(),
+        language=definition.language,
+    )
+    return build_brief(definition, intake.answers, Result.from_json(intake.result), meta)
+
+
+def pdf_for(intake: Intake) -> bytes:
+    """The brief rendered to PDF."""
+    return render_pdf(brief_for(intake))

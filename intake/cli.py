@@ -1,0 +1,131 @@
+"""Command-line interface: forms check, seed-demo, invite, brief. Scripts rely on it."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app, url_for
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from . import intakes, questionnaires
+from .auth import hash_password
+from .briefs import pdf_for
+from .db import db
+from .models import Clinic, Intake, Staff
+from .questionnaire import DefinitionError, load_file
+from .questionnaire.examples import check_examples
+
+DEMO_SLUG = "demo"
+DEMO_EMAIL = "therapist@demo.clinic"
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app."""
+    app.cli.add_command(forms)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(invite)
+    app.cli.add_command(brief)
+
+
+@click.group()
+def forms() -> None:
+    """Questionnaire definitions."""
+
+
+@forms.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def forms_check(paths: tuple[Path, ...]) -> None:
+    """Validate definitions and run their examples (default: every file in forms/)."""
+    files: list[Path] = []
+    for path in paths or (Path(current_app.config["FORMS_DIR"]),):
+        files.extend(questionnaires.definition_files(path) if path.is_dir() else [path])
+    problems: list[str] = []
+    for path in files:
+        try:
+            definition = load_file(path)
+        except DefinitionError as exc:
+            problems.extend(str(p) for p in exc.problems)
+            continue
+        problems.extend(f"{path}: example {msg}" for msg in check_examples(definition))
+    for line in problems:
+        click.echo(line)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{len(files)} definition(s) OK")
+
+
+def _migrate_and_sync() -> None:
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    questionnaires.sync_builtin(current_app.config["FORMS_DIR"])
+
+
+def _url(endpoint: str, **values: str) -> str:
+    """An absolute URL on the public base address (there is no request in a command)."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
+        return url_for(endpoint, _external=True, **values)
+
+
+def _link(intake: Intake) -> str:
+    return _url("client.start", token=intake.token)
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Migrate, then create a demo clinic, a therapist and one invitation; print them."""
+    _migrate_and_sync()
+    clinic = db.session.scalar(select(Clinic).where(Clinic.slug == DEMO_SLUG))
+    if clinic is None:
+        clinic = Clinic(slug=DEMO_SLUG, name="Demo Practice")
+        db.session.add(clinic)
+        db.session.flush()
+    password = secrets.token_urlsafe(12)
+    staff = db.session.scalar(select(Staff).where(Staff.email == DEMO_EMAIL))
+    if staff is None:
+        staff = Staff(clinic_id=clinic.id, email=DEMO_EMAIL, name="Demo Therapist", role="admin")
+        db.session.add(staff)
+    # A fresh password each run: the printed one is always the one that works.
+    staff.password_hash = hash_password(password)
+    db.session.commit()
+    questionnaire = questionnaires.latest_builtin(current_app.config["DEFAULT_QUESTIONNAIRE"])
+    assert questionnaire is not None
+    intake = intakes.invite(clinic, "Demo Client", questionnaire, therapist=staff)
+    click.echo(f"Client intake link: {_link(intake)}")
+    click.echo(f"Therapist sign-in:  {_url('staff.login')}")
+    click.echo(f"  email:    {DEMO_EMAIL}")
+    click.echo(f"  password: {password}")
+
+
+@click.command("invite")
+@click.option("--clinic", "slug", required=True, help="The clinic's slug.")
+@click.option("--name", required=True, help="The client's name.")
+@click.option("--questionnaire", "key", default=None, help="Questionnaire id (default: config).")
+def invite(slug: str, name: str, key: str | None) -> None:
+    """Create an intake for a client and print its link."""
+    clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
+    if clinic is None:
+        raise click.ClickException(f"no clinic with slug '{slug}'")
+    if not name.strip():
+        raise click.ClickException("the client's name must not be blank")
+    questionnaires.sync_builtin(current_app.config["FORMS_DIR"])
+    version = questionnaires.latest_builtin(key or current_app.config["DEFAULT_QUESTIONNAIRE"])
+    if version is None:
+        raise click.ClickException(f"no questionnaire '{key}'")
+    click.echo(_link(intakes.invite(clinic, name, version)))
+
+
+@click.command("brief")
+@click.argument("intake_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def brief(intake_id: int, output: Path) -> None:
+    """Write a submitted intake's brief to a PDF file."""
+    intake = db.session.get(Intake, intake_id)
+    if intake is None:
+        raise click.ClickException(f"no intake {intake_id}")
+    if not intake.submitted:
+        raise click.ClickException(f"intake {intake_id} is not submitted yet ({intake.status})")
+    output.write_bytes(pdf_for(intake))
+    click.echo(f"wrote {output}")

@@ -1,0 +1,184 @@
+"""Build a WTForms form for one questionnaire page, and turn its data into answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, StopValidation, ValidationError
+
+from ..questionnaire.model import DECLINED, Definition, Item, ItemType
+
+DECLINE_LABEL = "Prefer not to answer"
+REQUIRED_MESSAGE = "Please answer this question."
+SHORT_TEXT_MAX = 300
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several checkboxes: a multiple choice that works without JavaScript."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form: Any) -> None:
+        """Reject unknown values, and 'prefer not to answer' combined with a choice."""
+        super().pre_validate(form)
+        if self.data and DECLINED in self.data and len(self.data) > 1:
+            raise ValidationError(f"Choose '{DECLINE_LABEL}' on its own, or untick it.")
+
+
+DATE_MESSAGE = "Please enter a real date, like 2026-12-01 (year-month-day)."
+CHOICE_MESSAGE = "Please choose one of the options."
+
+
+class RequiredWhen:
+    """InputRequired only when the client moves forward; Back and Save keep partial pages."""
+
+    def __init__(self, strict: bool, message: str = REQUIRED_MESSAGE):
+        self.strict = strict
+        self.message = message
+
+    def __call__(self, form: Any, field: Field) -> None:
+        """Stop with the message when strict and empty; otherwise let blanks through."""
+        empty = not field.raw_data or not any(str(v).strip() for v in field.raw_data)
+        if empty:
+            if self.strict:
+                field.errors[:] = []
+                raise StopValidation(self.message)
+            Optional()(form, field)
+
+
+def page_form(
+    definition: Definition,
+    items: Sequence[Item],
+    *,
+    strict: bool,
+    formdata: Any = None,
+    data: Mapping[str, Any] | None = None,
+) -> FlaskForm:
+    """An instance of a form class made for these items (WTForms' dynamic composition)."""
+
+    class PageForm(FlaskForm):
+        pass
+
+    for item in items:
+        setattr(PageForm, item.id, _field(definition, item, strict))
+    initial = {item.id: to_form_value(item, (data or {}).get(item.id)) for item in items}
+    return PageForm(formdata=formdata, data=initial)
+
+
+def _field(definition: Definition, item: Item, strict: bool) -> Field:
+    required = [RequiredWhen(strict and item.required)]
+    kw: dict[str, Any] = {"label": item.prompt, "description": item.help or ""}
+    decline = [SelectChoice(DECLINED, DECLINE_LABEL)] if item.decline else []
+    t = item.type
+    if t is ItemType.SHORT_TEXT:
+        limit = item.max_length or SHORT_TEXT_MAX
+        return StringField(validators=required + [_length(limit)], **kw)
+    if t is ItemType.LONG_TEXT:
+        limit = item.max_length or 4000
+        return TextAreaField(validators=required + [_length(limit)], **kw)
+    if t is ItemType.DATE:
+        return DateField(
+            validators=required,
+            invalid_value_message=DATE_MESSAGE,
+            format="%Y-%m-%d",
+            render_kw={"placeholder": "YYYY-MM-DD"},
+            **kw,
+        )
+    if t is ItemType.CONSENT:
+        message = "Please tick the box to give your consent, or contact the clinic."
+        return BooleanField(validators=[RequiredWhen(strict and item.required, message)], **kw)
+    if t is ItemType.MULTIPLE_CHOICE:
+        choices = [SelectChoice(str(o.value), o.label) for o in item.options or ()] + decline
+        return CheckboxesField(
+            validators=required, choices=choices, invalid_choice_message=CHOICE_MESSAGE, **kw
+        )
+    choices = _choices(definition, item) + decline
+    return RadioField(
+        validators=required, choices=choices, invalid_choice_message=CHOICE_MESSAGE, **kw
+    )
+
+
+def _length(limit: int) -> Length:
+    return Length(max=limit, message=f"Please keep this under {limit} characters.")
+
+
+def _choices(definition: Definition, item: Item) -> list[SelectChoice]:
+    if item.type is ItemType.AGREEMENT:
+        low, _ = definition.scale_for(item)
+        labels = definition.scale_labels(item)
+        return [SelectChoice(str(low + n), label) for n, label in enumerate(labels)]
+    if item.type is ItemType.RULER:
+        return [SelectChoice(str(n), str(n)) for n in range(11)]
+    if item.type is ItemType.YES_NO:
+        return [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+    return [SelectChoice(str(o.value), o.label) for o in item.options or ()]
+
+
+def to_form_value(item: Item, value: Any) -> Any:
+    """A stored answer as the form field expects it."""
+    if value is None:
+        return None
+    if item.type is ItemType.DATE:
+        try:
+            return date.fromisoformat(value) if value != DECLINED else None
+        except (TypeError, ValueError):
+            return None
+    if item.type is ItemType.MULTIPLE_CHOICE:
+        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    if item.type is ItemType.CONSENT:
+        return bool(value)
+    return str(value)
+
+
+def answers_from(form: FlaskForm, items: Sequence[Item], *, valid_only: bool) -> dict[str, Any]:
+    """The page's answers to store; None clears an answer.
+
+    With valid_only, fields that failed validation are left out, so a Back or Save never
+    stores a malformed value but keeps everything that was fine.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        field = form[item.id]
+        if valid_only and field.errors:
+            continue
+        out[item.id] = from_form_value(item, field.data)
+    return out
+
+
+def from_form_value(item: Item, data: Any) -> Any:
+    """A form field's data as the stored answer (ints stay ints, blanks become None)."""
+    if data in (None, "", []):
+        return None
+    if data == DECLINED or (isinstance(data, list) and data == [DECLINED]):
+        return DECLINED
+    t = item.type
+    if t in (ItemType.AGREEMENT, ItemType.RULER):
+        return int(data)
+    if t is ItemType.DATE:
+        return data.isoformat() if isinstance(data, date) else None
+    if t is ItemType.CONSENT:
+        return True if data else None
+    if t in (ItemType.SHORT_TEXT, ItemType.LONG_TEXT):
+        text = str(data).strip()
+        return text or None
+    if item.options:
+        by_text = {str(o.value): o.value for o in item.options}
+        if isinstance(data, list):
+            return [by_text[d] for d in data if d in by_text] or None
+        return by_text.get(str(data))
+    return data

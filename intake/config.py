@@ -1,0 +1,62 @@
+"""Configuration: defaults, then instance/config.py, then the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Only for development and tests; production refuses to start with it.
+DEV_SECRET = "dev-only-secret-change-me"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the application safely."""
+
+
+def defaults(app: Flask) -> dict[str, Any]:
+    """Settings every deployment starts from."""
+    return {
+        "SECRET_KEY": DEV_SECRET,
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(app.instance_path, "intake.sqlite"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "FORMS_DIR": str(PROJECT_ROOT / "forms"),
+        "DEFAULT_QUESTIONNAIRE": "readiness",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "PRODUCTION": False,
+    }
+
+
+def from_environment() -> dict[str, Any]:
+    """Settings named in the environment, which win over files."""
+    env: dict[str, Any] = {}
+    if url := os.environ.get("INTAKE_DATABASE_URL"):
+        env["SQLALCHEMY_DATABASE_URI"] = url
+    if secret := os.environ.get("SECRET_KEY"):
+        env["SECRET_KEY"] = secret
+    if base := os.environ.get("INTAKE_PUBLIC_BASE_URL"):
+        env["PUBLIC_BASE_URL"] = base.rstrip("/")
+    if os.environ.get("INTAKE_PRODUCTION", "").lower() in ("1", "true", "yes"):
+        env["PRODUCTION"] = True
+    return env
+
+
+def check(app: Flask) -> None:
+    """Refuse to start in production without a real secret."""
+    if app.config["PRODUCTION"]:
+        secret = app.config.get("SECRET_KEY")
+        if not secret or secret == DEV_SECRET or len(str(secret)) < 32:
+            raise ConfigError(
+                "SECRET_KEY is missing or too short for production: set SECRET_KEY in the"
+                " environment or instance/config.py to a random string of 32+ characters"
+                " (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        app.config["SESSION_COOKIE_SECURE"] = True

@@ -1,0 +1,90 @@
+"""Database models: clinics, staff, questionnaire versions and intakes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import db
+
+
+def utcnow() -> datetime:
+    """Now, in UTC (naive, as stored)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Clinic(db.Model):  # type: ignore[name-defined]
+    """A practice; everything else belongs to one."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    crisis_text: Mapped[str | None] = mapped_column(Text)
+    emergency_number: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Staff(UserMixin, db.Model):  # type: ignore[name-defined]
+    """A person who works at a clinic and reads briefs."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="therapist")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    clinic: Mapped[Clinic] = relationship()
+
+
+class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]
+    """One immutable version of a questionnaire definition, stored as its YAML source."""
+
+    __table_args__ = (UniqueConstraint("key", "version", "clinic_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Intake(db.Model):  # type: ignore[name-defined]
+    """One client's intake: the invitation, the answers as they come, and the result."""
+
+    __table_args__ = (Index("ix_intake_dashboard", "clinic_id", "urgent", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    therapist_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    client_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="invited")
+    current_page: Mapped[str | None] = mapped_column(String(64))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    safety_asked: Mapped[bool] = mapped_column(default=False)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    urgent_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+
+    clinic: Mapped[Clinic] = relationship()
+    therapist: Mapped[Staff | None] = relationship()
+    questionnaire: Mapped[QuestionnaireVersion] = relationship()
+
+    @property
+    def submitted(self) -> bool:
+        """Whether the client has submitted (and the intake can no longer change)."""
+        return self.status == "submitted"

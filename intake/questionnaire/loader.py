@@ -1,0 +1,420 @@
+"""Load questionnaire YAML into a Definition, with errors that name file, place and line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from .model import ID_PATTERN, NUMERIC_TYPES, TEXT_TYPES, Band, Condition, Definition, ItemType
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a definition, located as precisely as we can."""
+
+    source: str
+    place: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        if self.place:
+            return f"{where}: {self.place}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+class DefinitionError(Exception):
+    """A definition that cannot be used; carries every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def load_file(path: str | Path) -> Definition:
+    """Read and validate one YAML definition file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        message = f"cannot read file: {exc.strerror or exc}"
+        raise DefinitionError([Problem(str(path), "", None, message)]) from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        message = "cannot read file: it is not UTF-8 text; save it with UTF-8 encoding"
+        raise DefinitionError([Problem(str(path), "", line, message)]) from exc
+    return load_text(text, source=str(path))
+
+
+def load_text(text: str, source: str = "<text>") -> Definition:
+    """Parse and validate a definition given as YAML text."""
+    tree = _parse(text, source)
+    if not isinstance(tree, CommentedMap):
+        raise DefinitionError([Problem(source, "", 1, "the file must be a mapping of keys")])
+    try:
+        definition = Definition.model_validate(_plain(tree))
+    except ValidationError as exc:
+        raise DefinitionError(list(_pydantic_problems(exc, tree, source))) from None
+    problems = [
+        Problem(source, _place(path), _line(tree, path), message)
+        for path, message in check_references(definition)
+    ]
+    if problems:
+        raise DefinitionError(problems)
+    return definition
+
+
+def _parse(text: str, source: str) -> Any:
+    yaml = YAML(typ="rt")
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        detail = exc.problem or exc.context or "invalid YAML"
+        hint = _syntax_hint(exc)
+        message = f"YAML syntax error: {detail}" + (f" ({hint})" if hint else "")
+        raise DefinitionError([Problem(source, "", line, message)]) from None
+    except Exception as exc:  # ruamel raises a few non-marked errors (duplicate keys, etc.)
+        raise DefinitionError([Problem(source, "", None, f"YAML error: {exc}")]) from None
+
+
+def _syntax_hint(exc: MarkedYAMLError) -> str | None:
+    """A plain-language pointer for the YAML mistakes people make most."""
+    problem, context = exc.problem or "", exc.context or ""
+    start = exc.context_mark.line + 1 if exc.context_mark else None
+    if "quoted scalar" in context and start:
+        return f"a quotation mark opened on line {start} is never closed"
+    if "flow sequence" in context and start:
+        return f"check the [...] list that starts on line {start}"
+    if "flow mapping" in context and start:
+        return f"check the {{...}} that starts on line {start}"
+    if "'\\t'" in problem:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return "check the indentation, or put quotes around text that contains ': '"
+    if "block end" in problem:
+        return "check the indentation of this line"
+    return None
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's round-trip nodes as plain dicts and lists, for pydantic."""
+    if isinstance(node, CommentedMap):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, CommentedSeq):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _pydantic_problems(exc: ValidationError, tree: Any, source: str) -> Iterator[Problem]:
+    data = _plain(tree)
+    # Several errors at one place are a value that fits none of a union's types:
+    # report them together, as the alternatives the file could have given.
+    grouped: dict[Path_, list[str]] = {}
+    for error in exc.errors():
+        path = _file_path(error, data)
+        message = _message(error)
+        if message not in grouped.setdefault(path, []):
+            grouped[path].append(message)
+    for path, messages in grouped.items():
+        yield Problem(source, _place(path), _line(tree, path), _join(messages))
+
+
+def _file_path(error: Any, data: Any) -> Path_:
+    """The error's location as keys and indexes of the file.
+
+    Pydantic adds parts that are not in the file, such as the name of each type of a
+    union ('int', 'str'); only a missing key may name something the file lacks.
+    """
+    loc = error["loc"]
+    path: list[str | int] = []
+    node = data
+    for n, part in enumerate(loc):
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif not (error["type"] == "missing" and n == len(loc) - 1 and isinstance(node, dict)):
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+# Pydantic's type errors, in words that do not assume Python.
+_EXPECTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true/false",
+    "bool_parsing": "true/false",
+    "string_type": "text",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a group of 'key: value' lines",
+    "model_type": "a group of 'key: value' lines",
+    "model_attributes_type": "a group of 'key: value' lines",
+}
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        return "unknown key (check spelling; see forms/schema.json)"
+    if kind == "enum":
+        return f"unknown value {error['input']!r}; expected one of {ctx.get('expected', '')}"
+    if kind == "string_pattern_mismatch":
+        if ctx.get("pattern") == ID_PATTERN:
+            return (
+                f"{error['input']!r} is not a valid identifier"
+                " (start with a lower-case letter; then lower-case letters, digits, _)"
+            )
+        if error["loc"][-1:] == ("language",):
+            return f"{error['input']!r} is not a language code such as 'en' or 'en-GB'"
+        return f"{error['input']!r} does not have the expected form ({ctx.get('pattern')})"
+    if kind in _EXPECTED:
+        return f"should be {_EXPECTED[kind]}, not {_shown(error['input'])}"
+    if kind == "literal_error":
+        return f"should be {ctx.get('expected')}, not {_shown(error['input'])}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "too_short":
+        least = ctx.get("min_length", 1)
+        return f"needs at least {least} {'entry' if least == 1 else 'entries'}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ").removeprefix("Input ")
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, dict):
+        return "a group of 'key: value' lines"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _join(messages: list[str]) -> str:
+    """'should be a whole number, not 1.5' + 'should be text, not 1.5' as one sentence."""
+    if len(messages) == 1:
+        return messages[0]
+    typed = [m.removeprefix("should be ").rpartition(", not ") for m in messages]
+    if all(m.startswith("should be ") for m in messages) and len({t[2] for t in typed}) == 1:
+        options = [t[0] for t in typed]
+        return f"should be {', '.join(options[:-1])} or {options[-1]}, not {typed[0][2]}"
+    return "; ".join(messages)
+
+
+def _place(path: Path_) -> str:
+    """A readable place such as pages[2].items[0].type."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _line(tree: Any, path: Path_) -> int | None:
+    """The 1-based line of the deepest node on the path that exists in the file."""
+    node, line = tree, 1
+    for part in path:
+        try:
+            if isinstance(node, CommentedMap) and part in node:
+                line = node.lc.key(part)[0] + 1
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                line = node.lc.item(part)[0] + 1
+                node = node[part]
+            else:
+                break
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break
+    return line
+
+
+def check_references(d: Definition) -> Iterator[tuple[Path_, str]]:
+    """Cross-reference checks pydantic cannot see: ids, conditions, scoring, bands."""
+    seen_pages: set[str] = set()
+    order: dict[str, int] = {}
+    for p, page in enumerate(d.pages):
+        if page.id in seen_pages:
+            yield ("pages", p, "id"), f"duplicate page id '{page.id}'"
+        seen_pages.add(page.id)
+        if page.show_if:
+            yield from _check_condition(d, page.show_if, ("pages", p, "show_if"), order, p)
+        for i, item in enumerate(page.items):
+            here: Path_ = ("pages", p, "items", i)
+            if item.id in order:
+                yield here + ("id",), f"duplicate item id '{item.id}'"
+            if item.scale and item.scale not in d.scales:
+                yield here + ("scale",), f"unknown scale '{item.scale}'"
+            if item.show_if:
+                yield from _check_condition(d, item.show_if, here + ("show_if",), order, p)
+            order.setdefault(item.id, p)
+    yield from _check_bands(d.bands, ("bands",), required=bool(d.dimensions))
+    dims = set()
+    for n, dim in enumerate(d.dimensions):
+        here = ("dimensions", n)
+        if dim.id in dims:
+            yield here + ("id",), f"duplicate dimension id '{dim.id}'"
+        dims.add(dim.id)
+        for k, ref in enumerate(dim.items):
+            yield from _numeric_item(d, ref, here + ("items", k), "a scored")
+        if len(set(dim.items)) != len(dim.items):
+            yield here + ("items",), "an item is listed twice"
+        for k, ref in enumerate(dim.reverse):
+            if ref not in dim.items:
+                yield here + ("reverse", k), f"'{ref}' is reversed but not among the items"
+        if len(dim.items) - dim.max_missing < dim.min_answered:
+            left = len(dim.items) - dim.max_missing
+            yield (
+                here,
+                (
+                    f"with {len(dim.items)} items and max_missing {dim.max_missing}, only {left}"
+                    f" would be answered, fewer than min_answered {dim.min_answered};"
+                    " lower max_missing or min_answered"
+                ),
+            )
+        if dim.bands:
+            yield from _check_bands(dim.bands, here + ("bands",), required=True)
+        band_ids = {b.id for b in d.bands_for(dim)}
+        for key in dim.lines:
+            if key not in band_ids:
+                yield here + ("lines", key), f"'{key}' is not a band id"
+    for n, index in enumerate(d.indices):
+        for side in ("plus", "minus"):
+            for k, ref in enumerate(getattr(index, side)):
+                yield from _numeric_item(d, ref, ("indices", n, side, k), "an index")
+    ids = {x.id for x in d.indices}
+    for n, flag in enumerate(d.flags):
+        yield from _check_condition(d, flag.when, ("flags", n, "when"), order, None, dims, ids)
+    if d.safety:
+        yield from _check_safety(d)
+    layout = d.brief
+    for section in ("own_words", "expectations", "background", "practical"):
+        for k, ref in enumerate(getattr(layout, section)):
+            if not d.has_item(ref):
+                yield ("brief", section, k), f"unknown item '{ref}'"
+    for ruler in ("importance", "confidence"):
+        ref = getattr(layout, ruler)
+        if ref and (not d.has_item(ref) or d.item(ref).type is not ItemType.RULER):
+            yield ("brief", ruler), f"'{ref}' must name a ruler item"
+    if layout.gap_flag and layout.gap_flag not in {f.id for f in d.flags}:
+        yield ("brief", "gap_flag"), f"unknown flag '{layout.gap_flag}'"
+    for n, example in enumerate(d.examples):
+        for key in example.answers:
+            if not d.has_item(key):
+                yield ("examples", n, "answers", key), f"unknown item '{key}'"
+        for key in list(example.expect.scores) + list(example.expect.bands):
+            if key not in dims:
+                yield ("examples", n, "expect"), f"unknown dimension '{key}'"
+        for key in example.expect.indices:
+            if key not in ids:
+                yield ("examples", n, "expect", "indices", key), f"unknown index '{key}'"
+
+
+def _numeric_item(d: Definition, ref: str, path: Path_, what: str) -> Iterator[tuple[Path_, str]]:
+    if not d.has_item(ref):
+        yield path, f"unknown item '{ref}'"
+    elif d.item(ref).type not in NUMERIC_TYPES:
+        kind = d.item(ref).type.value
+        yield path, f"'{ref}' is a {kind} item; {what} item must be an agreement scale or ruler"
+
+
+def _check_condition(
+    d: Definition,
+    cond: Condition,
+    path: Path_,
+    order: dict[str, int],
+    page: int | None,
+    dims: set[str] | None = None,
+    indices: set[str] | None = None,
+) -> Iterator[tuple[Path_, str]]:
+    """Conditions on display may only read items from earlier pages; flags read anything."""
+    for key in ("all", "any"):
+        for k, child in enumerate(getattr(cond, key) or ()):
+            yield from _check_condition(d, child, path + (key, k), order, page, dims, indices)
+    if cond.all or cond.any:
+        return
+    kind, ref = cond.subject
+    refs = list(ref) if kind == "mean" else [ref]
+    for r in refs:
+        if kind in ("item", "mean"):
+            if not d.has_item(r):
+                yield path + (kind,), f"condition names a missing item '{r}'"
+            elif page is not None and (r not in order or order[r] >= page):
+                yield path + (kind,), f"a display condition may only read earlier pages ('{r}')"
+            elif kind == "mean" and d.item(r).type not in NUMERIC_TYPES:
+                yield path + (kind,), f"'mean' needs numeric items; '{r}' is not"
+            elif kind == "item" and d.item(r).type in TEXT_TYPES:
+                op = cond.operator[0]
+                if op != "answered" and op not in ("equals", "not_equals", "one_of"):
+                    yield path, f"'{op}' compares numbers; '{r}' is a text item"
+        elif page is not None:
+            yield path + (kind,), "a display condition may only read answers, not scores"
+        elif kind == "score" and dims is not None and r not in dims:
+            yield path + (kind,), f"condition names a missing dimension '{r}'"
+        elif kind == "index" and indices is not None and r not in indices:
+            yield path + (kind,), f"condition names a missing index '{r}'"
+
+
+def _check_bands(
+    bands: Sequence[Band], path: Path_, required: bool
+) -> Iterator[tuple[Path_, str]]:
+    """Bands must run from 0 to 100 with no gap and no overlap."""
+    if not bands:
+        if required:
+            yield path, "scored dimensions need bands covering 0 to 100"
+        return
+    ordered = sorted(enumerate(bands), key=lambda pair: pair[1].min)
+    if ordered[0][1].min != 0:
+        yield path + (ordered[0][0], "min"), "the lowest band must start at 0"
+    for (_, low), (n, high) in zip(ordered, ordered[1:], strict=False):
+        if high.min > low.max:
+            gap = f"{low.max:g} to {high.min:g}"
+            yield path + (n, "min"), f"gap between bands: nothing covers {gap}"
+        elif high.min < low.max:
+            yield path + (n, "min"), f"band '{high.id}' overlaps band '{low.id}'"
+    for n, band in enumerate(bands):
+        if band.max <= band.min:
+            yield path + (n, "max"), "a band's max must be above its min"
+    if ordered[-1][1].max != 100:
+        yield path + (ordered[-1][0], "max"), "the highest band must end at 100"
+
+
+def _check_safety(d: Definition) -> Iterator[tuple[Path_, str]]:
+    assert d.safety is not None
+    ref = d.safety.item
+    if not d.has_item(ref):
+        yield ("safety", "item"), f"unknown item '{ref}'"
+        return
+    item = d.item(ref)
+    numeric = item.type in NUMERIC_TYPES or (
+        item.type is ItemType.SINGLE_CHOICE
+        and all(isinstance(o.value, int) for o in item.options or ())
+    )
+    if not numeric:
+        yield ("safety", "item"), "the safety item needs numeric answers (choices with int values)"
+    if item.required:
+        yield ("safety", "item"), "the safety item must not be required; a blank is asked again"
+    if item.show_if or d.page_of(ref).show_if:
+        yield ("safety", "item"), "the safety item must always be shown"

@@ -1,0 +1,383 @@
+"""Immutable questionnaire definition: the shape a clinic writes in YAML under forms/."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Identifiers appear in URLs, form field names and stored answers, so keep them plain.
+ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+Ident = Annotated[str, Field(pattern=ID_PATTERN)]
+
+# Stored in place of a value when the client chose "prefer not to answer".
+DECLINED = "__declined__"
+
+OptionValue = int | str
+
+
+class Frozen(BaseModel):
+    """Base for every definition part: immutable and strict about unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ItemType(StrEnum):
+    """The kinds of question a definition may ask."""
+
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    AGREEMENT = "agreement"
+    RULER = "ruler"
+    YES_NO = "yes_no"
+    DATE = "date"
+    CONSENT = "consent"
+
+
+NUMERIC_TYPES = frozenset({ItemType.AGREEMENT, ItemType.RULER})
+TEXT_TYPES = frozenset({ItemType.SHORT_TEXT, ItemType.LONG_TEXT})
+
+# The comparison operators of the condition language, by their YAML key.
+OPERATORS = ("equals", "not_equals", "one_of", "at_least", "at_most", "above", "below", "answered")
+SUBJECTS = ("item", "score", "mean", "index")
+
+
+class Condition(Frozen):
+    """A declarative test: all/any of conditions, or one subject compared by one operator.
+
+    Examples: ``{item: smoker, equals: "yes"}``, ``{score: agency, below: 50}``,
+    ``{mean: [exp_fix, exp_receive], at_least: 4}``, ``{any: [...]}``.
+    A comparison on a missing or declined answer is false (never imputed); so is one on
+    a ``mean`` with any of its items missing.
+    """
+
+    all: tuple[Condition, ...] | None = None
+    any: tuple[Condition, ...] | None = None
+    item: Ident | None = None
+    score: Ident | None = None
+    mean: tuple[Ident, ...] | None = None
+    index: Ident | None = None
+    equals: OptionValue | bool | None = None
+    not_equals: OptionValue | bool | None = None
+    one_of: tuple[OptionValue, ...] | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    above: float | None = None
+    below: float | None = None
+    answered: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Condition:
+        groups = [k for k in ("all", "any") if getattr(self, k) is not None]
+        subjects = [k for k in SUBJECTS if getattr(self, k) is not None]
+        ops = [k for k in OPERATORS if getattr(self, k) is not None]
+        if groups:
+            if len(groups) > 1 or subjects or ops:
+                raise ValueError(
+                    "a condition is either 'all: [...]', 'any: [...]' or a comparison"
+                )
+            if not getattr(self, groups[0]):
+                raise ValueError(f"'{groups[0]}' needs at least one condition")
+            return self
+        if len(subjects) != 1:
+            raise ValueError(
+                "a comparison names exactly one of item, score, mean, index"
+                f" (found {', '.join(subjects) or 'none'})"
+            )
+        if len(ops) != 1:
+            raise ValueError(
+                f"a comparison uses exactly one of {', '.join(OPERATORS)}"
+                f" (found {', '.join(ops) or 'none'})"
+            )
+        if subjects[0] == "mean" and not self.mean:
+            raise ValueError("'mean' needs at least one item")
+        return self
+
+    @property
+    def subject(self) -> tuple[str, Any]:
+        """The subject kind and its reference, for a comparison."""
+        for key in SUBJECTS:
+            value = getattr(self, key)
+            if value is not None:
+                return key, value
+        raise ValueError("not a comparison")
+
+    @property
+    def operator(self) -> tuple[str, Any]:
+        """The operator name and its operand, for a comparison."""
+        for key in OPERATORS:
+            value = getattr(self, key)
+            if value is not None:
+                return key, value
+        raise ValueError("not a comparison")
+
+    def referenced_items(self) -> set[str]:
+        """Every item id this condition reads, at any depth."""
+        found: set[str] = set()
+        for child in (self.all or ()) + (self.any or ()):
+            found |= child.referenced_items()
+        if self.item:
+            found.add(self.item)
+        if self.mean:
+            found.update(self.mean)
+        return found
+
+
+class Option(Frozen):
+    """One choice of a single or multiple choice item."""
+
+    value: OptionValue
+    label: str = Field(min_length=1)
+
+
+class Scale(Frozen):
+    """An agreement scale: integer points from min to max with a label for each."""
+
+    min: int = 1
+    max: int = 5
+    labels: tuple[str, ...]
+
+    @model_validator(mode="after")
+    def _labels_fit(self) -> Scale:
+        if self.max <= self.min:
+            raise ValueError("max must be greater than min")
+        if len(self.labels) != self.max - self.min + 1:
+            raise ValueError(
+                f"needs {self.max - self.min + 1} labels (one per point), got {len(self.labels)}"
+            )
+        return self
+
+
+DEFAULT_SCALE = Scale(
+    labels=(
+        "Strongly disagree",
+        "Disagree",
+        "Neither agree nor disagree",
+        "Agree",
+        "Strongly agree",
+    )
+)
+
+
+class Item(Frozen):
+    """One question."""
+
+    id: Ident
+    type: ItemType
+    prompt: str = Field(min_length=1)
+    help: str | None = None
+    required: bool = False
+    decline: bool = Field(
+        default=False, description="Offer 'prefer not to answer' (scored as missing)."
+    )
+    options: tuple[Option, ...] | None = None
+    scale: Ident | None = Field(default=None, description="Name of a scale (agreement items).")
+    low_label: str | None = Field(default=None, description="Ruler: what 0 means.")
+    high_label: str | None = Field(default=None, description="Ruler: what 10 means.")
+    max_length: int | None = Field(default=None, gt=0)
+    show_if: Condition | None = None
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> Item:
+        choice = self.type in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE)
+        if choice and not self.options:
+            raise ValueError(f"a {self.type.value} item needs 'options'")
+        if not choice and self.options is not None:
+            raise ValueError(f"'options' only belongs on choice items, not {self.type.value}")
+        if self.options is not None:
+            values = [o.value for o in self.options]
+            if len(set(values)) != len(values):
+                raise ValueError("option values must be unique")
+            if DECLINED in values:
+                raise ValueError(f"'{DECLINED}' is reserved for 'prefer not to answer'")
+        if self.scale is not None and self.type is not ItemType.AGREEMENT:
+            raise ValueError("'scale' only belongs on agreement items")
+        if self.max_length is not None and self.type not in TEXT_TYPES:
+            raise ValueError("'max_length' only belongs on text items")
+        if self.decline and self.type is ItemType.CONSENT:
+            raise ValueError("a consent item cannot offer 'prefer not to answer'")
+        return self
+
+
+class Page(Frozen):
+    """A section of the questionnaire, shown as one step of the wizard."""
+
+    id: Ident
+    title: str = Field(min_length=1)
+    intro: str | None = None
+    show_if: Condition | None = None
+    items: tuple[Item, ...] = Field(min_length=1)
+
+
+class Band(Frozen):
+    """A score range [min, max) with a label; the last band includes its max."""
+
+    id: Ident
+    label: str = Field(min_length=1)
+    min: float = Field(ge=0, le=100)
+    max: float = Field(ge=0, le=100)
+    meaning: str | None = Field(default=None, description="Plain-language line for the brief.")
+
+
+class Dimension(Frozen):
+    """A scored readiness dimension: the mean of its keyed items, on 0-100."""
+
+    id: Ident
+    label: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    items: tuple[Ident, ...] = Field(min_length=1)
+    reverse: tuple[Ident, ...] = ()
+    max_missing: int = Field(default=1, ge=0)
+    min_answered: int = Field(default=2, ge=1)
+    bands: tuple[Band, ...] | None = None
+    lines: dict[Ident, str] = Field(
+        default_factory=dict, description="Plain-language line for the brief, per band id."
+    )
+    opener: str | None = Field(
+        default=None, description="A first-session topic to suggest when this dimension is low."
+    )
+
+
+class Index(Frozen):
+    """A signed figure: mean of 'plus' items minus mean of 'minus' items, raw values."""
+
+    id: Ident
+    label: str = Field(min_length=1)
+    description: str | None = None
+    plus: tuple[Ident, ...] = Field(min_length=1)
+    minus: tuple[Ident, ...] = Field(min_length=1)
+
+
+class Flag(Frozen):
+    """A pattern worth a therapist's attention, raised when its condition holds."""
+
+    id: Ident
+    label: str = Field(min_length=1)
+    description: str = Field(min_length=1, description="What the client said, in plain words.")
+    stance: str | None = Field(default=None, description="A suggested stance for the therapist.")
+    when: Condition
+
+
+class Safety(Frozen):
+    """The self-harm item: urgent when its answer reaches the threshold."""
+
+    item: Ident
+    threshold: int = Field(ge=0)
+    crisis_title: str = "If you are thinking about harming yourself"
+    crisis_text: str = Field(min_length=1)
+    emergency_number: str = Field(min_length=1)
+    ask_again: str = (
+        "This question helps us look after you. You can answer it now, or leave it"
+        " blank and continue."
+    )
+
+
+class BriefLayout(Frozen):
+    """Which items the brief quotes in which section, and the two rulers."""
+
+    own_words: tuple[Ident, ...] = ()
+    expectations: tuple[Ident, ...] = ()
+    background: tuple[Ident, ...] = ()
+    practical: tuple[Ident, ...] = ()
+    importance: Ident | None = None
+    confidence: Ident | None = None
+    gap_flag: Ident | None = Field(
+        default=None, description="The flag that marks a wide importance/confidence gap."
+    )
+
+
+ExpectedScore = float | Literal["not_scored"]
+
+
+class Expectation(Frozen):
+    """What scoring an example must give; only the keys given are checked."""
+
+    scores: dict[Ident, ExpectedScore] = Field(default_factory=dict)
+    bands: dict[Ident, Ident] = Field(default_factory=dict)
+    prorated: tuple[Ident, ...] | None = None
+    indices: dict[Ident, float] = Field(default_factory=dict)
+    flags: tuple[Ident, ...] | None = None
+    urgent: bool | None = None
+
+
+class Example(Frozen):
+    """A worked example: an answer set and the scores it must produce."""
+
+    name: str = Field(min_length=1)
+    answers: dict[Ident, Any]
+    expect: Expectation
+
+
+class Definition(Frozen):
+    """A whole questionnaire, one version of it."""
+
+    id: Ident
+    version: int = Field(ge=1)
+    title: str = Field(min_length=1)
+    language: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    description: str | None = None
+    scales: dict[Ident, Scale] = Field(default_factory=dict)
+    bands: tuple[Band, ...] = ()
+    pages: tuple[Page, ...] = Field(min_length=1)
+    dimensions: tuple[Dimension, ...] = ()
+    indices: tuple[Index, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    safety: Safety | None = None
+    brief: BriefLayout = BriefLayout()
+    examples: tuple[Example, ...] = ()
+
+    def estimated_minutes(self) -> int:
+        """A rough time to complete, for the welcome page (writing takes longest)."""
+        seconds = {ItemType.LONG_TEXT: 90, ItemType.SHORT_TEXT: 20, ItemType.DATE: 20}
+        total = sum(seconds.get(item.type, 8) for item in self.items())
+        return max(5, -(-total // 300) * 5)
+
+    def items(self) -> tuple[Item, ...]:
+        """Every item in page order."""
+        return tuple(item for page in self.pages for item in page.items)
+
+    def item(self, item_id: str) -> Item:
+        """The item with this id (KeyError if none)."""
+        return self._item_index()[item_id]
+
+    def has_item(self, item_id: str) -> bool:
+        """Whether an item with this id exists."""
+        return item_id in self._item_index()
+
+    def page_of(self, item_id: str) -> Page:
+        """The page that holds this item."""
+        for page in self.pages:
+            if any(i.id == item_id for i in page.items):
+                return page
+        raise KeyError(item_id)
+
+    def scale_for(self, item: Item) -> tuple[int, int]:
+        """The (min, max) an item's numeric answers range over."""
+        if item.type is ItemType.RULER:
+            return 0, 10
+        if item.type is ItemType.AGREEMENT:
+            scale = self.scales.get(item.scale or "", DEFAULT_SCALE)
+            return scale.min, scale.max
+        if item.options and all(isinstance(o.value, int) for o in item.options):
+            values = [int(o.value) for o in item.options]
+            return min(values), max(values)
+        raise ValueError(f"item {item.id} has no numeric scale")
+
+    def scale_labels(self, item: Item) -> tuple[str, ...]:
+        """Labels of an agreement item's points, low to high."""
+        return self.scales.get(item.scale or "", DEFAULT_SCALE).labels
+
+    def bands_for(self, dimension: Dimension) -> tuple[Band, ...]:
+        """The bands that apply to a dimension (its own, else the definition's)."""
+        return dimension.bands or self.bands
+
+    @cached_property
+    def _by_id(self) -> dict[str, Item]:
+        return {item.id: item for item in self.items()}
+
+    def _item_index(self) -> dict[str, Item]:
+        return self._by_id

@@ -1,0 +1,379 @@
+"""The brief's HTML template and PDF renderer: content, safety box, escaping, asset fetching."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.request import url2pathname
+
+import pytest
+import weasyprint.urls
+from markupsafe import Markup, escape
+from pypdf import PdfReader
+
+from intake.brief import render
+from intake.brief.content import Brief, Meta, build_brief
+from intake.brief.render import TEMPLATES_DIR, AssetFetcher, html_to_pdf, render_html, render_pdf
+from intake.questionnaire import load_file
+from intake.questionnaire.model import Definition
+from intake.scoring import score
+
+FORM = Path(__file__).resolve().parents[1] / "forms" / "readiness.yaml"
+GOAL = "I hope to finish the boat-building course I abandoned in the spring."
+WHY = "Since the move to Leeds I have stopped sleeping properly and my brother noticed."
+IMG = '<img src="file:///etc/passwd">'
+LINK = '<link rel=stylesheet href="file:///etc/passwd">'
+LABELS = (
+    "Change readiness",
+    "Own motivation",
+    "Expects to take part",
+    "Agency and responsibility",
+    "Openness to exploring",
+    "Practical commitment",
+)
+BANNED = ("resistant", "unmotivated", "non-compliant", "in denial")
+META = Meta(
+    clinic_name="Harbour Street Therapy",
+    client_name="Robin Ashdown",
+    invited_on=date(2025, 3, 1),
+    submitted_on=datetime(2025, 3, 3, 18, 42, tzinfo=UTC),
+    generated_on=datetime(2025, 3, 4, 9, 5, tzinfo=UTC),
+)
+
+
+@pytest.fixture(scope="module")
+def definition() -> Definition:
+    """The default questionnaire."""
+    return load_file(FORM)
+
+
+@pytest.fixture(scope="module")
+def make_brief(definition: Definition) -> Callable[..., Brief]:
+    """Build a brief from one of the YAML examples, with free-text answers added or changed."""
+
+    def make(letter: str, **changes: Any) -> Brief:
+        example = next(e for e in definition.examples if e.name.startswith(f"{letter},"))
+        answers: dict[str, Any] = {
+            **example.answers,
+            "why_now": WHY,
+            "hopes": GOAL,
+            "contact": "email",
+            "previous_therapy": "no",
+            "consent": True,
+        }
+        answers.update(changes)
+        answers = {k: v for k, v in answers.items() if v is not None}
+        return build_brief(definition, answers, score(definition, answers), META)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def pdfs(make_brief: Callable[..., Brief]) -> dict[str, bytes]:
+    """The PDF of each example, rendered once for the module."""
+    return {letter: render_pdf(make_brief(letter)) for letter in "ABC"}
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    """Extracted text of each page, whitespace collapsed."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return [" ".join((page.extract_text() or "").split()) for page in reader.pages]
+
+
+def squeeze(text: str) -> str:
+    """Text with all whitespace removed, for matching across line breaks."""
+    return re.sub(r"\s+", "", text)
+
+
+def test_pdf_is_a_pdf_with_the_client_goal_and_every_dimension(pdfs: dict[str, bytes]) -> None:
+    pdf = pdfs["A"]
+    assert pdf.startswith(b"%PDF")
+    text = " ".join(pdf_pages(pdf))
+    assert GOAL in text
+    assert WHY in text
+    for label in LABELS:
+        assert label in text
+    assert "page 1 of" in text.lower()
+    assert "Harbour Street Therapy" in text
+    assert "confidential" in text.lower()
+
+
+def test_pdf_metadata_and_language(
+    pdfs: dict[str, bytes], make_brief: Callable[..., Brief]
+) -> None:
+    reader = PdfReader(io.BytesIO(pdfs["A"]))
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Intake brief: Robin Ashdown (Harbour Street Therapy)"
+    assert '<html lang="en">' in render_html(make_brief("A"))
+
+
+def test_every_page_is_numbered(pdfs: dict[str, bytes]) -> None:
+    pages = pdf_pages(pdfs["B"])
+    assert len(pages) > 1
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in text
+        assert "Robin Ashdown" in text
+        assert "CONFIDENTIAL" in text
+
+
+def test_not_scored_dimension_is_shown_as_such(pdfs: dict[str, bytes]) -> None:
+    text = " ".join(pdf_pages(pdfs["C"]))
+    assert "not scored" in text.lower()
+    assert "Not scored: 1 of 3 questions answered." in text
+
+
+def test_prorated_dimension_is_marked(make_brief: Callable[..., Brief]) -> None:
+    html = render_html(make_brief("B"))
+    assert "(prorated)" in html
+    assert "Own motivation: 50.0, Building (prorated)" in html  # the chart's text alternative
+
+
+def test_urgent_safety_box_is_first_on_page_one(pdfs: dict[str, bytes]) -> None:
+    first = pdf_pages(pdfs["C"])[0]
+    assert "URGENT" in first
+    assert "Several days" in first
+    assert "crisis information" in first
+    assert first.index("URGENT") < first.index("In the client’s own words")
+
+
+def test_urgent_box_comes_straight_after_the_header(make_brief: Callable[..., Brief]) -> None:
+    html = render_html(make_brief("C"))
+    body = html[html.index("</header>") :]
+    assert body.index('class="safety urgent"') < body.index('class="own-words"')
+    assert body.index('class="safety urgent"') < body.index('class="profile"')
+
+
+@pytest.mark.parametrize("letter", ["A", "B"])
+def test_no_urgent_text_without_a_safety_answer(pdfs: dict[str, bytes], letter: str) -> None:
+    assert "urgent" not in " ".join(pdf_pages(pdfs[letter])).lower()
+
+
+def test_blank_safety_item_asks_for_contact(make_brief: Callable[..., Brief]) -> None:
+    html = render_html(make_brief("A", self_harm=None))
+    assert "Safety question left blank — please contact the client before the session" in html
+    assert "URGENT" not in html
+
+
+def test_take_care_of_me_flag_and_stance(pdfs: dict[str, bytes]) -> None:
+    text = " ".join(pdf_pages(pdfs["B"]))
+    assert "Hopes to be taken care of" in text
+    assert "Suggested stance:" in text
+    assert "invite shared work in small steps" in text
+    assert "Hopes to be taken care of" not in " ".join(pdf_pages(pdfs["A"]))
+
+
+def test_rulers_and_wide_gap(make_brief: Callable[..., Brief]) -> None:
+    html = render_html(make_brief("B"))
+    assert "Gap: 7 points" in html
+    assert "A wide gap" in html
+    assert "A wide gap" not in render_html(make_brief("A"))
+
+
+def test_openers_are_a_numbered_list(make_brief: Callable[..., Brief]) -> None:
+    brief = make_brief("B")
+    html = render_html(brief)
+    section = html[html.index('class="openers"') :]
+    section = section[: section.index("</section>")]
+    assert "<ol>" in section
+    assert section.count("<li>") == len(brief.openers) >= 2
+
+
+@pytest.mark.parametrize("letter", ["A", "B", "C"])
+def test_no_labelling_language(make_brief: Callable[..., Brief], letter: str) -> None:
+    html = render_html(make_brief(letter)).lower()
+    for word in BANNED:
+        assert word not in html
+
+
+def test_bands_are_called_provisional(make_brief: Callable[..., Brief]) -> None:
+    html = render_html(make_brief("A"))
+    assert "Bands are provisional until the clinic has local norms" in html
+    for band in ("Emerging", "Building", "Strong"):
+        assert band in html
+
+
+def test_chart_has_a_text_alternative(make_brief: Callable[..., Brief]) -> None:
+    html = render_html(make_brief("C"))
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert 'role="img"' in svg
+    assert "<title>" in svg
+    label = re.search(r'aria-label="([^"]*)"', svg)
+    assert label is not None
+    for part in ("Change readiness: 43.8", "Agency and responsibility: not scored"):
+        assert part in label.group(1)
+        assert part in svg[svg.index("<title>") :]
+
+
+def test_hidden_items_are_left_out(make_brief: Callable[..., Brief]) -> None:
+    details = "A counsellor at university listened well, but we never set goals."
+    prompt = "What was helpful then, and what was not?"
+    hidden = render_html(make_brief("A", previous_therapy="no", previous_details=details))
+    assert prompt not in hidden
+    assert details not in hidden
+    assert "<caption>Therapy before</caption>" not in hidden
+    shown = render_html(make_brief("A", previous_therapy="yes", previous_details=details))
+    appendix = shown[shown.index('class="appendix"') :]
+    assert "<caption>Therapy before</caption>" in appendix
+    assert prompt in appendix
+    assert details in appendix
+
+
+def test_screen_mode_links_the_stylesheet_and_nav(make_brief: Callable[..., Brief]) -> None:
+    brief = make_brief("A")
+    nav = Markup('<nav class="staff-nav"><a href="/staff">Back</a></nav>')
+    html = render_html(brief, screen=True, css_url="/staff/brief/screen.css", nav_html=nav)
+    assert '<link rel="stylesheet" href="/staff/brief/screen.css">' in html
+    assert html.index('<nav class="staff-nav">') < html.index("<header")
+    printed = render_html(brief, nav_html=nav)
+    assert "<link" not in printed
+    assert "staff-nav" not in printed
+    # A plain string is not trusted as markup.
+    plain = render_html(brief, screen=True, nav_html="<script>x()</script>")
+    assert "<script>" not in plain
+    assert "&lt;script&gt;" in plain
+
+
+# Client text must never make WeasyPrint read a file or a URL.
+
+
+@pytest.fixture
+def fetch_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
+    """Record every URL WeasyPrint asks for, through our fetcher or any default one."""
+    log: list[tuple[str, str]] = []
+    ours = AssetFetcher.fetch
+
+    def spy(self: AssetFetcher, url: str, headers: Mapping[str, str] | None = None) -> Any:
+        try:
+            response = ours(self, url, headers)
+        except ValueError:
+            log.append(("refused", url))
+            raise
+        log.append(("served", url))
+        return response
+
+    def default_spy(self: Any, url: str, headers: Any = None) -> Any:
+        log.append(("default", url))
+        raise AssertionError(f"default URL fetcher used for {url}")
+
+    monkeypatch.setattr(AssetFetcher, "fetch", spy)
+    monkeypatch.setattr(weasyprint.urls.URLFetcher, "fetch", default_spy)
+    yield log
+
+
+def _inside_templates(url: str) -> bool:
+    path = Path(url2pathname(url.removeprefix("file://")))
+    return url.startswith("file://") and path.resolve().is_relative_to(TEMPLATES_DIR.resolve())
+
+
+def test_client_markup_is_text_and_fetches_nothing(
+    make_brief: Callable[..., Brief], fetch_log: list[tuple[str, str]]
+) -> None:
+    brief = make_brief("A", why_now=IMG, keep=LINK, expect_therapist="</style><style>@import 'x'")
+    html = render_html(brief)
+    for payload in (IMG, LINK):
+        assert payload not in html
+        assert str(escape(payload)) in html
+    text = squeeze(" ".join(pdf_pages(render_pdf(brief))))
+    assert squeeze(IMG) in text
+    assert squeeze(LINK) in text
+    assert "root:" not in text
+    assert all(kind != "default" for kind, _ in fetch_log)
+    assert all(_inside_templates(url) for kind, url in fetch_log if kind == "served")
+
+
+def test_hostile_html_cannot_reach_files_or_network(
+    fetch_log: list[tuple[str, str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    hostile = """<!DOCTYPE html><html><head>
+    <link rel="stylesheet" href="file:///etc/passwd">
+    <link rel="stylesheet" href="../pyproject.toml">
+    <style>
+      @import url("http://127.0.0.1:9/x.css");
+      @font-face { font-family: X; src: url("file:///etc/passwd"); }
+      body { background: url("https://example.invalid/bg.png"); }
+    </style></head><body>
+    <p>visible text</p>
+    <img src="file:///etc/passwd"><img src="../pyproject.toml">
+    <img src="ftp://127.0.0.1/x.png"><img src="data:image/svg+xml,%3Csvg%2F%3E">
+    <object data="file:///etc/hostname"></object>
+    </body></html>"""
+    pdf = html_to_pdf(hostile)
+    text = " ".join(pdf_pages(pdf))
+    assert "visible text" in text
+    assert "root:" not in text
+    assert "build-system" not in text
+    asked = {url for _, url in fetch_log}
+    assert "file:///etc/passwd" in asked
+    assert any(url.endswith("/pyproject.toml") for url in asked)
+    assert any(url.startswith("http://127.0.0.1") for url in asked)
+    assert all(kind == "refused" for kind, _ in fetch_log), fetch_log
+    # WeasyPrint reports each refusal and carries on.
+    assert any("refused to fetch" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        f"file://{TEMPLATES_DIR}/../pyproject.toml",
+        f"file://{TEMPLATES_DIR}/%2e%2e/pyproject.toml",
+        f"file://{TEMPLATES_DIR}/",
+        f"file://{TEMPLATES_DIR}/no-such-file.css",
+        "file://evil.example/etc/passwd",
+        "http://127.0.0.1/",
+        "https://example.org/brief.css",
+        "ftp://127.0.0.1/brief.css",
+        "data:text/css,body{color:red}",
+        "brief.css",
+    ],
+)
+def test_fetcher_refuses_everything_outside_the_templates(url: str) -> None:
+    with pytest.raises(ValueError):
+        AssetFetcher().fetch(url)
+
+
+def test_fetcher_serves_template_assets() -> None:
+    url = weasyprint.urls.path2url(TEMPLATES_DIR / "brief.css")
+    response = AssetFetcher().fetch(url)
+    try:
+        assert response.content_type == "text/css"
+        assert response.read() == (TEMPLATES_DIR / "brief.css").read_bytes()
+    finally:
+        response.close()
+
+
+def test_fetcher_refuses_symlink_escape(tmp_path: Path) -> None:
+    root = tmp_path / "templates"
+    root.mkdir()
+    (tmp_path / "secret.txt").write_text("secret")
+    (root / "style.css").symlink_to(tmp_path / "secret.txt")
+    (root / "ok.css").write_text("p {}")
+    fetcher = AssetFetcher(root)
+    with pytest.raises(ValueError):
+        fetcher.fetch(weasyprint.urls.path2url(root / "style.css"))
+    assert fetcher.fetch(weasyprint.urls.path2url(root / "ok.css")).read() == b"p {}"
+
+
+def test_normal_render_logs_no_warnings(
+    make_brief: Callable[..., Brief], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    for letter in "BC":
+        render_pdf(make_brief(letter))
+    problems = [r for r in caplog.records if r.name.startswith("weasyprint")]
+    assert not problems, [r.getMessage() for r in problems]
+
+
+def test_templates_dir_can_be_overridden(make_brief: Callable[..., Brief], tmp_path: Path) -> None:
+    (tmp_path / "brief.html").write_text("<p>{{ brief.meta.client_name }}|{{ screen }}</p>")
+    (tmp_path / "brief.css").write_text("p { color: black }")
+    brief = make_brief("A", why_now=IMG)
+    assert render_html(brief, templates_dir=tmp_path) == "<p>Robin Ashdown|False</p>"
+    assert render_pdf(brief, templates_dir=tmp_path).startswith(b"%PDF")
+    assert render._environment(tmp_path.resolve()) is render._environment(tmp_path.resolve())
