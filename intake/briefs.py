@@ -21,6 +21,7 @@ def brief_for(intake: Intake) -> Brief:
         submitted_on=intake.submitted_at,
         generated_on=utcnow(),
         language=definition.language,
+        flagged_urgent=intake.urgent,
     )
     return build_brief(definition, intake.answers, Result.from_json(intake.result), meta)
 

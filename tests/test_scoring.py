@@ -75,7 +75,10 @@ EXAMPLE_C = answers_of(
 )
 
 # (answers, {dimension: (score or None, band or None, status)}, relative autonomy, flags, urgent)
-WORKED = {
+Worked = tuple[
+    dict[str, Any], dict[str, tuple[float | None, str | None, str]], float, set[str], bool
+]
+WORKED: dict[str, Worked] = {
     "A-engaged-early-comer": (
         EXAMPLE_A,
         {

@@ -120,3 +120,17 @@ def test_logout(client: FlaskClient, login: Any, two_clinics: dict[str, Any]) ->
     token = csrf_token(client, "/staff/")
     client.post("/staff/logout", data={"csrf_token": token})
     assert client.get("/staff/").status_code == 302
+
+
+def test_urgent_flag_stays_when_the_safety_answer_is_changed_later(
+    client: FlaskClient, login: Any, two_clinics: dict[str, Any]
+) -> None:
+    intake: Intake = two_clinics["north_intake"]
+    for page in ("now", "change", "reasons", "expectations", "ways", "practical"):
+        fill_page(client, intake, page, FULL)
+    fill_page(client, intake, "wellbeing", {"self_harm": "1"})
+    complete(client, intake, FULL)  # walks the pages again with self_harm back to 0
+    login(two_clinics["north_email"])
+    html = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
+    text = " ".join(html.split())
+    assert "URGENT" in text and "later changed it to the one shown" in text

@@ -29,6 +29,7 @@ class Meta:
     submitted_on: datetime | None
     generated_on: datetime
     language: str = "en"
+    flagged_urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Safety:
     unanswered: bool
     prompt: str
     answer: str | None
+    changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def build_brief(
         title=definition.title,
         questionnaire_id=definition.id,
         version=definition.version,
-        safety=_safety(definition, seen, result),
+        safety=_safety(definition, seen, result, meta.flagged_urgent),
         own_words=own_words,
         profile=profile,
         bands=tuple(BandInfo(b.id, b.label, b.min, b.max) for b in definition.bands),
@@ -233,16 +235,20 @@ def _how(d: DimensionScore) -> str:
     return "; ".join(parts) + "."
 
 
-def _safety(definition: Definition, seen: Mapping[str, Any], result: Result) -> Safety | None:
+def _safety(
+    definition: Definition, seen: Mapping[str, Any], result: Result, flagged: bool
+) -> Safety | None:
+    """The safety box; a flag raised during the intake stays even if the answer changed."""
     if definition.safety is None:
         return None
     item = definition.item(definition.safety.item)
     value = seen.get(item.id)
     return Safety(
-        urgent=result.urgent,
+        urgent=result.urgent or flagged,
         unanswered=result.safety_unanswered,
         prompt=item.prompt,
         answer=answer_text(definition, item, value) if is_answered(value) else None,
+        changed=flagged and not result.urgent,
     )
 
 

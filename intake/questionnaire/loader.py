@@ -211,7 +211,8 @@ def _shown(value: Any) -> str:
         return "a group of 'key: value' lines"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:36] + "...'"
 
 
 def _join(messages: list[str]) -> str:
