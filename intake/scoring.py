@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from .questionnaire.conditions import Context, holds, is_answered, numeric, seen_answers
+from .questionnaire.conditions import Context, holds, numeric, seen_answers
 from .questionnaire.model import Band, Definition, Dimension, Index
 
 Status = Literal["scored", "prorated", "not_scored"]
@@ -152,10 +152,12 @@ def safety_status(definition: Definition, answers: Mapping[str, Any]) -> tuple[b
     if definition.safety is None:
         return False, False
     value = answers.get(definition.safety.item)
-    if not is_answered(value):
-        return False, True
     number = numeric(value)
-    return number is not None and number >= definition.safety.threshold, False
+    if number is None:
+        # Blank, declined, or a value we cannot read as a number: never assume "not at
+        # all"; the clinic is asked to contact the client instead.
+        return False, True
+    return number >= definition.safety.threshold, False
 
 
 def is_urgent(definition: Definition, answers: Mapping[str, Any]) -> bool:

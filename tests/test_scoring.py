@@ -11,7 +11,7 @@ import pytest
 from intake.questionnaire import DECLINED, Definition, load_file, load_text
 from intake.questionnaire.conditions import Context, holds
 from intake.questionnaire.model import Condition
-from intake.scoring import DimensionScore, Result, band_of, is_urgent, score
+from intake.scoring import DimensionScore, Result, band_of, is_urgent, safety_status, score
 
 ROOT = Path(__file__).resolve().parents[1]
 READINESS = load_file(ROOT / "forms" / "readiness.yaml")
@@ -646,3 +646,8 @@ def test_all_and_any(answers: dict[str, Any], all_: bool, any_: bool) -> None:
     parts = [{"item": "c", "equals": "yes"}, {"item": "n", "at_least": 3}]
     assert holds(cond(all=parts), Context(answers)) is all_
     assert holds(cond(any=parts), Context(answers)) is any_
+
+
+def test_unreadable_safety_answer_asks_for_contact_never_passes() -> None:
+    definition = load_file("forms/readiness.yaml")
+    assert safety_status(definition, {"self_harm": "1"}) == (False, True)
