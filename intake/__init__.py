@@ -33,7 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import auth, cli
     from .client.views import bp as client_bp
-    from .staff.views import bp as staff_bp
+    from .staff import bp as staff_bp
 
     auth.init_app(app)
     app.register_blueprint(client_bp)

@@ -59,7 +59,7 @@ def forms_check(paths: tuple[Path, ...]) -> None:
 
 
 def _migrate_and_sync() -> None:
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
     questionnaires.sync_builtin(current_app.config["FORMS_DIR"])
 
 

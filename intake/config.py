@@ -32,6 +32,14 @@ def defaults(app: Flask) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "PRODUCTION": False,
+        "MAIL_FROM": "Intake <no-reply@localhost>",
+        "SMTP_HOST": None,
+        "SMTP_PORT": 25,
+        "SMTP_STARTTLS": False,
+        "SMTP_USERNAME": None,
+        "SMTP_PASSWORD": None,
+        "REDIS_URL": None,
+        "STAFF_IDLE_MINUTES": 15,
     }
 
 
@@ -44,6 +52,11 @@ def from_environment() -> dict[str, Any]:
         env["SECRET_KEY"] = secret
     if base := os.environ.get("INTAKE_PUBLIC_BASE_URL"):
         env["PUBLIC_BASE_URL"] = base.rstrip("/")
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM"):
+        if value := os.environ.get(f"INTAKE_{name}"):
+            env[name] = value
+    if redis := os.environ.get("INTAKE_REDIS_URL"):
+        env["REDIS_URL"] = redis
     if os.environ.get("INTAKE_PRODUCTION", "").lower() in ("1", "true", "yes"):
         env["PRODUCTION"] = True
     return env

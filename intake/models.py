@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import db
@@ -25,6 +25,15 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(200))
     crisis_text: Mapped[str | None] = mapped_column(Text)
     emergency_number: Mapped[str | None] = mapped_column(String(40))
+    # Branding and settings, edited by the clinic's admins.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_mime: Mapped[str | None] = mapped_column(String(40))
+    accent_color: Mapped[str] = mapped_column(String(7), default="#1f5f7a")
+    paper_size: Mapped[str] = mapped_column(String(10), default="A4")
+    link_expiry_days: Mapped[int] = mapped_column(default=30)
+    default_questionnaire: Mapped[str | None] = mapped_column(String(64))
+    self_referral_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    settings_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -37,6 +46,8 @@ class Staff(UserMixin, db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="therapist")
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     clinic: Mapped[Clinic] = relationship()
@@ -68,7 +79,19 @@ class Intake(db.Model):  # type: ignore[name-defined]
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
     token: Mapped[str] = mapped_column(String(64), unique=True)
     client_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    source: Mapped[str] = mapped_column(String(20), default="invitation")
     status: Mapped[str] = mapped_column(String(20), default="invited")
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    consent_name: Mapped[str | None] = mapped_column(String(200))
+    consent_at: Mapped[datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(64))
     current_page: Mapped[str | None] = mapped_column(String(64))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     safety_asked: Mapped[bool] = mapped_column(default=False)
@@ -81,10 +104,28 @@ class Intake(db.Model):  # type: ignore[name-defined]
     submitted_at: Mapped[datetime | None]
 
     clinic: Mapped[Clinic] = relationship()
-    therapist: Mapped[Staff | None] = relationship()
+    therapist: Mapped[Staff | None] = relationship(foreign_keys=[therapist_id])
     questionnaire: Mapped[QuestionnaireVersion] = relationship()
 
     @property
     def submitted(self) -> bool:
         """Whether the client has submitted (and the intake can no longer change)."""
         return self.status == "submitted"
+
+
+class AuditEvent(db.Model):  # type: ignore[name-defined]
+    """Who did what, when: append-only (the application never updates or deletes rows)."""
+
+    __table_args__ = (Index("ix_audit_event_clinic_time", "clinic_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[int | None]
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[Staff | None] = relationship()

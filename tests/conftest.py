@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import delete, text
+from sqlalchemy import text
 
 from intake import create_app, intakes, questionnaires
 from intake.auth import hash_password
@@ -48,7 +48,7 @@ def app(database_url: str) -> Iterator[Flask]:
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade(directory=app.extensions["migrate"].directory)
+        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         questionnaires.sync_builtin(app.config["FORMS_DIR"])
     yield app
     with app.app_context():
@@ -57,17 +57,17 @@ def app(database_url: str) -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def _clean(app: Flask) -> Iterator[None]:
-    """Each test starts with no clinics, staff or intakes (built-in questionnaires stay)."""
+    """Each test starts empty but for the built-in questionnaires, whatever tables exist."""
     yield
     with app.app_context():
         db.session.rollback()
-        db.session.execute(delete(Intake))
-        db.session.execute(delete(Staff))
-        db.session.execute(
-            delete(QuestionnaireVersion).where(QuestionnaireVersion.clinic_id.isnot(None))
-        )
-        db.session.execute(delete(Clinic))
-        db.session.commit()
+        with db.engine.begin() as conn:
+            # Children before parents, so foreign keys hold on PostgreSQL too.
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name == QuestionnaireVersion.__tablename__:
+                    conn.execute(table.delete().where(table.c.clinic_id.isnot(None)))
+                else:
+                    conn.execute(table.delete())
         db.session.remove()
 
 
