@@ -8,10 +8,13 @@ PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PG_TEST_DB ?= intake_test
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 # WeasyPrint needs Pango and a font; poppler-utils turns brief PDFs into images for tests.
+# The browser tests drive Debian's Chromium (never a downloaded browser) and inject axe-core,
+# which npm installs from package-lock.json.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+BROWSER_PACKAGES := chromium nodejs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-sqlite test-postgres lint install system-deps bench clean
+.PHONY: run test test-sqlite test-postgres test-browser lint install system-deps browser-deps translations messages bench example-briefs clean
 
 run: install
 	$(BIN)/flask --app intake seed-demo
@@ -26,11 +29,11 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/flask --app intake forms check
 
-test-sqlite: install
+test-sqlite: install browser-deps
 	$(BIN)/pytest
 
 # PostgreSQL is required in CI; on a laptop without it this step says so and passes.
-test-postgres: install
+test-postgres: install browser-deps
 	@if ! $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_ADMIN_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  if [ -n "$$CI" ]; then echo "PostgreSQL is not reachable at $(PG_ADMIN_URL)"; exit 1; fi; \
 	  echo "PostgreSQL not reachable at $(PG_ADMIN_URL): skipping the PostgreSQL run"; exit 0; \
@@ -39,7 +42,30 @@ test-postgres: install
 	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = '$(PG_TEST_DB)'\").fetchone() or c.execute('CREATE DATABASE $(PG_TEST_DB)')"; \
 	INTAKE_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
 
-install: $(VENV)/.installed system-deps
+install: $(VENV)/.installed system-deps translations
+
+# The browser tests alone (they also run within test-sqlite and test-postgres).
+test-browser: install browser-deps
+	$(BIN)/pytest -m browser
+
+# Interface translations: the .po files are the source; the .mo files are built here.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations
+
+# After changing interface texts: re-extract them and add the new ones to each .po.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F translations/babel.cfg -k lazy_gettext --no-location \
+	  --sort-output --omit-header -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete -N
+
+browser-deps: system-deps
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(BROWSER_PACKAGES)"
+	@$(MAKE) --no-print-directory node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm; }
+	npm ci --no-audit --no-fund --loglevel=error
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +82,11 @@ system-deps:
 	fi
 
 bench: install
-	$(BIN)/python bench/brief_render.py
+	$(BIN)/python bench/brief.py
+
+# The three worked examples' brief PDFs, for anyone to look at (git-ignored).
+example-briefs: install
+	$(BIN)/python -m intake.brief.examples artifacts/briefs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

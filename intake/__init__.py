@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from . import config
+from . import config, i18n
 from .db import db, migrate
 
 csrf = CSRFProtect()
@@ -30,15 +30,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
+    i18n.init_app(app)
 
-    from . import auth, cli
+    from . import auth, cli, rendering
+    from .client.referral import bp as referral_bp
     from .client.views import bp as client_bp
     from .staff import bp as staff_bp
+    from .staff import invitations, questionnaires, settings  # noqa: F401  (routes on staff_bp)
 
     auth.init_app(app)
     app.register_blueprint(client_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(referral_bp)
     cli.init_app(app)
+    rendering.init_app(app)
     _errors(app)
 
     @app.get("/")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, select
 
 from .db import db
-from .models import Intake
+from .models import AuditEvent, Intake, Staff
+
+ADMIN = "admin"
+THERAPIST = "therapist"
+ROLES = {ADMIN: "Clinic admin", THERAPIST: "Therapist"}
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def clinic_intakes() -> Select[tuple[Intake]]:
@@ -27,3 +38,59 @@ def intake_or_404(intake_id: int) -> Intake:
     if intake is None:
         abort(404)
     return intake
+
+
+def is_admin() -> bool:
+    """Whether the signed-in user is an admin of their clinic."""
+    return bool(current_user.is_authenticated and current_user.role == ADMIN)
+
+
+def require_admin() -> None:
+    """Stop with 403 unless the signed-in user is a clinic admin."""
+    if not is_admin():
+        abort(403)
+
+
+def admin_only(view: Callable[P, R]) -> Callable[P, R]:
+    """A view only clinic admins may open; the role is checked before any record is looked up."""
+
+    @wraps(view)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        require_admin()
+        return view(*args, **kwargs)
+
+    return checked
+
+
+# Select[Any] below: SQLAlchemy 2.0 and 2.1 spell a typed Select differently.
+def clinic_staff() -> Select[Any]:
+    """The signed-in user's clinic's staff, by name."""
+    return (
+        select(Staff)
+        .where(Staff.clinic_id == current_user.clinic_id)
+        .order_by(Staff.name, Staff.id)
+    )
+
+
+def staff_member_or_404(staff_id: int) -> Staff:
+    """One of the user's clinic's staff; another clinic's is indistinguishable from none."""
+    staff = db.session.scalar(clinic_staff().where(Staff.id == staff_id))
+    if staff is None:
+        abort(404)
+    return staff
+
+
+def clinic_audit() -> Select[Any]:
+    """The signed-in user's clinic's audit log, newest first."""
+    return (
+        select(AuditEvent)
+        .where(AuditEvent.clinic_id == current_user.clinic_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+
+
+def clinic_audit_actions() -> Select[Any]:
+    """The distinct actions in the signed-in user's clinic's audit log."""
+    return (
+        select(AuditEvent.action).where(AuditEvent.clinic_id == current_user.clinic_id).distinct()
+    )

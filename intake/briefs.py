@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .brief.content import Brief, Meta, build_brief
-from .brief.render import render_pdf
-from .models import Intake, utcnow
+from .brief.render import Branding, render_pdf
+from .models import Clinic, Intake, utcnow
 from .questionnaires import definition_of
 from .scoring import Result
 
@@ -21,11 +21,23 @@ def brief_for(intake: Intake) -> Brief:
         submitted_on=intake.submitted_at,
         generated_on=utcnow(),
         language=definition.language,
+        answered_in=intake.language,
         flagged_urgent=intake.urgent,
     )
     return build_brief(definition, intake.answers, Result.from_json(intake.result), meta)
 
 
+def branding_of(clinic: Clinic) -> Branding:
+    """A clinic's branding settings as the renderer takes them."""
+    return Branding(
+        slug=clinic.slug,
+        logo=clinic.logo,
+        logo_mime=clinic.logo_mime,
+        accent=clinic.accent_color or "",
+        paper=clinic.paper_size or "A4",
+    )
+
+
 def pdf_for(intake: Intake) -> bytes:
-    """The brief rendered to PDF."""
-    return render_pdf(brief_for(intake))
+    """The brief rendered to PDF now, with the clinic's branding (jobs and the command line)."""
+    return render_pdf(brief_for(intake), branding=branding_of(intake.clinic))

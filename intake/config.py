@@ -39,7 +39,13 @@ def defaults(app: Flask) -> dict[str, Any]:
         "SMTP_USERNAME": None,
         "SMTP_PASSWORD": None,
         "REDIS_URL": None,
+        # Brief PDFs: "auto" renders on RQ when REDIS_URL is set, else in a background thread.
+        "BRIEF_RENDERER": "auto",
+        "BRIEF_QUEUE": "intake-briefs",
+        "BRIEF_RETRY_DELAYS": (10, 60),
         "STAFF_IDLE_MINUTES": 15,
+        "STAFF_INVITE_DAYS": 7,
+        "PASSWORD_RESET_MINUTES": 60,
     }
 
 
@@ -55,6 +61,10 @@ def from_environment() -> dict[str, Any]:
     for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM"):
         if value := os.environ.get(f"INTAKE_{name}"):
             env[name] = value
+    if os.environ.get("INTAKE_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"):
+        env["SMTP_STARTTLS"] = True
+    if idle := os.environ.get("INTAKE_STAFF_IDLE_MINUTES"):
+        env["STAFF_IDLE_MINUTES"] = int(idle)
     if redis := os.environ.get("INTAKE_REDIS_URL"):
         env["REDIS_URL"] = redis
     if os.environ.get("INTAKE_PRODUCTION", "").lower() in ("1", "true", "yes"):

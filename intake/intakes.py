@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from . import notify, rendering
 from .db import db
 from .models import Clinic, Intake, QuestionnaireVersion, Staff, utcnow
 from .questionnaire import Definition
@@ -26,19 +28,70 @@ def invite(
     client_name: str,
     questionnaire: QuestionnaireVersion,
     therapist: Staff | None = None,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    source: str = "invitation",
 ) -> Intake:
-    """Create an intake with a fresh unguessable link token."""
+    """Create an intake with a fresh unguessable link token that expires per clinic setting."""
     intake = Intake(
         clinic_id=clinic.id,
         client_name=client_name.strip(),
         questionnaire_id=questionnaire.id,
         therapist_id=therapist.id if therapist else None,
         token=secrets.token_urlsafe(TOKEN_BYTES),
+        email=email or None,
+        phone=phone or None,
+        source=source,
+        expires_at=utcnow() + timedelta(days=clinic.link_expiry_days or 30),
         answers={},
     )
     db.session.add(intake)
     db.session.commit()
     return intake
+
+
+def link_problem(intake: Intake) -> str | None:
+    """Why a client link no longer opens ('revoked' or 'expired'), or None when it does."""
+    if intake.revoked_at is not None:
+        return "revoked"
+    if not intake.submitted and intake.expires_at is not None and intake.expires_at < utcnow():
+        return "expired"
+    return None
+
+
+def revoke(intake: Intake) -> None:
+    """Close the link at once; answers already saved stay with the clinic."""
+    intake.revoked_at = utcnow()
+    db.session.commit()
+
+
+def resend(intake: Intake) -> None:
+    """Open the link again with a new expiry; a revoked link gets a new token, never back."""
+    if intake.revoked_at is not None:
+        intake.token = secrets.token_urlsafe(TOKEN_BYTES)
+        intake.revoked_at = None
+    intake.expires_at = utcnow() + timedelta(days=intake.clinic.link_expiry_days or 30)
+    db.session.commit()
+
+
+def reminded(intake: Intake) -> None:
+    """Note that a reminder went out."""
+    intake.reminder_sent_at = utcnow()
+    db.session.commit()
+
+
+def mark_reviewed(intake: Intake, staff: Staff) -> None:
+    """A therapist has read the brief."""
+    intake.reviewed_at = utcnow()
+    intake.reviewed_by_id = staff.id
+    db.session.commit()
+
+
+def reassign(intake: Intake, therapist: Staff | None) -> None:
+    """Give the intake to another therapist of the clinic (or to nobody)."""
+    intake.therapist_id = therapist.id if therapist else None
+    db.session.commit()
 
 
 def by_token(token: str) -> Intake | None:
@@ -74,7 +127,31 @@ def save_page(
         intake.urgent = True
         intake.urgent_at = now
     db.session.commit()
+    if newly_urgent:
+        notify.urgent(intake)  # after the commit: the flag holds even if the email fails
     return newly_urgent
+
+
+def sign_consent(intake: Intake, name: str, version: str, first_page: str) -> None:
+    """Record the client's consent (typed name, time, wording) and start the intake."""
+    _lock(intake)
+    now = utcnow()
+    intake.consent_name = name.strip()
+    intake.consent_at = now
+    intake.consent_version = version
+    if intake.status == "invited":
+        intake.status = "in_progress"
+        intake.started_at = now
+        intake.current_page = first_page
+    intake.updated_at = now
+    db.session.commit()
+
+
+def set_language(intake: Intake, language: str) -> None:
+    """The language the client chose; it holds for this intake on every device."""
+    if intake.language != language and not intake.submitted:
+        intake.language = language
+        db.session.commit()
 
 
 def merged(answers: Mapping[str, Any] | None, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -95,9 +172,14 @@ def submit(intake: Intake, definition: Definition) -> None:
     intake.result = result.to_json()
     intake.status = "submitted"
     intake.submitted_at = intake.updated_at = utcnow()
-    if result.urgent and not intake.urgent:
+    newly_urgent = result.urgent and not intake.urgent
+    if newly_urgent:
         intake.urgent, intake.urgent_at = True, intake.submitted_at
     db.session.commit()
+    if newly_urgent:
+        notify.urgent(intake)
+    # After the commit: the PDF renders outside this request and can never undo the submit.
+    rendering.enqueue(intake)
 
 
 def _lock(intake: Intake) -> None:

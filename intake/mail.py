@@ -7,14 +7,36 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 
 log = logging.getLogger(__name__)
 
 
+class MailError(Exception):
+    """The SMTP server could not be reached or refused the message."""
+
+
+def configured() -> bool:
+    """Whether a real SMTP server is set (otherwise messages only reach instance/outbox/)."""
+    return bool(current_app.config.get("SMTP_HOST"))
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link for an email, on PUBLIC_BASE_URL whatever address the request used."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, _external=True, **values)
+
+
 def send(to: str | list[str], subject: str, body: str) -> None:
-    """Send a plain-text message; with no SMTP_HOST configured, save it to the outbox."""
+    """Send a plain-text message; with no SMTP_HOST configured, save it to the outbox.
+
+    Raises MailError when the SMTP server cannot take it, so callers can say so plainly.
+    """
     cfg = current_app.config
     message = EmailMessage()
     message["From"] = cfg["MAIL_FROM"]
@@ -30,9 +52,13 @@ def send(to: str | list[str], subject: str, body: str) -> None:
         (outbox / name).write_bytes(bytes(message))
         log.warning("SMTP_HOST is not set: wrote email %r to %s", subject, outbox / name)
         return
-    with smtplib.SMTP(host, int(cfg.get("SMTP_PORT", 25)), timeout=10) as smtp:
-        if cfg.get("SMTP_STARTTLS"):
-            smtp.starttls()
-        if cfg.get("SMTP_USERNAME"):
-            smtp.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD", ""))
-        smtp.send_message(message)
+    try:
+        with smtplib.SMTP(host, int(cfg.get("SMTP_PORT") or 25), timeout=10) as smtp:
+            if cfg.get("SMTP_STARTTLS"):
+                smtp.starttls()
+            if cfg.get("SMTP_USERNAME"):
+                smtp.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
+            smtp.send_message(message)
+    except (smtplib.SMTPException, OSError) as exc:
+        log.error("could not send email %r via %s: %s", subject, host, exc)
+        raise MailError(str(exc)) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,6 +53,11 @@ class Staff(UserMixin, db.Model):  # type: ignore[name-defined]
 
     clinic: Mapped[Clinic] = relationship()
 
+    def get_id(self) -> str:
+        """The id kept in the session, tied to the password so a new password ends old sessions."""
+        fingerprint = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        return f"{self.id}:{fingerprint}"
+
 
 class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]
     """One immutable version of a questionnaire definition, stored as its YAML source."""
@@ -71,7 +77,15 @@ class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]
 class Intake(db.Model):  # type: ignore[name-defined]
     """One client's intake: the invitation, the answers as they come, and the result."""
 
-    __table_args__ = (Index("ix_intake_dashboard", "clinic_id", "urgent", "created_at"),)
+    __table_args__ = (
+        Index("ix_intake_dashboard", "clinic_id", "urgent", "created_at"),
+        # The dashboard's keyset pages, unfiltered and by status or therapist.
+        Index("ix_intake_dash_page", "clinic_id", "urgent", "created_at", "id"),
+        Index("ix_intake_dash_status", "clinic_id", "status", "urgent", "created_at", "id"),
+        Index(
+            "ix_intake_dash_therapist", "clinic_id", "therapist_id", "urgent", "created_at", "id"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import email.policy
 import os
 import re
+import socket
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from flask import Flask
+from aiosmtpd.controller import Controller
+from argon2 import PasswordHasher, profiles
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from intake import create_app, intakes, questionnaires
+from intake import auth, create_app, intakes, questionnaires
 from intake.auth import hash_password
 from intake.db import db
 from intake.models import Clinic, Intake, QuestionnaireVersion, Staff
 
 PASSWORD = "correct horse battery staple"
+
+# Tests sign in hundreds of times, so they hash with argon2's cheapest parameters; the app
+# itself keeps argon2-cffi's defaults (verification reads the parameters from each hash).
+auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -41,6 +51,9 @@ def app(database_url: str) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "PUBLIC_BASE_URL": "http://localhost",
+            # Brief PDFs render at once, so tests see them; tests/test_brief_store.py covers
+            # the background thread and RQ.
+            "BRIEF_RENDERER": "eager",
         }
     )
     with app.app_context():
@@ -119,9 +132,54 @@ def login(client: FlaskClient) -> Any:
     """Sign a staff member in through the real login form."""
 
     def do(email: str, password: str = PASSWORD) -> Any:
-        return post_form(client, "/staff/login", {"email": email, "password": password})
+        response = post_form(client, "/staff/login", {"email": email, "password": password})
+        # pytest-flask keeps one app context for the whole test, so flask_wtf's per-request
+        # cache of the CSRF token in g outlives the session that sign-in clears: drop it.
+        g.pop("csrf_token", None)
+        return response
 
     return do
+
+
+class SmtpInbox:
+    """What the loopback SMTP server received, as parsed messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        parsed = message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(cast(EmailMessage, parsed))
+        return "250 OK"
+
+    def body(self, index: int = -1) -> str:
+        """The plain-text body of a received message (the last by default)."""
+        part = self.messages[index].get_body(preferencelist=("plain",))
+        assert part is not None
+        return str(part.get_content())
+
+    def link(self, index: int = -1) -> str:
+        """The first http(s) link in a received message."""
+        match = re.search(r"https?://\S+", self.body(index))
+        assert match, self.body(index)
+        return match.group(0)
+
+
+@pytest.fixture
+def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpInbox]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port, which the app sends to."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", port)
+    try:
+        yield inbox
+    finally:
+        controller.stop()
 
 
 @pytest.fixture

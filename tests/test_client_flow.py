@@ -1,13 +1,16 @@
-"""The client's wizard through the test client: every path a person can take."""
+"""The client's wizard through the test client: every path a person can take, in two languages."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 
+from intake.briefs import brief_for
 from intake.db import db
 from intake.models import Intake
 from intake.questionnaire import load_file
@@ -21,7 +24,6 @@ WORDS = {
     "keep": "My morning runs.",
     "contact": "email",
     "previous_therapy": "no",
-    "consent": "y",
 }
 FULL = {**{k: str(v) for k, v in EXAMPLE_A.items()}, **WORDS}
 
@@ -37,16 +39,26 @@ def fill_page(
     answers: dict[str, Any],
     action: str = "next",
 ) -> Any:
-    """Post one page with the answers that belong to it."""
+    """Post one page with the answers that belong to it (signing the consent first if need be)."""
+    if reload(intake).consent_at is None:
+        sign(client, intake)
     page = next(p for p in DEFINITION.pages if p.id == page_id)
     data = {i.id: answers[i.id] for i in page.items if i.id in answers}
+    if "shown" in answers:
+        data["shown"] = answers["shown"]
     data["action"] = action
     return post_form(client, page_url(intake, page_id), data)
 
 
+def sign(client: FlaskClient, intake: Intake, name: str = "Alex Morgan Client", **kw: Any) -> Any:
+    """Give consent on the welcome page with a typed name."""
+    return post_form(client, f"/i/{intake.token}", {"consent_name": name}, **kw)
+
+
 def complete(client: FlaskClient, intake: Intake, answers: dict[str, Any]) -> Any:
-    """Walk Next through every page the client is shown, then send from the review page."""
-    response = client.get(f"/i/{intake.token}")
+    """Sign, walk Next through every page the client is shown, then send from the review."""
+    if reload(intake).consent_at is None:
+        sign(client, intake)
     url = page_url(intake, "now")
     while "/review" not in url:
         page_id = url.rsplit("/", 1)[1]
@@ -72,6 +84,13 @@ def intake(make_clinic: Any, make_intake: Any) -> Intake:
     return make_intake(clinic_id)
 
 
+@pytest.fixture
+def started(client: FlaskClient, intake: Intake) -> Intake:
+    """An intake whose client has signed the consent on the welcome page."""
+    sign(client, intake)
+    return reload(intake)
+
+
 def test_token_is_unguessable(intake: Intake) -> None:
     # 32 random bytes in URL-safe base64: at least 128 bits of entropy, as asked.
     assert len(intake.token) >= 43
@@ -79,9 +98,41 @@ def test_token_is_unguessable(intake: Intake) -> None:
 
 def test_welcome_page_greets_and_explains(client: FlaskClient, intake: Intake) -> None:
     html = client.get(f"/i/{intake.token}").get_data(as_text=True)
-    assert "Alex Client" in html
+    assert "Alex Client" in html and "North Practice" in html
+    assert "There are 7 short sections. Most people take about 15 minutes." in html
     assert "come back later with the same link" in html
-    assert f"/i/{intake.token}/p/now" in html
+    assert "Only the therapists at North Practice read your answers" in html
+    assert "joint effort" in html
+    # The consent step: its text, a labelled name box that signs it, and today's date.
+    assert DEFINITION.consent is not None
+    assert " ".join(DEFINITION.consent.text.split()) in " ".join(html.split())
+    assert '<label for="consent_name"' in html and 'autocomplete="name"' in html
+    assert "<time datetime=" in html
+
+
+def test_questions_wait_for_consent(client: FlaskClient, intake: Intake) -> None:
+    response = client.get(page_url(intake, "now"))
+    assert response.headers["Location"].endswith(f"/i/{intake.token}")
+    response = post_form(client, f"/i/{intake.token}", {"consent_name": "   "})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'class="error-summary"' in html and 'href="#consent_name"' in html
+    assert 'id="consent_name-error"' in html and 'aria-invalid="true"' in html
+    assert "Please type your full name to give your consent." in html
+    stored = reload(intake)
+    assert stored.consent_at is None and stored.status == "invited"
+
+
+def test_consent_is_signed_with_name_date_and_wording(client: FlaskClient, intake: Intake) -> None:
+    response = sign(client, intake, "  Alex Morgan Client ")
+    assert response.headers["Location"].endswith(page_url(intake, "now"))
+    stored = reload(intake)
+    assert stored.consent_name == "Alex Morgan Client"
+    assert stored.consent_at is not None and stored.started_at is not None
+    assert stored.consent_version == "2026-11/en"
+    assert stored.status == "in_progress" and stored.answers == {}
+    # Coming back by the link goes to the questions, not to the consent again.
+    assert client.get(f"/i/{intake.token}").headers["Location"].endswith(page_url(intake, "now"))
 
 
 def test_unknown_link_is_a_friendly_404(client: FlaskClient) -> None:
@@ -98,71 +149,71 @@ def test_complete_intake_is_scored_with_its_version(client: FlaskClient, intake:
     assert "your answers have been sent" in done
     stored = reload(intake)
     assert stored.status == "submitted"
-    assert stored.questionnaire.key == "readiness" and stored.questionnaire.version == 1
+    assert stored.questionnaire.key == "readiness" and stored.questionnaire.version == 2
     assert stored.result is not None
     dims = {d["id"]: d for d in stored.result["dimensions"]}
     assert dims["change"]["score"] == pytest.approx(68.75)
     assert dims["expects_to_take_part"]["reversed"] == ["exp_fix", "exp_receive"]
     assert stored.answers["why_now"] == WORDS["why_now"]
     assert stored.answers["cr_want"] == 4  # ints stay ints
-    assert stored.answers["consent"] is True
+    assert stored.consent_version == "2026-11/en"
 
 
-def test_progress_is_shown(client: FlaskClient, intake: Intake) -> None:
-    html = client.get(page_url(intake, "now")).get_data(as_text=True)
+def test_progress_is_shown(client: FlaskClient, started: Intake) -> None:
+    html = client.get(page_url(started, "now")).get_data(as_text=True)
     # 'Therapy before' is hidden until previous therapy is answered yes.
-    assert "Step 1 of 8" in html
+    assert "Step 1 of 7" in html
 
 
-def test_back_and_next_keep_answers(client: FlaskClient, intake: Intake) -> None:
-    fill_page(client, intake, "now", FULL)
-    response = fill_page(client, intake, "change", {"cr_want": "2"}, action="back")
-    assert response.headers["Location"].endswith(page_url(intake, "now"))
-    html = client.get(page_url(intake, "now")).get_data(as_text=True)
+def test_back_and_next_keep_answers(client: FlaskClient, started: Intake) -> None:
+    fill_page(client, started, "now", FULL)
+    response = fill_page(client, started, "change", {"cr_want": "2"}, action="back")
+    assert response.headers["Location"].endswith(page_url(started, "now"))
+    html = client.get(page_url(started, "now")).get_data(as_text=True)
     assert "I keep losing sleep over work" in html
-    html = client.get(page_url(intake, "change")).get_data(as_text=True)
+    html = client.get(page_url(started, "change")).get_data(as_text=True)
     assert re.search(r'<input checked id="cr_want-\d" name="cr_want" type="radio" value="2"', html)
-    assert reload(intake).answers["cr_want"] == 2
+    assert reload(started).answers["cr_want"] == 2
 
 
-def test_back_does_not_demand_required_answers(client: FlaskClient, intake: Intake) -> None:
-    fill_page(client, intake, "now", FULL)
-    response = fill_page(client, intake, "change", {}, action="back")
+def test_back_does_not_demand_required_answers(client: FlaskClient, started: Intake) -> None:
+    fill_page(client, started, "now", FULL)
+    response = fill_page(client, started, "change", {}, action="back")
     assert response.status_code == 302
 
 
 def test_resume_by_link_returns_where_the_client_stopped(
-    client: FlaskClient, intake: Intake
+    client: FlaskClient, started: Intake
 ) -> None:
-    fill_page(client, intake, "now", FULL)
-    fill_page(client, intake, "change", FULL)
+    fill_page(client, started, "now", FULL)
+    fill_page(client, started, "change", FULL)
     # A new browser with the same link.
     with client.application.test_client() as other:
-        response = other.get(f"/i/{intake.token}")
-        assert response.headers["Location"].endswith(page_url(intake, "reasons"))
-        html = other.get(page_url(intake, "now")).get_data(as_text=True)
+        response = other.get(f"/i/{started.token}")
+        assert response.headers["Location"].endswith(page_url(started, "reasons"))
+        html = other.get(page_url(started, "now")).get_data(as_text=True)
         assert "I keep losing sleep over work" in html
 
 
-def test_save_and_continue_later(client: FlaskClient, intake: Intake) -> None:
-    response = fill_page(client, intake, "now", {"why_now": "Half a thought"}, action="save")
-    assert response.headers["Location"].endswith(f"/i/{intake.token}/saved")
-    html = client.get(f"/i/{intake.token}/saved").get_data(as_text=True)
-    assert "Your answers are saved" in html and intake.token in html
-    assert reload(intake).answers["why_now"] == "Half a thought"
-    assert client.get(f"/i/{intake.token}").headers["Location"].endswith(page_url(intake, "now"))
+def test_save_and_continue_later(client: FlaskClient, started: Intake) -> None:
+    response = fill_page(client, started, "now", {"why_now": "Half a thought"}, action="save")
+    assert response.headers["Location"].endswith(f"/i/{started.token}/saved")
+    html = client.get(f"/i/{started.token}/saved").get_data(as_text=True)
+    assert "Your answers are saved" in html and started.token in html
+    assert reload(started).answers["why_now"] == "Half a thought"
+    assert client.get(f"/i/{started.token}").headers["Location"].endswith(page_url(started, "now"))
 
 
 def test_missing_required_answer_shows_message_beside_field(
-    client: FlaskClient, intake: Intake
+    client: FlaskClient, started: Intake
 ) -> None:
-    response = fill_page(client, intake, "now", {"hopes": "Keep this text", "why_now": "  "})
+    response = fill_page(client, started, "now", {"hopes": "Keep this text", "why_now": "  "})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'class="error-summary"' in html and 'href="#why_now"' in html
     assert 'id="why_now-error"' in html and "Please answer this question." in html
     assert "Keep this text" in html  # nothing typed is lost
-    assert reload(intake).answers.get("hopes") == "Keep this text"
+    assert reload(started).answers.get("hopes") == "Keep this text"
 
 
 @pytest.mark.parametrize(
@@ -177,9 +228,9 @@ def test_missing_required_answer_shows_message_beside_field(
     ids=["bad-date", "unknown-choice", "off-scale", "too-long", "unknown-checkbox"],
 )
 def test_bad_input_gets_a_clear_message(
-    client: FlaskClient, intake: Intake, page: str, data: dict[str, Any], message: str
+    client: FlaskClient, started: Intake, page: str, data: dict[str, Any], message: str
 ) -> None:
-    response = fill_page(client, intake, page, data)
+    response = fill_page(client, started, page, data)
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
 
@@ -197,6 +248,8 @@ def test_conditional_page_appears_only_when_it_applies(
         questionnaire_id=stored.questionnaire_id,
         token="t" * 43,
         answers={},
+        consent_at=stored.consent_at,
+        status="in_progress",
     )
     db.session.add(other)
     db.session.commit()
@@ -210,7 +263,7 @@ def test_conditional_page_appears_only_when_it_applies(
 
 def test_double_submit_is_harmless(client: FlaskClient, intake: Intake) -> None:
     review = f"/i/{intake.token}/review"
-    token = csrf_token(client, review)
+    token = csrf_token(client, f"/i/{intake.token}")
     complete(client, intake, FULL)
     first = reload(intake).submitted_at
     # The same form sent a second time, as a double click or a resent request would.
@@ -238,50 +291,269 @@ def test_post_without_csrf_token_is_refused(client: FlaskClient, intake: Intake)
 
 
 def test_safety_answer_shows_crisis_information_next_and_flags_at_once(
-    client: FlaskClient, intake: Intake
+    client: FlaskClient, started: Intake
 ) -> None:
     for page in ("now", "change", "reasons", "expectations", "ways", "practical"):
-        fill_page(client, intake, page, FULL)
-    response = fill_page(client, intake, "wellbeing", {"self_harm": "1"})
+        fill_page(client, started, page, FULL)
+    response = fill_page(client, started, "wellbeing", {"self_harm": "1"})
     assert response.status_code == 302
-    assert f"/i/{intake.token}/support" in response.headers["Location"]
+    assert f"/i/{started.token}/support" in response.headers["Location"]
     # Flagged before the crisis page is even requested: holds if the client leaves now.
-    stored = reload(intake)
+    stored = reload(started)
     assert stored.urgent and stored.urgent_at is not None and stored.status == "in_progress"
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert html.index("You do not have to carry this alone") < html.index("Continue my questions")
     assert "911" in html and "988" in html
-    assert 'href="/i/' + intake.token + '/p/consent"' in html
+    # The emergency number comes first, as a link a phone can call.
+    assert html.index('href="tel:911"') < html.index("988")
+    assert 'href="/i/' + started.token + '/review"' in html
 
 
-def test_safety_item_left_blank_is_asked_once_more(client: FlaskClient, intake: Intake) -> None:
+def test_safety_item_left_blank_is_asked_once_more(client: FlaskClient, started: Intake) -> None:
     for page in ("now", "change", "reasons", "expectations", "ways", "practical"):
-        fill_page(client, intake, page, FULL)
-    again = fill_page(client, intake, "wellbeing", {})
+        fill_page(client, started, page, FULL)
+    again = fill_page(client, started, "wellbeing", {})
     assert again.status_code == 200
     assert "This question helps us look after you" in again.get_data(as_text=True)
-    onwards = fill_page(client, intake, "wellbeing", {})
-    assert onwards.headers["Location"].endswith(page_url(intake, "consent"))
-    fill_page(client, intake, "consent", FULL)
-    post_form(client, f"/i/{intake.token}/review", {})
-    stored = reload(intake)
+    onwards = fill_page(client, started, "wellbeing", {})
+    assert onwards.headers["Location"].endswith(f"/i/{started.token}/review")
+    post_form(client, f"/i/{started.token}/review", {})
+    stored = reload(started)
     assert stored.result is not None
     assert stored.result["safety_unanswered"] is True and stored.result["urgent"] is False
 
 
 def test_review_lists_answers_and_blocks_missing_required(
-    client: FlaskClient, intake: Intake
+    client: FlaskClient, started: Intake
 ) -> None:
-    fill_page(client, intake, "now", {"why_now": "w", "hopes": "h"}, action="save")
-    html = client.get(f"/i/{intake.token}/review").get_data(as_text=True)
+    fill_page(client, started, "now", {"why_now": "w", "hopes": "h"}, action="save")
+    html = client.get(f"/i/{started.token}/review").get_data(as_text=True)
     assert "How would you like us to contact you?" in html  # required, still missing
-    response = post_form(client, f"/i/{intake.token}/review", {})
+    response = post_form(client, f"/i/{started.token}/review", {})
     assert response.status_code == 200
-    assert reload(intake).status == "in_progress"
+    assert reload(started).status == "in_progress"
 
 
-def test_client_text_is_escaped(client: FlaskClient, intake: Intake) -> None:
-    fill_page(client, intake, "now", {"why_now": "<script>alert(1)</script>", "hopes": "h"})
-    html = client.get(page_url(intake, "now")).get_data(as_text=True)
+def test_client_text_is_escaped(client: FlaskClient, started: Intake) -> None:
+    fill_page(client, started, "now", {"why_now": "<script>alert(1)</script>", "hopes": "h"})
+    html = client.get(page_url(started, "now")).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# Questions that depend on an answer on the same page.
+
+
+def test_question_shown_by_an_answer_on_its_page_is_asked_before_moving_on(
+    client: FlaskClient, started: Intake
+) -> None:
+    for page in ("now", "change", "reasons", "expectations", "ways"):
+        fill_page(client, started, page, FULL)
+    html = client.get(page_url(started, "practical")).get_data(as_text=True)
+    assert re.search(r'id="q-leave_message" data-item="leave_message" hidden', html)
+    # Without a script the new question cannot appear in place: the page comes back with
+    # it shown and pointed out, not with an error, and the answers so far are kept.
+    response = fill_page(client, started, "practical", {"contact": "phone"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "There is one more question, based on your answer" in html
+    assert 'href="#leave_message-0"' in html and 'class="error-summary"' not in html
+    assert not re.search(r'data-item="leave_message" hidden', html)
+    assert reload(started).answers["contact"] == "phone"
+    response = fill_page(client, started, "practical", {"contact": "phone", "leave_message": "no"})
+    assert response.headers["Location"].endswith(page_url(started, "wellbeing"))
+    assert reload(started).answers["leave_message"] == "no"
+
+
+def test_question_already_on_screen_moves_on_at_once(client: FlaskClient, started: Intake) -> None:
+    # The script shows the question in place and lists it in 'shown'.
+    shown = " ".join(i.id for i in DEFINITION.pages[6].items)
+    data = {"contact": "phone", "leave_message": "yes", "shown": shown}
+    response = fill_page(client, started, "practical", data)
+    assert response.headers["Location"].endswith(page_url(started, "wellbeing"))
+    assert reload(started).answers["leave_message"] == "yes"
+
+
+def test_hidden_question_is_neither_saved_nor_required(
+    client: FlaskClient, started: Intake
+) -> None:
+    shown = " ".join(i.id for i in DEFINITION.pages[6].items if i.id != "leave_message")
+    data = {"contact": "email", "leave_message": "no", "shown": shown}
+    response = fill_page(client, started, "practical", data)
+    assert response.status_code == 302
+    assert "leave_message" not in reload(started).answers
+
+
+# Languages.
+
+
+def test_language_from_the_link_sticks_on_every_device(
+    client: FlaskClient, intake: Intake
+) -> None:
+    html = client.get(f"/i/{intake.token}?lang=es").get_data(as_text=True)
+    assert '<html lang="es">' in html
+    assert "Preparándonos para nuestra primera conversación" in html
+    assert "Su nombre completo" in html and "Acepto – empezar las preguntas" in html
+    assert reload(intake).language == "es"
+    sign(client, intake)
+    with client.application.test_client() as other:
+        page = other.get(page_url(intake, "now"), headers={"Accept-Language": "en"})
+        html = page.get_data(as_text=True)
+    assert "¿Qué le trae a terapia en este momento?" in html
+    assert "Paso 1 de 7" in html and "Guardar y continuar más tarde" in html
+    assert reload(intake).consent_version == "2026-11/es"
+
+
+def test_browser_language_is_used_until_the_client_chooses(
+    client: FlaskClient, intake: Intake
+) -> None:
+    spanish = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+    html = client.get(f"/i/{intake.token}", headers=spanish).get_data(as_text=True)
+    assert '<html lang="es">' in html and "Hola, Alex Client." in html
+    assert reload(intake).language == "en"  # only looked at, not chosen yet
+    # The switcher links to the same page in the other language.
+    assert f'href="/i/{intake.token}?lang=en" lang="en" hreflang="en"' in html
+    html = client.get(f"/i/{intake.token}?lang=en", headers=spanish).get_data(as_text=True)
+    assert '<html lang="en">' in html and reload(intake).language == "en"
+
+
+def test_spanish_messages_and_choices(client: FlaskClient, intake: Intake) -> None:
+    client.get(f"/i/{intake.token}?lang=es")
+    sign(client, intake)
+    html = fill_page(client, intake, "now", {"hopes": "Algo"}).get_data(as_text=True)
+    assert "Por favor, revise esta respuesta" in html
+    assert "Por favor, responda esta pregunta." in html
+    html = client.get(page_url(intake, "wellbeing")).get_data(as_text=True)
+    assert "pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera" in html
+    assert "Más de la mitad de los días" in html
+    html = client.get(page_url(intake, "reasons")).get_data(as_text=True)
+    assert "Prefiero no responder" in html and "Muy cierto para mí" in html
+
+
+def test_spanish_safety_page(client: FlaskClient, intake: Intake) -> None:
+    client.get(f"/i/{intake.token}?lang=es")
+    sign(client, intake)
+    response = fill_page(client, intake, "wellbeing", {"self_harm": "2"})
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "No tiene que cargar con esto a solas" in html
+    assert "En caso de emergencia, llame al" in html and "Continuar con mis preguntas" in html
+
+
+def test_brief_names_the_language_the_client_answered_in(
+    client: FlaskClient, intake: Intake
+) -> None:
+    client.get(f"/i/{intake.token}?lang=es")
+    complete(client, intake, {**FULL, "why_now": "Duermo mal desde la mudanza."})
+    brief = brief_for(reload(intake))
+    assert brief.meta.answered_in == "es" and brief.meta.answered_in_name == "Spanish"
+    # The brief itself stays in the clinic's language.
+    assert brief.meta.language == "en"
+    assert any("What brings you to therapy now?" in q.prompt for q in brief.own_words)
+
+
+# Autosave, as the script calls it.
+
+
+def autosave(client: FlaskClient, intake: Intake, page_id: str, data: dict[str, Any]) -> Any:
+    token = csrf_token(client, page_url(intake, page_id))
+    return client.post(
+        f"{page_url(intake, page_id)}/autosave", data=data, headers={"X-CSRFToken": token}
+    )
+
+
+def test_autosave_keeps_valid_answers_and_says_what_to_show(
+    client: FlaskClient, started: Intake
+) -> None:
+    fill_page(client, started, "now", FULL)
+    data = {"contact": "phone", "earliest_start": "not a date", "cm_regular": "4"}
+    response = autosave(client, started, "practical", data)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["saved"] is True
+    assert "leave_message" in body["visible"] and "contact" in body["visible"]
+    assert "real date" in body["errors"]["earliest_start"]
+    stored = reload(started)
+    assert stored.answers["contact"] == "phone" and stored.answers["cm_regular"] == 4
+    assert "earliest_start" not in stored.answers
+    # Saving in the background never moves where the client resumes.
+    assert stored.current_page == "change"
+    assert autosave(client, started, "practical", {"contact": "email"}).get_json()["visible"] == [
+        "cm_regular",
+        "cm_continue",
+        "cm_priorities",
+        "availability",
+        "contact",
+        "earliest_start",
+    ]
+
+
+def test_autosave_leaves_the_safety_answer_to_the_client(
+    client: FlaskClient, started: Intake
+) -> None:
+    response = autosave(client, started, "wellbeing", {"self_harm": "3"})
+    assert response.status_code == 200
+    stored = reload(started)
+    assert "self_harm" not in stored.answers and not stored.urgent
+    # Their own Next then saves it, flags the intake and shows the crisis page.
+    response = fill_page(client, started, "wellbeing", {"self_harm": "3"})
+    assert "/support" in response.headers["Location"] and reload(started).urgent
+
+
+def test_autosave_needs_the_csrf_header(client: FlaskClient, started: Intake) -> None:
+    response = client.post(f"{page_url(started, 'now')}/autosave", data={"why_now": "x"})
+    assert response.status_code == 400
+    assert reload(started).answers == {}
+
+
+def test_autosave_refuses_before_consent_and_after_sending(
+    client: FlaskClient, intake: Intake
+) -> None:
+    token = csrf_token(client, f"/i/{intake.token}")
+    url = f"{page_url(intake, 'now')}/autosave"
+    response = client.post(url, data={"why_now": "x"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 409 and reload(intake).answers == {}
+    complete(client, intake, FULL)
+    response = client.post(url, data={"why_now": "later"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 409
+    assert reload(intake).answers["why_now"] == WORDS["why_now"]
+
+
+# After sending: thank-you page and the client's own copy.
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def test_thank_you_page_offers_the_clients_copy(client: FlaskClient, intake: Intake) -> None:
+    assert client.get(f"/i/{intake.token}/answers.pdf").status_code == 302
+    complete(client, intake, FULL)
+    html = client.get(f"/i/{intake.token}/done").get_data(as_text=True)
+    assert "What happens next" in html
+    assert f'href="/i/{intake.token}/answers.pdf"' in html
+    response = client.get(f"/i/{intake.token}/answers.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    assert "Your answers" in text and "North Practice" in text
+    assert "I keep losing sleep over work and want to understand why." in text
+    assert "What brings you to therapy now?" in text and "By email" in text
+    # Their words only: nothing of the therapist's brief.
+    assert "Change readiness" not in text and "Own motivation" not in text
+
+
+def test_clients_copy_is_in_their_language_and_escapes_their_text(
+    client: FlaskClient, intake: Intake
+) -> None:
+    client.get(f"/i/{intake.token}?lang=es")
+    words = '<img src="file:///etc/passwd"> Quiero dormir mejor'
+    complete(client, intake, {**FULL, "why_now": words})
+    response = client.get(f"/i/{intake.token}/answers.pdf")
+    assert "mis-respuestas-" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    assert "Sus respuestas" in text and "¿Qué le trae a terapia en este momento?" in text
+    assert '<img src="file:///etc/passwd"> Quiero dormir mejor' in text
+    assert "root:" not in text
+    assert "Por correo electrónico" in text

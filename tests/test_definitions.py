@@ -11,6 +11,7 @@ from ruamel.yaml import YAML
 
 from intake.questionnaire import DefinitionError, Problem, load_file, load_text
 from intake.questionnaire.examples import check_examples
+from intake.questionnaire.loader import check_translations
 from intake.questionnaire.schema import json_schema, main, write_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,7 +147,18 @@ BROKEN: dict[str, tuple[tuple[tuple[str, str], ...], str, int, str]] = {
         ),
         "pages[0].show_if.item",
         10,
-        "a display condition may only read earlier pages ('pick')",
+        "a display condition may only read questions asked before it ('pick')",
+    ),
+    "display-condition-reads-a-later-question-on-its-page": (
+        (
+            (
+                "        prompt: First statement\n",
+                "        prompt: First statement\n        show_if: {item: a2, answered: true}\n",
+            ),
+        ),
+        "pages[0].items[1].show_if.item",
+        17,
+        "a display condition may only read questions asked before it ('a2')",
     ),
     "display-condition-reads-a-score": (
         (
@@ -313,6 +325,36 @@ BROKEN: dict[str, tuple[tuple[tuple[str, str], ...], str, int, str]] = {
         "language",
         3,
         "'English' is not a language code such as 'en' or 'en-GB'",
+    ),
+    "prompt-neither-text-nor-translations": (
+        (("prompt: Why now?", "prompt: [Why, now]"),),
+        "pages[0].items[0].prompt",
+        13,
+        "should be text, or one text per language ('en: ...' lines), not a list",
+    ),
+    "translation-key-not-a-language": (
+        (("prompt: Why now?", "prompt: {en: Why now?, Spanish: ¿Por qué ahora?}"),),
+        "pages[0].items[0].prompt",
+        13,
+        "'Spanish' is not a language code such as 'en' or 'en-GB'",
+    ),
+    "empty-translation": (
+        (("prompt: Why now?", "prompt: {en: Why now?, es: ''}"),),
+        "pages[0].items[0].prompt",
+        13,
+        "the 'es' text must be non-empty text",
+    ),
+    "translation-in-an-undeclared-language": (
+        (("prompt: Why now?", "prompt: {en: Why now?, es: ¿Por qué ahora?}"),),
+        "pages[0].items[0].prompt",
+        13,
+        "'es' is not among this definition's languages (en)",
+    ),
+    "languages-without-the-main-one": (
+        (("version: 1\n", "version: 1\nlanguages: [es, fr]\n"),),
+        "languages",
+        3,
+        "must include the definition's own language 'en'",
     ),
     "example-answers-unknown-item": (
         (("harm: 0}", "harm: 0, a4: 3}"),),
@@ -531,3 +573,123 @@ def test_schema_rejects_what_the_loader_rejects(changes: tuple[tuple[str, str], 
     validator = jsonschema.Draft202012Validator(json_schema())
     assert validator.is_valid(_plain_yaml(BASE))
     assert not validator.is_valid(_plain_yaml(text))
+
+
+# Translations: a definition that offers several languages gives every client text in each.
+
+BILINGUAL = mutate(
+    ("version: 1\n", "version: 1\nlanguages: [en, es]\n"),
+    ("title: Mini questionnaire", "title: {en: Mini questionnaire, es: Cuestionario mini}"),
+)
+
+
+def test_text_given_only_in_the_main_language_is_reported_everywhere() -> None:
+    problems = problems_of(BILINGUAL)
+    places = [p.place for p in problems]
+    # Every client-facing text of BASE is plain English; staff-facing ones are not asked.
+    assert "title" not in places
+    assert "pages[0].title" in places and "pages[0].items[0].prompt" in places
+    assert "pages[1].items[0].options[0].label" in places and "safety.crisis_text" in places
+    assert not [p for p in places if p.startswith(("dimensions", "flags", "bands"))]
+    first = next(p for p in problems if p.place == "pages[0].items[0].prompt")
+    assert str(first) == (
+        "mini.yaml:14: pages[0].items[0].prompt: has no 'es' translation"
+        " (this definition's languages: en, es)"
+    )
+
+
+# BILINGUAL with every client text in Spanish too, as a translator would leave it.
+COMPLETE = mutate(
+    ("version: 1\n", "version: 1\nlanguages: [en, es]\n"),
+    ("title: Mini questionnaire", "title: {en: Mini questionnaire, es: Cuestionario mini}"),
+    ("title: First page", "title: {en: First page, es: Primera página}"),
+    ("prompt: Why now?", "prompt: {en: Why now?, es: ¿Por qué ahora?}"),
+    ("prompt: First statement", "prompt: {en: First statement, es: Primera frase}"),
+    ("prompt: Second statement", "prompt: {en: Second statement, es: Segunda frase}"),
+    ("prompt: Third statement", "prompt: {en: Third statement, es: Tercera frase}"),
+    ("title: Second page", "title: {en: Second page, es: Segunda página}"),
+    ("prompt: Pick one", "prompt: {en: Pick one, es: Elija una}"),
+    ("label: Ex}", "label: {en: Ex, es: Equis}}"),
+    ("label: Why}", "label: {en: Why, es: I griega}}"),
+    (
+        "prompt: Any thoughts of harming yourself?",
+        "prompt: {en: Any thoughts of harming yourself?, es: ¿Ideas de hacerse daño?}",
+    ),
+    ("label: Not at all}", "label: {en: Not at all, es: Ningún día}}"),
+    ("label: Several days}", "label: {en: Several days, es: Varios días}}"),
+    ("crisis_text: Help is available.", "crisis_text: {en: Help is available., es: Hay ayuda.}"),
+)
+
+
+def test_missing_translation_is_reported_at_its_line() -> None:
+    complete = COMPLETE
+    assert load_text(complete, source=SOURCE).offered_languages == ("en", "es")
+    broken = complete.replace("prompt: {en: Why now?, es: ¿Por qué ahora?}", "prompt: Why now?")
+    (problem,) = problems_of(broken)
+    assert str(problem).startswith("mini.yaml:14: pages[0].items[0].prompt: has no 'es'")
+
+
+def test_built_in_texts_need_the_languages_they_lack() -> None:
+    text = COMPLETE.replace("languages: [en, es]", "languages: [en, es, fr]")
+    problems = [str(p) for p in problems_of(text)]
+    assert any(
+        "safety.ask_again: the built-in text has no 'fr' translation" in p for p in problems
+    )
+    assert any("the built-in agreement scale has no 'fr' labels" in p for p in problems)
+
+
+def test_in_language_switches_every_client_text() -> None:
+    definition = load_file(FORMS / "readiness.yaml")
+    spanish = definition.in_language("es")
+    assert spanish.language == "es" and definition.language == "en"
+    assert spanish.title == "Preparándonos para nuestra primera conversación"
+    item = spanish.item("self_harm")
+    assert item.prompt.startswith("Durante las últimas 2 semanas")
+    assert [o.label for o in item.options or ()][0] == "Ningún día"
+    assert spanish.scale_labels(spanish.item("cr_want"))[-1] == "Muy cierto para mí"
+    assert spanish.safety is not None and spanish.safety.ask_again.startswith("Esta pregunta")
+    assert spanish.consent is not None and spanish.consent.text.startswith("Acepto")
+    # What the therapist reads stays in the clinic's language; scoring is unchanged.
+    assert spanish.dimensions == definition.dimensions and spanish.flags == definition.flags
+    assert (
+        spanish.item("self_harm").prompt.in_language("en") == definition.item("self_harm").prompt
+    )
+    assert definition.in_language("fr") is definition
+    assert spanish.in_language("es") is spanish
+
+
+def test_default_questionnaire_is_complete_in_both_languages() -> None:
+    definition = load_file(FORMS / "readiness.yaml")
+    assert definition.offered_languages == ("en", "es")
+    assert list(check_translations(definition)) == []
+
+
+def test_same_page_condition_on_an_earlier_question_loads() -> None:
+    text = mutate(
+        (
+            "        prompt: First statement\n",
+            "        prompt: First statement\n        show_if: {item: why, answered: true}\n",
+        )
+    )
+    definition = load_text(text, source=SOURCE)
+    assert definition.item("a1").show_if is not None
+
+
+def test_time_estimate_counts_what_most_clients_see() -> None:
+    definition = load_file(FORMS / "readiness.yaml")
+    assert definition.estimated_minutes() == 15
+    # A conditional page of long answers does not make the welcome page promise more time.
+    extra = "\n".join(
+        f"      - {{id: extra_{n}, type: long_text, prompt: Extra {n}}}" for n in range(8)
+    )
+    text = mutate(
+        (
+            "  - id: second\n    title: Second page\n",
+            "  - id: third\n    title: Third page\n    show_if: {item: why, answered: true}\n"
+            f"    items:\n{extra}\n  - id: second\n    title: Second page\n",
+        )
+    )
+    assert (
+        load_text(text, source=SOURCE).estimated_minutes()
+        == load_text(BASE, source=SOURCE).estimated_minutes()
+    )

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from pypdf import PdfReader
+from sqlalchemy import select
 
-from intake.models import Intake
+from intake.db import db
+from intake.models import AuditEvent, Intake
 from tests.conftest import csrf_token, post_form
 from tests.test_client_flow import FULL, complete, fill_page
 
@@ -112,6 +114,23 @@ def test_brief_as_html_and_pdf(
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
     assert "I keep losing sleep over work" in " ".join(text.split())
     assert "Change readiness" in text
+    # Who read which brief is on record.
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.subject_id == intake.id)
+    ).all()
+    assert "brief.viewed" in actions and "brief.downloaded" in actions
+
+
+def test_brief_states_the_language_the_client_answered_in(
+    client: FlaskClient, login: Any, two_clinics: dict[str, Any]
+) -> None:
+    intake: Intake = two_clinics["north_intake"]
+    client.get(f"/i/{intake.token}?lang=es")
+    complete(client, intake, FULL)
+    login(two_clinics["north_email"])
+    html = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
+    assert '<html lang="en"' in html  # the brief itself stays in the clinic's language
+    assert "<dt>Answered in</dt><dd>Spanish</dd>" in html
 
 
 def test_logout(client: FlaskClient, login: Any, two_clinics: dict[str, Any]) -> None:

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+
 from ..questionnaire.conditions import is_answered, seen_answers, visible_items, visible_pages
 from ..questionnaire.model import DECLINED, Definition, Item, ItemType
 from ..scoring import DimensionScore, Result
 
 # Openers quote the client; a long answer is cut so the suggestion stays readable.
 QUOTE_CHARS = 160
+HOW_CHARS = 70
 STRONG_FROM = 70.0
 
 
@@ -30,6 +33,21 @@ class Meta:
     generated_on: datetime
     language: str = "en"
     flagged_urgent: bool = False
+    answered_in: str = "en"
+
+    @property
+    def answered_in_name(self) -> str:
+        """The client's answering language by name, in the brief's own language."""
+        return language_name(self.answered_in, self.language)
+
+
+def language_name(code: str, in_language: str = "en") -> str:
+    """A language code as a name ('es' -> 'Spanish'); the code itself if unknown."""
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(in_language)
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:] if name else code
 
 
 @dataclass(frozen=True)
@@ -82,6 +100,7 @@ class Rulers:
     confidence: int | None
     gap: int | None
     wide: bool
+    note: FlagNote | None = None
 
 
 @dataclass(frozen=True)
@@ -132,10 +151,13 @@ def build_brief(
     layout = definition.brief
     own_words = _quotes(definition, layout.own_words, seen)
     profile = tuple(_profile_line(definition, d) for d in result.dimensions)
+    rulers = _rulers(definition, seen, result)
+    # The wide-gap flag is told by the importance/confidence section itself, not twice.
+    told = layout.gap_flag if rulers else None
     flag_notes = tuple(
         FlagNote(f.id, f.label, f.description, f.stance)
         for f in definition.flags
-        if f.id in result.flags
+        if f.id in result.flags and f.id != told
     )
     return Brief(
         meta=meta,
@@ -147,7 +169,7 @@ def build_brief(
         profile=profile,
         bands=tuple(BandInfo(b.id, b.label, b.min, b.max) for b in definition.bands),
         flags=flag_notes,
-        rulers=_rulers(definition, seen, result),
+        rulers=rulers,
         openers=_openers(definition, result, own_words),
         expectations=_quotes(definition, layout.expectations, seen),
         background=_quotes(definition, layout.background, seen),
@@ -218,21 +240,29 @@ def _profile_line(definition: Definition, d: DimensionScore) -> ProfileLine:
         band_label=band.label if band else None,
         status=d.status,
         line=line,
-        how=_how(d),
+        how=_how(definition, d),
     )
 
 
-def _how(d: DimensionScore) -> str:
+def _how(definition: Definition, d: DimensionScore) -> str:
     """How a score was reached, so a therapist can trust or question the number."""
     used = [i for i in d.items if i not in d.missing]
-    parts = [f"{len(used)} of {len(d.items)} items used"]
+    low, high = definition.scale_for(definition.item(d.items[0])) if d.items else (1, 5)
+    parts = [f"mean of {len(used)} of {len(d.items)} answers ({low}–{high}), rescaled to 0–100"]
     if d.reversed:
-        parts.append("reversed: " + ", ".join(d.reversed))
+        parts.append("reverse-scored: " + _prompts(definition, d.reversed))
     if d.missing:
-        parts.append("missing: " + ", ".join(d.missing))
+        parts.append("missing: " + _prompts(definition, d.missing))
     if d.status == "prorated":
-        parts.append("prorated from the items answered")
+        parts.append("prorated from the answers given")
+    if d.status == "not_scored":
+        parts.append("too few answers to score")
     return "; ".join(parts) + "."
+
+
+def _prompts(definition: Definition, ids: tuple[str, ...]) -> str:
+    """Item prompts as short quotations, so the reader need not know item ids."""
+    return ", ".join(f"“{_cut(definition.item(i).prompt, HOW_CHARS)}”" for i in ids)
 
 
 def _safety(
@@ -260,7 +290,10 @@ def _rulers(definition: Definition, seen: Mapping[str, Any], result: Result) -> 
     imp_n = imp if isinstance(imp, int) else None
     conf_n = conf if isinstance(conf, int) else None
     gap = imp_n - conf_n if imp_n is not None and conf_n is not None else None
-    return Rulers(imp_n, conf_n, gap, layout.gap_flag in result.flags)
+    wide = layout.gap_flag in result.flags
+    flag = next((f for f in definition.flags if f.id == layout.gap_flag), None)
+    note = FlagNote(flag.id, flag.label, flag.description, flag.stance) if flag and wide else None
+    return Rulers(imp_n, conf_n, gap, wide, note)
 
 
 def _openers(
@@ -294,9 +327,9 @@ def _openers(
     return tuple(openers)
 
 
-def _cut(text: str) -> str:
+def _cut(text: str, limit: int = QUOTE_CHARS) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _appendix(definition: Definition, seen: Mapping[str, Any]) -> tuple[AppendixPage, ...]:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import mimetypes
-from collections.abc import Mapping
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,6 +17,7 @@ from urllib.request import url2pathname
 
 import weasyprint
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
 from .content import Brief
@@ -20,6 +26,63 @@ TEMPLATES_DIR: Path = Path(__file__).resolve().parents[2] / "report_templates"
 TEMPLATE_NAME = "brief.html"
 PRINT_CSS = "brief.css"
 SCREEN_CSS = "screen.css"
+CLINICS_DIR = "clinics"
+# PDF/UA-1: tagged structure (headings, tables, figures), document language, XMP claim.
+PDF_VARIANT = "pdf/ua-1"
+DEFAULT_ACCENT = "#1f5f7a"
+PAPER_SIZES = {"A4": "A4", "Letter": "letter"}
+LOGO_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"})
+# The logo never exists as a file: the fetcher serves it from memory under this URL.
+LOGO_URL = "intake-asset:clinic-logo"
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+@dataclass(frozen=True)
+class Branding:
+    """How one clinic's briefs look: logo, accent colour, paper size, optional own CSS."""
+
+    slug: str = ""
+    logo: bytes | None = None
+    logo_mime: str | None = None
+    accent: str = DEFAULT_ACCENT
+    paper: str = "A4"
+
+    @property
+    def accent_color(self) -> str:
+        """The accent as '#rrggbb'; anything else falls back, so it can never inject CSS."""
+        return self.accent if _HEX.fullmatch(self.accent or "") else DEFAULT_ACCENT
+
+    @property
+    def page_size(self) -> str:
+        """The CSS page size for the clinic's paper."""
+        return PAPER_SIZES.get(self.paper, "A4")
+
+    @property
+    def has_logo(self) -> bool:
+        """Whether there is a logo of an image type we render."""
+        return bool(self.logo) and self.logo_mime in LOGO_TYPES
+
+    def logo_data_uri(self) -> str:
+        """The logo as a data: URI for the browser (the screen page only)."""
+        if not self.has_logo or self.logo is None:
+            return ""
+        return f"data:{self.logo_mime};base64,{base64.b64encode(self.logo).decode()}"
+
+    def fingerprint(self) -> str:
+        """A hash of everything here that changes the printed brief."""
+        digest = hashlib.sha256()
+        for part in (self.slug, self.accent_color, self.page_size, self.logo_mime or ""):
+            digest.update(part.encode() + b"\0")
+        digest.update(self.logo or b"")
+        return digest.hexdigest()
+
+    def css_name(self, suffix: str = ".css", templates_dir: Path | None = None) -> str | None:
+        """The clinic's own stylesheet under report_templates/clinics/, if it exists."""
+        if not _SLUG.fullmatch(self.slug):
+            return None
+        name = f"{CLINICS_DIR}/{self.slug}{suffix}"
+        return name if (_dir(templates_dir) / name).is_file() else None
 
 
 class AssetFetcher(URLFetcher):  # type: ignore[misc,unused-ignore]  # no stubs: Any
@@ -34,13 +97,23 @@ class AssetFetcher(URLFetcher):  # type: ignore[misc,unused-ignore]  # no stubs:
     # nothing outside report_templates/ can ever be read, whatever the document says.
     # Raising ValueError makes WeasyPrint log the failure and skip the resource.
 
-    def __init__(self, root: Path | None = None) -> None:
-        """Allow files under root (default: the templates directory) and nothing else."""
+    def __init__(
+        self, root: Path | None = None, inline: Mapping[str, tuple[bytes, str]] | None = None
+    ) -> None:
+        """Allow files under root (default: the templates directory), plus inline assets.
+
+        inline maps exact URLs to (body, content type): assets held in memory, such as a
+        clinic's logo from the database.
+        """
         super().__init__(allowed_protocols=("file",), allow_redirects=False)
         self.root = (root or TEMPLATES_DIR).resolve()
+        self.inline = dict(inline or {})
 
     def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
         """Return the file a file: URL names, if it resolves inside root; else ValueError."""
+        if url in self.inline:
+            body, content_type = self.inline[url]
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
         parts = urlsplit(url)
         if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
             raise ValueError(f"refused to fetch {url!r}: only local template assets are allowed")
@@ -63,26 +136,95 @@ def render_html(
     css_url: str = "",
     nav_html: str = "",
     templates_dir: Path | None = None,
+    branding: Branding | None = None,
+    extra_css_urls: Sequence[str] = (),
 ) -> str:
     """The brief as a complete HTML document; nav_html is escaped unless it is Markup."""
+    branding = branding or Branding()
+    if branding.has_logo:
+        logo_src = branding.logo_data_uri() if screen else LOGO_URL
+    else:
+        logo_src = ""
     template = _environment(_dir(templates_dir)).get_template(TEMPLATE_NAME)
-    return template.render(brief=brief, screen=screen, css_url=css_url, nav_html=nav_html)
+    return template.render(
+        brief=brief,
+        screen=screen,
+        css_url=css_url,
+        extra_css_urls=tuple(extra_css_urls),
+        nav_html=nav_html,
+        accent=branding.accent_color,
+        page_size=branding.page_size,
+        logo_src=logo_src,
+    )
 
 
-def render_pdf(brief: Brief, *, templates_dir: Path | None = None) -> bytes:
-    """The brief as a PDF document (A4, print stylesheet)."""
+def render_pdf(
+    brief: Brief, *, templates_dir: Path | None = None, branding: Branding | None = None
+) -> bytes:
+    """The brief as a tagged PDF/UA document on the clinic's paper, with its branding."""
     root = _dir(templates_dir)
-    return html_to_pdf(render_html(brief, templates_dir=root), templates_dir=root)
+    branding = branding or Branding()
+    sheets = [PRINT_CSS]
+    if own := branding.css_name(templates_dir=root):
+        sheets.append(own)
+    inline = {LOGO_URL: (branding.logo or b"", branding.logo_mime or "")}
+    html = render_html(brief, templates_dir=root, branding=branding)
+    return html_to_pdf(
+        html, templates_dir=root, stylesheets=sheets, inline=inline if branding.has_logo else None
+    )
 
 
-def html_to_pdf(html: str, *, templates_dir: Path | None = None) -> bytes:
-    """Lay out an HTML string with the print stylesheet, fetching only template assets."""
+def html_to_pdf(
+    html: str,
+    *,
+    templates_dir: Path | None = None,
+    stylesheets: Sequence[str] = (PRINT_CSS,),
+    inline: Mapping[str, tuple[bytes, str]] | None = None,
+    variant: str | None = PDF_VARIANT,
+) -> bytes:
+    """Lay out an HTML string with stylesheets from the templates directory, fetching only
+    template assets (and the inline ones given); tagged PDF/UA-1 unless variant is None."""
     root = _dir(templates_dir)
-    fetcher = AssetFetcher(root)
-    document = weasyprint.HTML(string=html, base_url=path2url(root), url_fetcher=fetcher)
-    css = weasyprint.CSS(filename=str(root / PRINT_CSS), url_fetcher=fetcher)
-    pdf: bytes = document.write_pdf(stylesheets=[css])
+    fetcher = AssetFetcher(root, inline)
+    with _LOCK:
+        font_config, sheets = _stylesheets(root, tuple(stylesheets), _signature(root, stylesheets))
+        document = weasyprint.HTML(string=html, base_url=path2url(root), url_fetcher=fetcher)
+        pdf: bytes = document.write_pdf(
+            stylesheets=list(sheets), font_config=font_config, pdf_variant=variant
+        )
     return pdf
+
+
+# One render at a time per process: parsed stylesheets and loaded fonts are shared.
+_LOCK = threading.Lock()
+
+
+def _signature(root: Path, names: Sequence[str]) -> tuple[tuple[str, int, int], ...]:
+    """What identifies the stylesheets' files on disk: name, size and change time."""
+    out = []
+    for name in names:
+        stat = (root / name).stat()
+        out.append((name, stat.st_size, stat.st_mtime_ns))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=8)
+def _stylesheets(
+    root: Path, names: tuple[str, ...], signature: tuple[tuple[str, int, int], ...]
+) -> tuple[FontConfiguration, tuple[weasyprint.CSS, ...]]:
+    """Parsed stylesheets and their fonts, kept while the files are unchanged.
+
+    Why: parsing the CSS and loading the @font-face fonts into fontconfig took a large share
+    of each render; both depend only on the files, so they are done once per file version.
+    """
+    del signature  # part of the cache key only
+    font_config = FontConfiguration()
+    fetcher = AssetFetcher(root)
+    sheets = tuple(
+        weasyprint.CSS(filename=str(root / name), url_fetcher=fetcher, font_config=font_config)
+        for name in names
+    )
+    return font_config, sheets
 
 
 def _dir(templates_dir: Path | None) -> Path:

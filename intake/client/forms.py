@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,13 +19,17 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from ..questionnaire.model import DECLINED, Definition, Item, ItemType
 
-DECLINE_LABEL = "Prefer not to answer"
-REQUIRED_MESSAGE = "Please answer this question."
+# Lazy: the words are looked up in the client's language when a form is shown.
+DECLINE_LABEL = lazy_gettext("Prefer not to answer")
+REQUIRED_MESSAGE = lazy_gettext("Please answer this question.")
+DATE_MESSAGE = lazy_gettext("Please enter a real date, like 2026-12-01 (year-month-day).")
+CHOICE_MESSAGE = lazy_gettext("Please choose one of the options.")
 SHORT_TEXT_MAX = 300
+NAME_MAX = 200
 
 
 class CheckboxesField(SelectMultipleField):
@@ -37,19 +42,17 @@ class CheckboxesField(SelectMultipleField):
         """Reject unknown values, and 'prefer not to answer' combined with a choice."""
         super().pre_validate(form)
         if self.data and DECLINED in self.data and len(self.data) > 1:
-            raise ValidationError(f"Choose '{DECLINE_LABEL}' on its own, or untick it.")
-
-
-DATE_MESSAGE = "Please enter a real date, like 2026-12-01 (year-month-day)."
-CHOICE_MESSAGE = "Please choose one of the options."
+            raise ValidationError(
+                gettext("Choose '%(decline)s' on its own, or untick it.", decline=DECLINE_LABEL)
+            )
 
 
 class RequiredWhen:
     """InputRequired only when the client moves forward; Back and Save keep partial pages."""
 
-    def __init__(self, strict: bool, message: str = REQUIRED_MESSAGE):
+    def __init__(self, strict: bool, message: str | None = None):
         self.strict = strict
-        self.message = message
+        self.message = message or REQUIRED_MESSAGE
 
     def __call__(self, form: Any, field: Field) -> None:
         """Stop with the message when strict and empty; otherwise let blanks through."""
@@ -68,14 +71,20 @@ def page_form(
     strict: bool,
     formdata: Any = None,
     data: Mapping[str, Any] | None = None,
+    enforce: Collection[str] | None = None,
 ) -> FlaskForm:
-    """An instance of a form class made for these items (WTForms' dynamic composition)."""
+    """An instance of a form class made for these items (WTForms' dynamic composition).
+
+    With strict, required items must be answered; enforce, when given, limits that to the
+    items the client is shown now (a question hidden by an answer on the page is not asked).
+    """
 
     class PageForm(FlaskForm):
         pass
 
     for item in items:
-        setattr(PageForm, item.id, _field(definition, item, strict))
+        required = strict and (enforce is None or item.id in enforce)
+        setattr(PageForm, item.id, _field(definition, item, required))
     initial = {item.id: to_form_value(item, (data or {}).get(item.id)) for item in items}
     return PageForm(formdata=formdata, data=initial)
 
@@ -96,11 +105,10 @@ def _field(definition: Definition, item: Item, strict: bool) -> Field:
             validators=required,
             invalid_value_message=DATE_MESSAGE,
             format="%Y-%m-%d",
-            render_kw={"placeholder": "YYYY-MM-DD"},
             **kw,
         )
     if t is ItemType.CONSENT:
-        message = "Please tick the box to give your consent, or contact the clinic."
+        message = gettext("Please tick the box to give your consent, or contact the clinic.")
         return BooleanField(validators=[RequiredWhen(strict and item.required, message)], **kw)
     if t is ItemType.MULTIPLE_CHOICE:
         choices = [SelectChoice(str(o.value), o.label) for o in item.options or ()] + decline
@@ -114,7 +122,9 @@ def _field(definition: Definition, item: Item, strict: bool) -> Field:
 
 
 def _length(limit: int) -> Length:
-    return Length(max=limit, message=f"Please keep this under {limit} characters.")
+    return Length(
+        max=limit, message=gettext("Please keep this under %(limit)s characters.", limit=limit)
+    )
 
 
 def _choices(definition: Definition, item: Item) -> list[SelectChoice]:
@@ -125,7 +135,7 @@ def _choices(definition: Definition, item: Item) -> list[SelectChoice]:
     if item.type is ItemType.RULER:
         return [SelectChoice(str(n), str(n)) for n in range(11)]
     if item.type is ItemType.YES_NO:
-        return [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+        return [SelectChoice("yes", gettext("Yes")), SelectChoice("no", gettext("No"))]
     return [SelectChoice(str(o.value), o.label) for o in item.options or ()]
 
 
@@ -182,3 +192,18 @@ def from_form_value(item: Item, data: Any) -> Any:
             return [by_text[d] for d in data if d in by_text] or None
         return by_text.get(str(data))
     return data
+
+
+class ConsentForm(FlaskForm):
+    """The consent step on the welcome page: the client's typed full name signs it."""
+
+    consent_name = StringField(
+        lazy_gettext("Your full name"),
+        validators=[
+            DataRequired(lazy_gettext("Please type your full name to give your consent.")),
+            Length(
+                max=NAME_MAX,
+                message=lazy_gettext("Please keep this under %(limit)s characters.", limit=200),
+            ),
+        ],
+    )

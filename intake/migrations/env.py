@@ -35,7 +35,10 @@ def run_migrations_online() -> None:
 
     def skip_empty(context, revision, directives):  # type: ignore[no-untyped-def]
         # An autogenerate run with no change writes no empty revision file.
-        if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+        if (
+            getattr(config.cmd_opts, "autogenerate", False)
+            and directives[0].upgrade_ops.is_empty()
+        ):
             directives[:] = []
             logger.info("No changes in schema detected.")
 

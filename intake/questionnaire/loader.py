@@ -7,12 +7,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from .model import ID_PATTERN, NUMERIC_TYPES, TEXT_TYPES, Band, Condition, Definition, ItemType
+from .model import (
+    DEFAULT_SCALE,
+    ID_PATTERN,
+    LANGUAGE_PATTERN,
+    NUMERIC_TYPES,
+    TEXT_TYPES,
+    Band,
+    Condition,
+    Definition,
+    ItemType,
+    Text,
+)
 
 Path_ = tuple[str | int, ...]
 
@@ -63,13 +74,17 @@ def load_text(text: str, source: str = "<text>") -> Definition:
     tree = _parse(text, source)
     if not isinstance(tree, CommentedMap):
         raise DefinitionError([Problem(source, "", 1, "the file must be a mapping of keys")])
+    data = _plain(tree)
+    # Texts given in several languages read as the definition's own language by default.
+    language = data.get("language")
+    context = {"languages": (language,) if isinstance(language, str) else ("en",)}
     try:
-        definition = Definition.model_validate(_plain(tree))
+        definition = Definition.model_validate(data, context=context)
     except ValidationError as exc:
         raise DefinitionError(list(_pydantic_problems(exc, tree, source))) from None
+    checks = (*check_references(definition), *check_translations(definition))
     problems = [
-        Problem(source, _place(path), _line(tree, path), message)
-        for path, message in check_references(definition)
+        Problem(source, _place(path), _line(tree, path), message) for path, message in checks
     ]
     if problems:
         raise DefinitionError(problems)
@@ -188,11 +203,16 @@ def _message(error: Any) -> str:
                 f"{error['input']!r} is not a valid identifier"
                 " (start with a lower-case letter; then lower-case letters, digits, _)"
             )
-        if error["loc"][-1:] == ("language",):
+        if ctx.get("pattern") == LANGUAGE_PATTERN:
             return f"{error['input']!r} is not a language code such as 'en' or 'en-GB'"
         return f"{error['input']!r} does not have the expected form ({ctx.get('pattern')})"
     if kind in _EXPECTED:
         return f"should be {_EXPECTED[kind]}, not {_shown(error['input'])}"
+    if kind == "text_type":
+        return (
+            "should be text, or one text per language ('en: ...' lines),"
+            f" not {_shown(error['input'])}"
+        )
     if kind == "literal_error":
         return f"should be {ctx.get('expected')}, not {_shown(error['input'])}"
     if kind == "string_too_short":
@@ -333,6 +353,61 @@ def check_references(d: Definition) -> Iterator[tuple[Path_, str]]:
                 yield ("examples", n, "expect", "indices", key), f"unknown index '{key}'"
 
 
+def check_translations(d: Definition) -> Iterator[tuple[Path_, str]]:
+    """Every client-facing text in every language the definition offers, and no others."""
+    offered = d.offered_languages
+    if d.languages and d.language not in d.languages:
+        yield ("languages",), f"must include the definition's own language '{d.language}'"
+    if len(set(d.languages)) != len(d.languages):
+        yield ("languages",), "a language is listed twice"
+    names = ", ".join(offered)
+    for path, text, given in _texts(d, ()):
+        for lang in text.translations if given else ():
+            if lang not in offered:
+                yield path, f"'{lang}' is not among this definition's languages ({names})"
+        missing = [lang for lang in offered if lang not in text.translations]
+        if not text.translations:
+            missing = [lang for lang in offered if lang != d.language]
+        if missing:
+            where = "" if given else "the built-in text "
+            yield (
+                path,
+                (
+                    f"{where}has no {' or '.join(repr(m) for m in missing)} translation"
+                    f" (this definition's languages: {names})"
+                ),
+            )
+    default_scale = DEFAULT_SCALE.labels[0].translations
+    for p, page in enumerate(d.pages):
+        for i, item in enumerate(page.items):
+            unscaled = item.type is ItemType.AGREEMENT and item.scale is None
+            lacking = [lang for lang in offered if lang not in default_scale]
+            if unscaled and lacking:
+                yield (
+                    ("pages", p, "items", i),
+                    (
+                        f"the built-in agreement scale has no {' or '.join(map(repr, lacking))}"
+                        " labels; name a scale from 'scales' with labels in every language"
+                    ),
+                )
+
+
+def _texts(node: Any, path: Path_, given: bool = True) -> Iterator[tuple[Path_, Text, bool]]:
+    """Every Text in a definition with its place, and whether the file gave it."""
+    if isinstance(node, Text):
+        yield path, node, given
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            here = given and name in node.model_fields_set
+            yield from _texts(getattr(node, name), path + (name,), here)
+    elif isinstance(node, tuple | list):
+        for n, value in enumerate(node):
+            yield from _texts(value, path + (n,), given)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _texts(value, path + (str(key),), given)
+
+
 def _numeric_item(d: Definition, ref: str, path: Path_, what: str) -> Iterator[tuple[Path_, str]]:
     if not d.has_item(ref):
         yield path, f"unknown item '{ref}'"
@@ -350,7 +425,11 @@ def _check_condition(
     dims: set[str] | None = None,
     indices: set[str] | None = None,
 ) -> Iterator[tuple[Path_, str]]:
-    """Conditions on display may only read items from earlier pages; flags read anything."""
+    """Display conditions read only questions asked before them; flags read anything.
+
+    A page's condition reads earlier pages; a question's condition may also read earlier
+    questions on its own page (the wizard shows it in place, or on the next submit).
+    """
     for key in ("all", "any"):
         for k, child in enumerate(getattr(cond, key) or ()):
             yield from _check_condition(d, child, path + (key, k), order, page, dims, indices)
@@ -362,8 +441,11 @@ def _check_condition(
         if kind in ("item", "mean"):
             if not d.has_item(r):
                 yield path + (kind,), f"condition names a missing item '{r}'"
-            elif page is not None and (r not in order or order[r] >= page):
-                yield path + (kind,), f"a display condition may only read earlier pages ('{r}')"
+            elif page is not None and (r not in order or order[r] > page):
+                yield (
+                    path + (kind,),
+                    (f"a display condition may only read questions asked before it ('{r}')"),
+                )
             elif kind == "mean" and d.item(r).type not in NUMERIC_TYPES:
                 yield path + (kind,), f"'mean' needs numeric items; '{r}' is not"
             elif kind == "item" and d.item(r).type in TEXT_TYPES:

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from functools import cached_property
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 # Identifiers appear in URLs, form field names and stored answers, so keep them plain.
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -14,6 +27,102 @@ Ident = Annotated[str, Field(pattern=ID_PATTERN)]
 
 # Stored in place of a value when the client chose "prefer not to answer".
 DECLINED = "__declined__"
+
+LANGUAGE_PATTERN = r"^[a-z]{2}(-[A-Z]{2})?$"
+Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN)]
+_LANGUAGE_RE = re.compile(LANGUAGE_PATTERN)
+
+
+# What a Text looks like in a file, as JSON Schema (forms/schema.json names it "Text").
+TEXT_JSON_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "description": "The text in each language, such as 'en: ...' and 'es: ...'.",
+            "patternProperties": {LANGUAGE_PATTERN: {"type": "string", "minLength": 1}},
+            "additionalProperties": False,
+            "minProperties": 1,
+        },
+    ],
+}
+
+
+class Text(str):
+    """Text the client reads, in one language, carrying every translation it was given.
+
+    In a file it is either a plain string (the definition's own language only) or a group of
+    'language: text' lines. Being a str, it reads as the definition's language wherever text
+    is expected; Definition.in_language switches every Text of a definition at once.
+    """
+
+    translations: Mapping[str, str]
+
+    def __new__(cls, value: str | Mapping[str, str], prefer: Sequence[str] = ()) -> Text:
+        """A Text from a string or a language mapping, shown in the first preferred language."""
+        if isinstance(value, Mapping):
+            chosen = next((value[lang] for lang in prefer if lang in value), None)
+            text = super().__new__(
+                cls, chosen if chosen is not None else next(iter(value.values()))
+            )
+            text.translations = MappingProxyType(dict(value))
+        else:
+            text = super().__new__(cls, value)
+            text.translations = MappingProxyType({})
+        return text
+
+    def in_language(self, language: str) -> str:
+        """This text in a language, or as it is when that translation is missing."""
+        return self.translations.get(language, str(self))
+
+    def source(self) -> str | dict[str, str]:
+        """The value as a file gives it: a plain string or a language mapping."""
+        return dict(self.translations) if self.translations else str(self)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Validate with _validate; dump back to the form the file used."""
+        return core_schema.with_info_plain_validator_function(
+            cls._validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(cls.source),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Text, or one text per language."""
+        return {"anyOf": [dict(alternative) for alternative in TEXT_JSON_SCHEMA["anyOf"]]}
+
+    @classmethod
+    def _validate(cls, value: Any, info: ValidationInfo) -> Text:
+        # The context names the languages to show, most wanted first (see in_language).
+        prefer = tuple((info.context or {}).get("languages", ()))
+        if isinstance(value, Text):
+            value = value.source()
+        if isinstance(value, str):
+            if not value.strip():
+                raise PydanticCustomError("string_too_short", "must not be empty")
+            return cls(value, prefer)
+        if isinstance(value, Mapping) and value:
+            for lang, text in value.items():
+                if not isinstance(lang, str) or not _LANGUAGE_RE.match(lang):
+                    raise PydanticCustomError(
+                        "text_language",
+                        "'{lang}' is not a language code such as 'en' or 'en-GB'",
+                        {"lang": lang},
+                    )
+                if not isinstance(text, str) or not text.strip():
+                    raise PydanticCustomError(
+                        "text_translation",
+                        "the '{lang}' text must be non-empty text",
+                        {"lang": lang},
+                    )
+            return cls(value, prefer)
+        raise PydanticCustomError("text_type", "should be text or one text per language")
+
 
 OptionValue = int | str
 
@@ -131,7 +240,7 @@ class Option(Frozen):
     """One choice of a single or multiple choice item."""
 
     value: OptionValue
-    label: str = Field(min_length=1)
+    label: Text
 
 
 class Scale(Frozen):
@@ -139,7 +248,7 @@ class Scale(Frozen):
 
     min: int = 1
     max: int = 5
-    labels: tuple[str, ...]
+    labels: tuple[Text, ...]
 
     @model_validator(mode="after")
     def _labels_fit(self) -> Scale:
@@ -154,11 +263,11 @@ class Scale(Frozen):
 
 DEFAULT_SCALE = Scale(
     labels=(
-        "Strongly disagree",
-        "Disagree",
-        "Neither agree nor disagree",
-        "Agree",
-        "Strongly agree",
+        Text({"en": "Strongly disagree", "es": "Totalmente en desacuerdo"}),
+        Text({"en": "Disagree", "es": "En desacuerdo"}),
+        Text({"en": "Neither agree nor disagree", "es": "Ni de acuerdo ni en desacuerdo"}),
+        Text({"en": "Agree", "es": "De acuerdo"}),
+        Text({"en": "Strongly agree", "es": "Totalmente de acuerdo"}),
     )
 )
 
@@ -168,16 +277,16 @@ class Item(Frozen):
 
     id: Ident
     type: ItemType
-    prompt: str = Field(min_length=1)
-    help: str | None = None
+    prompt: Text
+    help: Text | None = None
     required: bool = False
     decline: bool = Field(
         default=False, description="Offer 'prefer not to answer' (scored as missing)."
     )
     options: tuple[Option, ...] | None = None
     scale: Ident | None = Field(default=None, description="Name of a scale (agreement items).")
-    low_label: str | None = Field(default=None, description="Ruler: what 0 means.")
-    high_label: str | None = Field(default=None, description="Ruler: what 10 means.")
+    low_label: Text | None = Field(default=None, description="Ruler: what 0 means.")
+    high_label: Text | None = Field(default=None, description="Ruler: what 10 means.")
     max_length: int | None = Field(default=None, gt=0)
     show_if: Condition | None = None
 
@@ -207,8 +316,8 @@ class Page(Frozen):
     """A section of the questionnaire, shown as one step of the wizard."""
 
     id: Ident
-    title: str = Field(min_length=1)
-    intro: str | None = None
+    title: Text
+    intro: Text | None = None
     show_if: Condition | None = None
     items: tuple[Item, ...] = Field(min_length=1)
 
@@ -265,15 +374,45 @@ class Flag(Frozen):
 class Safety(Frozen):
     """The self-harm item: urgent when its answer reaches the threshold."""
 
+    # Defaults are validated too, so the built-in texts follow the definition's language.
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
     item: Ident
     threshold: int = Field(ge=0)
-    crisis_title: str = "If you are thinking about harming yourself"
-    crisis_text: str = Field(min_length=1)
-    emergency_number: str = Field(min_length=1)
-    ask_again: str = (
-        "This question helps us look after you. You can answer it now, or leave it"
-        " blank and continue."
+    crisis_title: Text = Text(
+        {
+            "en": "If you are thinking about harming yourself",
+            "es": "Si está pensando en hacerse daño",
+        }
     )
+    crisis_text: Text
+    emergency_number: str = Field(min_length=1)
+    ask_again: Text = Text(
+        {
+            "en": "This question helps us look after you. You can answer it now, or leave it"
+            " blank and continue.",
+            "es": "Esta pregunta nos ayuda a cuidar de usted. Puede responderla ahora, o"
+            " dejarla en blanco y continuar.",
+        }
+    )
+
+
+class Consent(Frozen):
+    """What the client agrees to on the welcome page, signed with their typed name.
+
+    It comes before the first question, so no answer is stored without it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    version: str = Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="Names this wording; stored with every signature. Change it with the text.",
+    )
+    title: Text = Text({"en": "Your consent", "es": "Su consentimiento"})
+    text: Text
 
 
 class BriefLayout(Frozen):
@@ -317,9 +456,19 @@ class Definition(Frozen):
 
     id: Ident
     version: int = Field(ge=1)
-    title: str = Field(min_length=1)
-    language: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
-    description: str | None = None
+    title: Text
+    language: Language = Field(
+        default="en", description="The language of plain texts, and of the therapist's brief."
+    )
+    languages: tuple[Language, ...] = Field(
+        default=(),
+        description="Every language the client may answer in; each client-facing text then"
+        " gives one text per language. Default: only 'language'.",
+    )
+    description: Text | None = None
+    consent: Consent | None = Field(
+        default=None, description="Consent asked on the welcome page, before any question."
+    )
     scales: dict[Ident, Scale] = Field(default_factory=dict)
     bands: tuple[Band, ...] = ()
     pages: tuple[Page, ...] = Field(min_length=1)
@@ -331,10 +480,42 @@ class Definition(Frozen):
     examples: tuple[Example, ...] = ()
 
     def estimated_minutes(self) -> int:
-        """A rough time to complete, for the welcome page (writing takes longest)."""
+        """A rough time to complete, for the welcome page, rounded up to 5 minutes.
+
+        Questions shown only on some answers are left out: most clients do not see them.
+        Writing takes longest; a choice takes a few seconds to read and tick.
+        """
         seconds = {ItemType.LONG_TEXT: 90, ItemType.SHORT_TEXT: 20, ItemType.DATE: 20}
-        total = sum(seconds.get(item.type, 8) for item in self.items())
+        total = sum(
+            seconds.get(item.type, 8)
+            for page in self.pages
+            if page.show_if is None
+            for item in page.items
+            if item.show_if is None
+        )
         return max(5, -(-total // 300) * 5)
+
+    @property
+    def offered_languages(self) -> tuple[str, ...]:
+        """The languages a client may answer in, the definition's own first."""
+        rest = tuple(lang for lang in self.languages if lang != self.language)
+        return (self.language, *rest)
+
+    def in_language(self, language: str) -> Definition:
+        """This definition with every client-facing text in a language it offers.
+
+        Texts without that translation stay in the definition's language (forms check
+        reports them). The copy's 'language' names the language its texts are now in.
+        """
+        if language == self.language or language not in self.offered_languages:
+            return self
+        cache = self._translated
+        if language not in cache:
+            data = self.model_dump()
+            data["language"] = language
+            context = {"languages": (language, self.language)}
+            cache[language] = Definition.model_validate(data, context=context)
+        return cache[language]
 
     def items(self) -> tuple[Item, ...]:
         """Every item in page order."""
@@ -368,12 +549,17 @@ class Definition(Frozen):
         raise ValueError(f"item {item.id} has no numeric scale")
 
     def scale_labels(self, item: Item) -> tuple[str, ...]:
-        """Labels of an agreement item's points, low to high."""
-        return self.scales.get(item.scale or "", DEFAULT_SCALE).labels
+        """Labels of an agreement item's points, low to high, in this definition's language."""
+        labels = self.scales.get(item.scale or "", DEFAULT_SCALE).labels
+        return tuple(label.in_language(self.language) for label in labels)
 
     def bands_for(self, dimension: Dimension) -> tuple[Band, ...]:
         """The bands that apply to a dimension (its own, else the definition's)."""
         return dimension.bands or self.bands
+
+    @cached_property
+    def _translated(self) -> dict[str, Definition]:
+        return {}
 
     @cached_property
     def _by_id(self) -> dict[str, Item]:

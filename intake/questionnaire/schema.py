@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .model import OPERATORS, SUBJECTS, Definition
+from .model import OPERATORS, SUBJECTS, TEXT_JSON_SCHEMA, Definition
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = PROJECT_ROOT / "forms" / "schema.json"
@@ -32,6 +32,12 @@ def json_schema() -> dict[str, Any]:
     """The definition format as a JSON Schema (draft 2020-12, draft-07 keywords only)."""
     schema = Definition.model_json_schema()
     _tidy(schema)
+    _share_text(schema)
+    schema["$defs"]["Text"] = {
+        "description": "Text the client reads: plain text in the definition's language, or"
+        " one text per language listed in 'languages'.",
+        **TEXT_JSON_SCHEMA,
+    }
     _condition_shape(schema["$defs"]["Condition"])
     # Our header first so the file opens with what it is; pydantic's root title goes.
     body = {k: v for k, v in schema.items() if k not in HEADER}
@@ -58,6 +64,24 @@ def _tidy(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _tidy(value)
+
+
+def _share_text(node: Any) -> None:
+    """Every inline copy of the Text schema becomes a reference to one definition."""
+    if isinstance(node, dict):
+        text = TEXT_JSON_SCHEMA["anyOf"]
+        alternatives = node.get("anyOf")
+        if alternatives == text:
+            del node["anyOf"]
+            node["$ref"] = "#/$defs/Text"
+        elif isinstance(alternatives, list) and alternatives[: len(text)] == text:
+            # An optional text: pydantic merges the null into the same list.
+            node["anyOf"] = [{"$ref": "#/$defs/Text"}, *alternatives[len(text) :]]
+        for value in node.values():
+            _share_text(value)
+    elif isinstance(node, list):
+        for value in node:
+            _share_text(value)
 
 
 def _given(key: str) -> dict[str, Any]:

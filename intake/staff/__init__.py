@@ -27,4 +27,4 @@ def public(endpoint: str) -> None:
     PUBLIC.add(endpoint)
 
 
-from . import briefs, workspace  # noqa: E402,F401  (routes register on bp)
+from . import accounts, admin, audit_log, briefs, workspace  # noqa: E402,F401  (routes on bp)

@@ -1,44 +1,82 @@
-"""Briefs in the staff area: the HTML page, the PDF download and the brief's assets."""
+"""Briefs in the staff area: the HTML page, the stored PDF download, retries and assets."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, send_from_directory, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import briefs
+from .. import audit, briefs, rendering
 from ..access import intake_or_404
 from ..brief.render import TEMPLATES_DIR, render_html
 from . import bp
 
-ASSET_SUFFIXES = (".css", ".svg", ".png", ".jpg", ".woff2", ".ttf")
+ASSET_SUFFIXES = (".css", ".js", ".svg", ".png", ".jpg", ".woff2", ".ttf")
 
 
 @bp.get("/intakes/<int:intake_id>")
 def intake(intake_id: int) -> str:
-    """One intake: its brief when submitted, its progress otherwise."""
+    """One intake: its brief when submitted (with the PDF's status), its progress otherwise."""
     item = intake_or_404(intake_id)
     if not item.submitted:
         return render_template("staff/pending.html", intake=item)
-    nav = Markup(render_template("staff/brief_nav.html", intake=item))
-    css = url_for("staff.brief_asset", filename="screen.css")
-    return render_html(briefs.brief_for(item), screen=True, css_url=css, nav_html=nav)
+    audit.record("brief.viewed", subject=item)
+    ready = rendering.current_pdf(item) is not None  # asks for a render when missing or stale
+    status = rendering.READY if ready else rendering.status(item)
+    nav = Markup(render_template("staff/brief_nav.html", intake=item, status=status))
+    branding = briefs.branding_of(item.clinic)
+    own_css = branding.css_name(".screen.css")
+    return render_html(
+        briefs.brief_for(item),
+        screen=True,
+        css_url=url_for("staff.brief_asset", filename="screen.css"),
+        extra_css_urls=[url_for("staff.brief_asset", filename=own_css)] if own_css else [],
+        nav_html=nav,
+        branding=branding,
+    )
 
 
 @bp.get("/intakes/<int:intake_id>/brief.pdf")
 def brief_pdf(intake_id: int) -> BaseResponse:
-    """The brief as a PDF download."""
+    """The brief as a PDF, from the store; never rendered here (the HTML brief is always there)."""
     item = intake_or_404(intake_id)
     if not item.submitted:
         flash("The brief is ready once the client has sent their answers.")
         return redirect(url_for("staff.intake", intake_id=intake_id))
-    pdf = briefs.pdf_for(item)
-    name = f"brief-{item.id}.pdf"
-    return Response(
-        pdf,
+    stored = rendering.current_pdf(item)
+    if stored is None or stored.pdf is None or stored.sha256 is None:
+        flash("The PDF is being prepared. The brief below is the same document.")
+        return redirect(url_for("staff.intake", intake_id=intake_id))
+    response = Response(
+        stored.pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="brief-{item.id}.pdf"'},
     )
+    audit.record("brief.downloaded", subject=item)
+    response.set_etag(stored.sha256)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    return response.make_conditional(request)
+
+
+@bp.post("/intakes/<int:intake_id>/brief/retry")
+def retry_brief(intake_id: int) -> BaseResponse:
+    """Ask again for a PDF whose render failed."""
+    item = intake_or_404(intake_id)
+    if item.submitted:
+        rendering.enqueue(item, retry=True)
+        audit.record("brief.retried", subject=item)
+        flash("The PDF is being prepared again.")
+    return redirect(url_for("staff.intake", intake_id=intake_id))
 
 
 @bp.get("/brief-assets/<path:filename>")

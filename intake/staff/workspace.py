@@ -1,53 +1,82 @@
-"""The staff workspace: sign in and out, and the clinic's intakes."""
+"""The staff workspace: the clinic's intakes (the dashboard), reviewing and reassigning."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from typing import cast
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
-from sqlalchemy import func, select
+from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..access import clinic_intakes
-from ..auth import verify_password
+from .. import access, audit, dashboard
+from .. import intakes as lifecycle
+from ..access import intake_or_404
 from ..db import db
 from ..models import Staff
 from . import bp
-from .forms import LoginForm
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> BaseResponse | str:
-    """Sign in with email and password."""
-    form = LoginForm()
-    if form.validate_on_submit():
-        email = (form.email.data or "").strip().lower()
-        staff = db.session.scalar(select(Staff).where(func.lower(Staff.email) == email))
-        if verify_password(staff, form.password.data or ""):
-            login_user(staff)
-            return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append("That email and password do not match an account.")
-    return render_template("staff/login.html", form=form)
+def clinic_staff() -> list[Staff]:
+    """The active staff of the signed-in user's clinic, by name (therapist choices)."""
+    return list(db.session.scalars(access.clinic_staff().where(Staff.active.is_(True))))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so a crafted link cannot bounce a user elsewhere."""
-    if target and target.startswith("/") and not urlsplit(target).netloc:
-        return target
-    return url_for("staff.intakes")
-
-
-@bp.post("/logout")
-def logout() -> BaseResponse:
-    """Sign out."""
-    logout_user()
-    flash("You are signed out.")
-    return redirect(url_for("staff.login"))
+def staff_member(staff_id: int | None) -> Staff | None:
+    """One active staff member of the user's clinic, or None for any other id."""
+    if staff_id is None:
+        return None
+    found = db.session.scalars(
+        access.clinic_staff().where(Staff.id == staff_id, Staff.active.is_(True))
+    ).first()
+    return cast(Staff | None, found)
 
 
 @bp.get("/")
 def intakes() -> str:
-    """The clinic's intakes, urgent first."""
-    rows = db.session.scalars(clinic_intakes()).all()
-    return render_template("staff/intakes.html", intakes=rows)
+    """Every intake of the clinic, urgent first, filtered and paged."""
+    filters = dashboard.Filters.from_args(request.args)
+    result = dashboard.page(
+        current_user.clinic_id, filters, request.args.get("after"), request.args.get("before")
+    )
+    return render_template(
+        "staff/intakes.html",
+        page=result,
+        filters=filters,
+        statuses=dashboard.STATUSES,
+        status_of=dashboard.status_of,
+        therapists=clinic_staff(),
+    )
+
+
+@bp.post("/intakes/<int:intake_id>/reviewed")
+def mark_reviewed(intake_id: int) -> BaseResponse:
+    """Note that the brief has been read."""
+    item = intake_or_404(intake_id)
+    if not item.submitted:
+        flash("An intake can be marked reviewed once the client has sent it.")
+    elif item.reviewed_at is None:
+        lifecycle.mark_reviewed(item, current_user)
+        audit.record("intake.reviewed", subject=item)
+        flash(f"{item.client_name}'s intake is marked reviewed.")
+    return redirect(_back(intake_id))
+
+
+@bp.post("/intakes/<int:intake_id>/therapist")
+def reassign(intake_id: int) -> BaseResponse:
+    """Give the intake to another therapist of the clinic."""
+    item = intake_or_404(intake_id)
+    raw = request.form.get("therapist_id", "")
+    therapist = staff_member(dashboard.row_id(raw))
+    if raw and therapist is None:
+        flash("Please choose a therapist from the list.")
+        return redirect(_back(intake_id))
+    before = item.therapist_id
+    lifecycle.reassign(item, therapist)
+    audit.record("intake.reassigned", subject=item, before=before, after=item.therapist_id)
+    flash(f"{item.client_name}'s intake is now with {therapist.name if therapist else 'nobody'}.")
+    return redirect(_back(intake_id))
+
+
+def _back(intake_id: int) -> str:
+    """Back to the invitation page the form was on."""
+    return url_for("staff.invitation", intake_id=intake_id)

@@ -1,0 +1,93 @@
+"""The three worked examples (A, B, C) as briefs and PDFs, for people to look at and for tests.
+
+Run `python -m intake.brief.examples OUTDIR` (or `make example-briefs`) to write them.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from ..questionnaire import Definition, load_file
+from ..scoring import score
+from .content import Brief, Meta, build_brief
+from .render import Branding, render_pdf
+
+FORM = Path(__file__).resolve().parents[2] / "forms" / "readiness.yaml"
+
+# Free text a client might write; the scored answers come from the questionnaire's examples.
+FREE_TEXT: dict[str, Any] = {
+    "why_now": "My partner said I should come. I keep feeling stuck and tired.\n"
+    "Work has been hard since the restructuring in the autumn.",
+    "hopes": "I would like to sleep properly again and stop dreading Mondays.",
+    "keep": "My evening walks and my Sunday phone calls with my sister.",
+    "expect_therapist": "Tell me what to do so that it stops.",
+    "expect_self": "Come every week.",
+    "previous_therapy": "yes",
+    "previous_details": "Six sessions at university. Talking helped; homework did not.",
+    "availability": ["weekday_evening"],
+    "contact": "email",
+    "consent": True,
+}
+
+# A plain sample logo (drawn here, so the examples need no files from anywhere).
+SAMPLE_LOGO = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40">'
+    b'<circle cx="20" cy="20" r="16" fill="#7a3b69"/><path d="M12 22 q8 -14 16 0" '
+    b'stroke="#fff" stroke-width="3" fill="none"/><text x="42" y="26" font-size="14" '
+    b'font-family="sans-serif" fill="#1a1a1a">Harbour</text></svg>'
+)
+
+# Each example also shows one clinic setting: plain, a logo and accent, US Letter paper.
+BRANDINGS = {
+    "A": Branding(slug="example-a"),
+    "B": Branding(slug="example-b", logo=SAMPLE_LOGO, logo_mime="image/svg+xml", accent="#7a3b69"),
+    "C": Branding(slug="example-c", accent="#2b5d34", paper="Letter"),
+}
+
+
+def example_brief(letter: str, extra: dict[str, Any] | None = None) -> Brief:
+    """The brief of worked example A, B or C, with typical free-text answers filled in."""
+    definition = _definition()
+    example = next(e for e in definition.examples if e.name.startswith(f"{letter},"))
+    answers = {**FREE_TEXT, **example.answers, **(extra or {})}
+    meta = Meta(
+        clinic_name="Harbour Street Therapy",
+        client_name="Robin Ashdown",
+        invited_on=date(2025, 3, 1),
+        submitted_on=datetime(2025, 3, 3, 18, 42, tzinfo=UTC),
+        generated_on=datetime(2025, 3, 4, 9, 5, tzinfo=UTC),
+    )
+    return build_brief(definition, answers, score(definition, answers), meta)
+
+
+@functools.lru_cache(maxsize=1)
+def _definition() -> Definition:
+    """The default questionnaire, parsed once (as the app caches stored versions)."""
+    return load_file(FORM)
+
+
+def write_examples(folder: Path) -> list[Path]:
+    """Render A, B and C into folder as brief-A.pdf, brief-B.pdf, brief-C.pdf."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for letter, branding in BRANDINGS.items():
+        path = folder / f"brief-{letter}.pdf"
+        path.write_bytes(render_pdf(example_brief(letter), branding=branding))
+        written.append(path)
+    return written
+
+
+def main(argv: list[str]) -> int:
+    """Command line: write the three PDFs into the folder given (default: artifacts/briefs)."""
+    folder = Path(argv[1]) if len(argv) > 1 else Path("artifacts/briefs")
+    for path in write_examples(folder):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,81 @@
+"""The client's own copy of their answers: what they wrote, as a PDF in their language.
+
+Not the therapist's brief: no scores, no profile, no flags; only the questions they were
+shown and their answers, so they keep a record of what they shared.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from pathlib import Path
+
+import weasyprint
+from flask_babel import format_date, format_time, gettext, ngettext
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from weasyprint.urls import path2url
+
+from ..brief.render import TEMPLATES_DIR, AssetFetcher
+from ..models import Intake
+from ..questionnaire import Definition
+from .display import sections
+
+TEMPLATE = "answers.html"
+STYLESHEET = "answers.css"
+# Tagged PDF with the document's language, so screen readers read the copy too.
+PDF_VARIANT = "pdf/ua-1"
+
+
+def answers_pdf(
+    intake: Intake, definition: Definition, *, templates_dir: Path | None = None
+) -> bytes:
+    """The submitted answers of an intake as a PDF, in the definition's (client's) language."""
+    root = (templates_dir or TEMPLATES_DIR).resolve()
+    html = (
+        _environment(root)
+        .get_template(TEMPLATE)
+        .render(
+            intake=intake,
+            definition=definition,
+            sections=sections(definition, intake.answers or {}),
+            lang=definition.language,
+            submitted=_moment(intake.submitted_at),
+        )
+    )
+    # The restricted fetcher: the client's own text is in this document; nothing it says
+    # may make WeasyPrint read a local file or reach a server (see AssetFetcher).
+    fetcher = AssetFetcher(root)
+    document = weasyprint.HTML(string=html, base_url=path2url(root), url_fetcher=fetcher)
+    css = weasyprint.CSS(filename=str(root / STYLESHEET), url_fetcher=fetcher)
+    pdf: bytes = document.write_pdf(stylesheets=[css], pdf_variant=PDF_VARIANT)
+    return pdf
+
+
+def filename(intake: Intake) -> str:
+    """The download's file name, with the date it was sent."""
+    day = (intake.submitted_at or datetime.now()).date().isoformat()
+    # Translated: the file lands among the client's own downloads.
+    return gettext("my-answers") + f"-{day}.pdf"
+
+
+def _moment(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    # Date and hour:minute; seconds and time zones mean nothing to the client here.
+    return f"{format_date(value, 'long')}, {format_time(value, 'short')}"
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(root: Path) -> Environment:
+    """Autoescaping Jinja with the interface's translations (Flask-Babel's gettext)."""
+    env = Environment(
+        loader=FileSystemLoader(root),
+        autoescape=select_autoescape(default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["day"] = lambda value: format_date(value, "long") if value else ""
+    return env

@@ -1,0 +1,173 @@
+"""The dashboard's query: one page of a clinic's intakes, fast at any size.
+
+Pages are keyset pages over (urgent, created_at, id), all descending, which the
+ix_intake_dash_* indexes serve directly; the total is counted only up to COUNT_CAP rows,
+so neither the page nor its count ever reads the whole table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import defer, joinedload
+
+from .db import db
+from .models import Intake
+
+PAGE_SIZE = 25
+COUNT_CAP = 1000
+STATUSES = {
+    "invited": "Invited",
+    "in_progress": "In progress",
+    "submitted": "Submitted, not yet reviewed",
+    "reviewed": "Reviewed",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the dashboard is narrowed to."""
+
+    status: str | None = None
+    therapist_id: int | None = None
+    search: str = ""
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        """Filters from query-string arguments; anything unknown is ignored, never an error."""
+        status = args.get("status") or None
+        therapist = args.get("therapist", "")
+        search = (args.get("q") or "").strip()[:200]
+        return cls(
+            status=status if status in STATUSES else None,
+            therapist_id=row_id(therapist),
+            search=search,
+        )
+
+    def args(self) -> dict[str, Any]:
+        """The filters as query-string arguments, for links that keep them."""
+        out: dict[str, Any] = {}
+        if self.status:
+            out["status"] = self.status
+        if self.therapist_id:
+            out["therapist"] = self.therapist_id
+        if self.search:
+            out["q"] = self.search
+        return out
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of intakes and how to reach its neighbours."""
+
+    rows: list[Intake]
+    count: int
+    count_capped: bool
+    urgent_open: int
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def filtered(clinic_id: int, filters: Filters) -> Select[tuple[Intake]]:
+    """The clinic's intakes narrowed by the filters, unordered."""
+    query = select(Intake).where(Intake.clinic_id == clinic_id)
+    if filters.status == "reviewed":
+        query = query.where(Intake.status == "submitted", Intake.reviewed_at.is_not(None))
+    elif filters.status == "submitted":
+        query = query.where(Intake.status == "submitted", Intake.reviewed_at.is_(None))
+    elif filters.status:
+        query = query.where(Intake.status == filters.status)
+    if filters.therapist_id:
+        query = query.where(Intake.therapist_id == filters.therapist_id)
+    if filters.search:
+        escaped = filters.search.lower().replace("\\", "\\\\").replace("%", r"\%")
+        escaped = escaped.replace("_", r"\_")
+        query = query.where(func.lower(Intake.client_name).like(f"%{escaped}%", escape="\\"))
+    return query
+
+
+def page(
+    clinic_id: int, filters: Filters, after: str | None = None, before: str | None = None
+) -> Page:
+    """One page, urgent first then newest; `after`/`before` are cursors from a previous page."""
+    base = filtered(clinic_id, filters)
+    key = tuple_(Intake.urgent, Intake.created_at, Intake.id)
+    query = base.options(joinedload(Intake.therapist), defer(Intake.answers), defer(Intake.result))
+    start, end = decode(after), decode(before)
+    backwards = end is not None and start is None
+    if start is not None:
+        query = query.where(key < tuple_(*start))
+    elif end is not None:
+        query = query.where(key > tuple_(*end))
+    if backwards:
+        order = (Intake.urgent.asc(), Intake.created_at.asc(), Intake.id.asc())
+    else:
+        order = (Intake.urgent.desc(), Intake.created_at.desc(), Intake.id.desc())
+    rows: list[Intake] = list(db.session.scalars(query.order_by(*order).limit(PAGE_SIZE + 1)))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    if backwards:
+        rows.reverse()
+    count = (
+        db.session.scalar(
+            select(func.count()).select_from(
+                base.with_only_columns(Intake.id).limit(COUNT_CAP + 1).subquery()
+            )
+        )
+        or 0
+    )
+    urgent_open = db.session.scalar(
+        select(func.count()).select_from(
+            select(Intake.id)
+            .where(Intake.clinic_id == clinic_id, Intake.urgent.is_(True))
+            .where(Intake.reviewed_at.is_(None))
+            .limit(COUNT_CAP + 1)
+            .subquery()
+        )
+    )
+    has_next = more if not backwards else True
+    has_prev = (start is not None) or (backwards and more)
+    return Page(
+        rows=rows,
+        count=min(count, COUNT_CAP),
+        count_capped=count > COUNT_CAP,
+        urgent_open=urgent_open or 0,
+        next_cursor=encode(rows[-1]) if rows and has_next else None,
+        prev_cursor=encode(rows[0]) if rows and has_prev else None,
+    )
+
+
+def encode(intake: Intake) -> str:
+    """A cursor that names a row's place in the order."""
+    return f"{int(intake.urgent)}_{intake.created_at.isoformat()}_{intake.id}"
+
+
+def decode(cursor: str | None) -> tuple[bool, datetime, int] | None:
+    """The place a cursor names; a mangled cursor is treated as none."""
+    if not cursor:
+        return None
+    try:
+        urgent, created, ident = cursor.split("_")
+        number = row_id(ident)
+        if number is None:
+            return None
+        return urgent == "1", datetime.fromisoformat(created), number
+    except ValueError:
+        return None
+
+
+def row_id(text: str | None) -> int | None:
+    """A database id from user input, or None: digits only, and small enough for any column."""
+    if text and text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return None
+
+
+def status_of(intake: Intake) -> str:
+    """The dashboard's status: invited, in progress, submitted or reviewed."""
+    if intake.status == "submitted" and intake.reviewed_at is not None:
+        return "reviewed"
+    return intake.status

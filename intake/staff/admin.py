@@ -1,0 +1,140 @@
+"""The clinic admin's team pages: list, invite, roles, deactivate and reactivate colleagues."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from .. import team
+from ..access import ADMIN, ROLES, admin_only, clinic_staff, staff_member_or_404
+from ..auth import has_password
+from ..db import db
+from ..models import Staff
+from . import bp
+from .forms import InviteStaffForm, RoleForm
+
+
+@bp.errorhandler(403)
+def forbidden(_: Exception) -> tuple[str, int]:
+    """A page that says why, instead of a bare 403."""
+    return render_template("staff/forbidden.html"), 403
+
+
+def account_state(member: Staff) -> str:
+    """Active, invited (no password yet) or deactivated."""
+    if not member.active:
+        return "Deactivated"
+    return "Active" if has_password(member) else "Invited, not joined yet"
+
+
+@bp.context_processor
+def _helpers() -> dict[str, object]:
+    return {"roles": ROLES, "account_state": account_state}
+
+
+@bp.get("/team", endpoint="team")
+@admin_only
+def team_list() -> str:
+    """Everyone with an account at the clinic."""
+    members = db.session.scalars(clinic_staff()).all()
+    return render_template("staff/accounts_team.html", members=members)
+
+
+@bp.route("/team/invite", methods=["GET", "POST"])
+@admin_only
+def invite_staff() -> str:
+    """Invite a colleague: the link is shown here and emailed when SMTP is set up."""
+    form = InviteStaffForm()
+    if form.validate_on_submit():
+        try:
+            member, link, delivery = team.invite(
+                current_user.clinic,
+                form.name.data or "",
+                form.email.data or "",
+                form.role.data,
+                current_user._get_current_object(),
+            )
+        except team.EmailTaken:
+            form.email.errors.append("Someone already has an account with this email.")
+        else:
+            return _invited(member, link, delivery)
+    return render_template("staff/accounts_invite.html", form=form)
+
+
+@bp.get("/team/<int:staff_id>")
+@admin_only
+def member(staff_id: int) -> str:
+    """One colleague: role, invitation, access."""
+    person = staff_member_or_404(staff_id)
+    return render_template(
+        "staff/accounts_member.html",
+        member=person,
+        joined=has_password(person),
+        role_form=RoleForm(role=person.role),
+    )
+
+
+@bp.post("/team/<int:staff_id>/role")
+@admin_only
+def change_role(staff_id: int) -> BaseResponse:
+    """Make a colleague an admin or a therapist (never leaving the clinic without an admin)."""
+    person = staff_member_or_404(staff_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash("Please choose one of the roles listed.")
+    else:
+        try:
+            team.change_role(person, form.role.data)
+        except team.LastAdmin:
+            flash(f"{person.name} is the clinic's only admin. Make someone else an admin first.")
+        else:
+            flash(f"{person.name} is now {ROLES[person.role].lower()}.")
+            if person.id == current_user.id and person.role != ADMIN:
+                return redirect(url_for("staff.intakes"))  # the team pages are closed to them now
+    return redirect(url_for("staff.member", staff_id=person.id))
+
+
+@bp.post("/team/<int:staff_id>/deactivate")
+@admin_only
+def deactivate_staff(staff_id: int) -> BaseResponse:
+    """Sign a colleague out for good until reactivated; their intakes stay with the clinic."""
+    return _set_active(staff_member_or_404(staff_id), False)
+
+
+@bp.post("/team/<int:staff_id>/reactivate")
+@admin_only
+def reactivate_staff(staff_id: int) -> BaseResponse:
+    """Let a deactivated colleague sign in again."""
+    return _set_active(staff_member_or_404(staff_id), True)
+
+
+def _set_active(person: Staff, active: bool) -> BaseResponse:
+    try:
+        team.set_active(person, active, current_user._get_current_object())
+    except team.LastAdmin:
+        flash(f"{person.name} is the clinic's only admin. Make someone else an admin first.")
+    except team.OwnAccount:
+        flash("You cannot deactivate your own account; another admin can.")
+    else:
+        flash(f"{person.name} is {'reactivated' if active else 'deactivated'}.")
+    return redirect(url_for("staff.member", staff_id=person.id))
+
+
+@bp.post("/team/<int:staff_id>/resend")
+@admin_only
+def resend_staff_invitation(staff_id: int) -> BaseResponse | str:
+    """A new invitation link for someone who has not joined; the old link stops working."""
+    person = staff_member_or_404(staff_id)
+    if has_password(person) or not person.active:
+        flash(f"{person.name} does not need an invitation.")
+        return redirect(url_for("staff.member", staff_id=person.id))
+    link, delivery = team.resend_invitation(person, current_user._get_current_object())
+    return _invited(person, link, delivery)
+
+
+def _invited(person: Staff, link: str, delivery: str) -> str:
+    days = current_app.config["STAFF_INVITE_DAYS"]
+    return render_template(
+        "staff/accounts_invited.html", member=person, link=link, delivery=delivery, days=days
+    )

@@ -1,0 +1,238 @@
+"""Clinic questionnaires (admins): copy, edit, upload, preview, run examples, publish, diff."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import PurePath
+from types import SimpleNamespace
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from .. import audit, drafts
+from ..access import require_admin
+from ..client.forms import page_form
+from ..db import db
+from ..models import QuestionnaireVersion
+from ..questionnaire import Definition, Problem
+from . import bp
+
+MAX_UPLOAD = 256 * 1024
+MAX_SOURCE = 200_000
+
+
+@bp.before_request
+def _admins_only() -> None:
+    """Writing and publishing questionnaires is an admin's job."""
+    if (request.endpoint or "").startswith("staff.questionnaire"):
+        require_admin()
+
+
+class NewForm(FlaskForm):
+    """A new questionnaire, copied from an existing version."""
+
+    original = SelectField("Start from a copy of", coerce=str)
+    key = StringField(
+        "Id (letters, digits, underscores)",
+        validators=[
+            DataRequired("Please give the questionnaire an id."),
+            Length(max=64),
+            Regexp(
+                r"^[a-z][a-z0-9_]*$",
+                message="Use lower-case letters, digits and underscores, starting with a letter.",
+            ),
+        ],
+    )
+    title = StringField(
+        "Title", validators=[DataRequired("Please give it a title."), Length(max=200)]
+    )
+
+
+class EditForm(FlaskForm):
+    """The YAML text, and optionally a file that replaces it."""
+
+    source = TextAreaField("Definition (YAML)", validators=[Length(max=MAX_SOURCE)])
+    upload = FileField("Or upload a .yaml file (replaces the text above)")
+
+
+@bp.route("/questionnaires", methods=["GET", "POST"])
+def questionnaire_list() -> BaseResponse | str:
+    """The built-in and the clinic's questionnaires, and the form to start a new one."""
+    clinic_id = current_user.clinic_id
+    form = NewForm()
+    available = drafts.available(clinic_id)
+    form.original.choices = [(str(v.id), f"{v.title} (v{v.version})") for v in available]
+    if form.validate_on_submit():
+        original = drafts.usable_version(clinic_id, int(form.original.data))
+        key = form.key.data or ""
+        if original is not None and not drafts.key_taken(clinic_id, key):
+            drafts.create_copy(clinic_id, original, key, form.title.data or "", current_user.id)
+            audit.record("questionnaire.created", key=key, copied_from=original.id)
+            return redirect(url_for("staff.questionnaire_edit", key=key))
+        form.key.errors = [f"There is already a questionnaire with the id '{key}'."]
+    return render_template(
+        "staff/questionnaires.html",
+        form=form,
+        available=available,
+        drafts=drafts.drafts(clinic_id),
+    )
+
+
+@bp.route("/questionnaires/<key>/edit", methods=["GET", "POST"])
+def questionnaire_edit(key: str) -> BaseResponse | str:
+    """Edit a draft: save, upload, preview as client, run examples, publish."""
+    row = drafts.draft(current_user.clinic_id, key) or abort(404)
+    form = EditForm(data={"source": row.source})
+    action = request.form.get("action", "")
+    problems: list[Problem] = []
+    examples = None
+    if form.validate_on_submit():
+        text = (form.source.data or "").replace("\r\n", "\n")
+        if action == "upload":
+            uploaded = _uploaded_text(form)
+            if uploaded is None:
+                return _edit_page(form, row, problems)
+            form.source.data = text = uploaded
+        definition, problems = drafts.check(row, text)
+        if action == "preview" and definition is not None:
+            return _preview(definition)
+        if action in ("save", "upload", "publish"):
+            drafts.save(row, text, current_user.id)
+            audit.record("questionnaire.edited", key=key, valid=definition is not None)
+        if action == "examples" and definition is not None:
+            examples = drafts.example_rows(definition)
+        if action == "publish" and definition is not None:
+            problems = drafts.publish_problems(row, definition)
+            if not problems:
+                version = drafts.publish(row, definition)
+                audit.record("questionnaire.published", subject=version, key=key)
+                flash(f"Version {version.version} is published; invitations can now use it.")
+                return redirect(url_for("staff.questionnaire_edit", key=key))
+        if action == "save" and not problems:
+            flash("Saved. The draft is valid.")
+    return _edit_page(form, row, problems, examples)
+
+
+def _edit_page(
+    form: EditForm, row: drafts.QuestionnaireDraft, problems: list[Problem], examples: Any = None
+) -> str:
+    """The editor with problems listed by line."""
+    return render_template(
+        "staff/questionnaire_edit.html",
+        form=form,
+        draft=row,
+        problems=sorted(problems, key=lambda p: p.line or 0),
+        examples=examples,
+        versions=drafts.versions(row.clinic_id, row.key),
+    )
+
+
+def _uploaded_text(form: EditForm) -> str | None:
+    """The uploaded file's text, or None with an error on the field."""
+    upload = form.upload.data
+    if not upload or not getattr(upload, "filename", ""):
+        form.upload.errors = ["Please choose a file to upload."]
+        return None
+    if PurePath(upload.filename).suffix.lower() not in (".yaml", ".yml"):
+        form.upload.errors = ["Please upload a .yaml file."]
+        return None
+    data = upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        form.upload.errors = [f"The file is larger than {MAX_UPLOAD // 1024} KB."]
+        return None
+    try:
+        return str(data.decode("utf-8")).replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        form.upload.errors = ["The file is not UTF-8 text; save it with UTF-8 encoding."]
+        return None
+
+
+def _preview(definition: Definition) -> str:
+    """Every page of the draft as the client would see it, rendered by the client templates."""
+    fake = SimpleNamespace(
+        clinic=current_user.clinic,
+        client_name="Preview client",
+        token="preview",
+        answers={},
+        therapist=None,
+    )
+    pages = [render_template("client/welcome.html", intake=fake, definition=definition,
+                             first=definition.pages[0].id)]  # fmt: skip
+    total = len(definition.pages)
+    for number, page in enumerate(definition.pages, start=1):
+        form = page_form(definition, page.items, strict=False, formdata=None, data={})
+        pages.append(
+            render_template(
+                "client/page.html",
+                intake=fake,
+                definition=definition,
+                page=page,
+                items=page.items,
+                form=form,
+                number=number,
+                total=total,
+                first=number == 1,
+                ask_again=False,
+            )
+        )
+    if definition.safety is not None:
+        crisis = {
+            "text": fake.clinic.crisis_text or definition.safety.crisis_text,
+            "emergency": fake.clinic.emergency_number or definition.safety.emergency_number,
+        }
+        pages.append(
+            render_template(
+                "client/support.html",
+                intake=fake,
+                safety=definition.safety,
+                crisis=crisis,
+                continue_url="#",
+            )
+        )
+    return render_template("staff/questionnaire_preview.html", definition=definition, pages=pages)
+
+
+@bp.get("/questionnaires/<key>/diff")
+def questionnaire_diff(key: str) -> str:
+    """The differences between two versions (or a version and the draft)."""
+    clinic_id = current_user.clinic_id
+    row = drafts.draft(clinic_id, key)
+    published = drafts.versions(clinic_id, key)
+    if row is None and not published:
+        abort(404)
+    texts: dict[str, tuple[str, str]] = {
+        str(v.id): (f"version {v.version}", v.source) for v in published
+    }
+    if row is not None:
+        texts["draft"] = ("draft", row.source)
+        if row.based_on_id and (base := db.session.get(QuestionnaireVersion, row.based_on_id)):
+            label = f"copied from {base.title} v{base.version}"
+            texts.setdefault(str(base.id), (label, base.source))
+    order = list(texts)
+    a = request.args.get("a", "")
+    a = a if a in texts else order[-1]
+    b = request.args.get("b", "")
+    b = b if b in texts else order[0]
+    lines = list(
+        difflib.unified_diff(
+            texts[a][1].splitlines(),
+            texts[b][1].splitlines(),
+            fromfile=texts[a][0],
+            tofile=texts[b][0],
+            lineterm="",
+        )
+    )
+    return render_template(
+        "staff/questionnaire_diff.html",
+        key=key,
+        choices=[(k, texts[k][0]) for k in order],
+        a=a,
+        b=b,
+        lines=lines,
+    )

@@ -1,0 +1,209 @@
+"""The one place that changes staff accounts: invitations, passwords, roles, sign-in records."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from flask import current_app, render_template
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from . import audit, mail, staff_tokens
+from .access import ADMIN, ROLES
+from .auth import NO_PASSWORD, hash_password
+from .db import db
+from .models import Clinic, Staff, utcnow
+
+# How an email went: through the SMTP server, only to instance/outbox/, or not at all.
+Delivery = Literal["sent", "outbox", "failed"]
+
+
+class EmailTaken(Exception):
+    """Another account already uses this email."""
+
+
+class LastAdmin(Exception):
+    """The change would leave the clinic without an active admin."""
+
+
+class OwnAccount(Exception):
+    """Admins cannot deactivate themselves (another admin can)."""
+
+
+def find_by_email(email: str) -> Staff | None:
+    """The account with this email, in any letter case."""
+    return db.session.scalar(select(Staff).where(func.lower(Staff.email) == email.strip().lower()))
+
+
+def invite(
+    clinic: Clinic, name: str, email: str, role: str, by: Staff
+) -> tuple[Staff, str, Delivery]:
+    """Create an account without a password and send its set-password link; returns the link."""
+    email = email.strip().lower()
+    if find_by_email(email) is not None:
+        raise EmailTaken(email)
+    staff = Staff(
+        clinic_id=clinic.id, name=name.strip(), email=email, role=role, password_hash=NO_PASSWORD
+    )
+    db.session.add(staff)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # the same email, invited at the same moment
+        db.session.rollback()
+        raise EmailTaken(email) from exc
+    audit.record("staff.invited", subject=staff, commit=False, email=email, role=role)
+    link, delivery = _send_invitation(staff, by)
+    return staff, link, delivery
+
+
+def resend_invitation(staff: Staff, by: Staff) -> tuple[str, Delivery]:
+    """A fresh link for someone who has not joined yet; the earlier link stops working."""
+    audit.record("staff.invitation_resent", subject=staff, commit=False, email=staff.email)
+    return _send_invitation(staff, by)
+
+
+def _send_invitation(staff: Staff, by: Staff) -> tuple[str, Delivery]:
+    days = int(current_app.config["STAFF_INVITE_DAYS"])
+    token = staff_tokens.issue(staff, staff_tokens.INVITE, timedelta(days=days))
+    db.session.commit()
+    link = mail.external_url("staff.join", token=token)
+    body = render_template(
+        "email/accounts_invite.txt",
+        staff=staff,
+        by=by,
+        clinic=staff.clinic,
+        role=ROLES[staff.role],
+        link=link,
+        days=days,
+    )
+    return link, _deliver(staff.email, f"You are invited to {staff.clinic.name}", body)
+
+
+def join(token: str, name: str, password: str) -> Staff | None:
+    """Accept an invitation: set name and password; None if the link is not usable."""
+    staff = staff_tokens.consume(token, staff_tokens.INVITE)
+    if staff is None:
+        return None
+    staff.name = name.strip()
+    staff.password_hash = hash_password(password)
+    audit.record(
+        "staff.joined", clinic_id=staff.clinic_id, actor_id=staff.id, subject=staff, commit=False
+    )
+    db.session.commit()
+    return staff
+
+
+def request_reset(email: str) -> None:
+    """Email a reset link if an active account has this email; callers say the same either way."""
+    staff = find_by_email(email)
+    audit.record(
+        "staff.password_reset_requested",
+        clinic_id=staff.clinic_id if staff else None,
+        subject=staff,
+        commit=False,
+        email=email.strip().lower()[:254],
+    )
+    if staff is None or not staff.active:
+        db.session.commit()
+        return
+    minutes = int(current_app.config["PASSWORD_RESET_MINUTES"])
+    token = staff_tokens.issue(staff, staff_tokens.RESET, timedelta(minutes=minutes))
+    db.session.commit()
+    link = mail.external_url("staff.reset_password", token=token)
+    body = render_template("email/accounts_reset.txt", staff=staff, link=link, minutes=minutes)
+    _deliver(staff.email, "Reset your password", body)
+
+
+def reset_password(token: str, password: str) -> Staff | None:
+    """Set a new password with a reset link, once; None if the link is not usable."""
+    staff = staff_tokens.consume(token, staff_tokens.RESET)
+    if staff is None:
+        return None
+    staff.password_hash = hash_password(password)
+    audit.record(
+        "staff.password_reset_completed",
+        clinic_id=staff.clinic_id,
+        actor_id=staff.id,
+        subject=staff,
+        commit=False,
+    )
+    db.session.commit()
+    return staff
+
+
+def change_role(staff: Staff, role: str) -> None:
+    """Make someone an admin or a therapist; never leaves the clinic without an active admin."""
+    if role == staff.role:
+        return
+    if staff.role == ADMIN:
+        _keep_an_admin(staff)
+    audit.record("staff.role_changed", subject=staff, commit=False, old=staff.role, new=role)
+    staff.role = role
+    db.session.commit()
+
+
+def set_active(staff: Staff, active: bool, by: Staff) -> None:
+    """Deactivate (signed out at once, cannot sign in) or reactivate an account."""
+    if active == staff.active:
+        return
+    if not active:
+        if staff.id == by.id:
+            raise OwnAccount()
+        if staff.role == ADMIN:
+            _keep_an_admin(staff)
+    staff.active = active
+    action = "staff.reactivated" if active else "staff.deactivated"
+    audit.record(action, subject=staff, commit=False, email=staff.email)
+    db.session.commit()
+
+
+def _keep_an_admin(leaving: Staff) -> None:
+    """Raise LastAdmin unless another active admin stays; locks the admins so two changes
+    made at the same moment cannot each leave the other as the last one."""
+    admins = db.session.scalars(
+        select(Staff.id)
+        .where(Staff.clinic_id == leaving.clinic_id, Staff.role == ADMIN, Staff.active.is_(True))
+        .order_by(Staff.id)
+        .with_for_update()
+    ).all()
+    if not [a for a in admins if a != leaving.id]:
+        db.session.rollback()
+        raise LastAdmin()
+
+
+def signed_in(staff: Staff) -> None:
+    """Note a successful sign-in."""
+    staff.last_login_at = utcnow()
+    audit.record(
+        "staff.login", clinic_id=staff.clinic_id, actor_id=staff.id, subject=staff, commit=False
+    )
+    db.session.commit()
+
+
+def sign_in_failed(email: str, staff: Staff | None, reason: str = "password") -> None:
+    """Note a failed sign-in: the email tried (never the password), for that clinic's admins."""
+    audit.record(
+        "staff.login_failed",
+        clinic_id=staff.clinic_id if staff else None,
+        subject=staff,
+        email=email.strip().lower()[:254],
+        reason=reason,
+    )
+
+
+def signed_out(staff: Staff, reason: str) -> None:
+    """Note a sign-out ('manual' or 'idle')."""
+    audit.record(
+        "staff.logout", clinic_id=staff.clinic_id, actor_id=staff.id, subject=staff, reason=reason
+    )
+
+
+def _deliver(to: str, subject: str, body: str) -> Delivery:
+    """Send, and say how it went rather than fail the page: the link is shown anyway."""
+    configured = mail.configured()
+    try:
+        mail.send(to, subject, body)
+    except mail.MailError:
+        return "failed"
+    return "sent" if configured else "outbox"

@@ -1,0 +1,294 @@
+"""The client's side in a real browser: axe-core on every page, keyboard only, in Spanish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from intake.db import db
+from intake.models import Clinic, Intake
+from tests.browser.conftest import DESKTOP, PHONE, axe_violations, describe, screenshot
+
+NEXT = "button.primary[value=next]"
+
+
+def intake_url(live_url: str, intake: Intake) -> str:
+    return f"{live_url}/i/{intake.token}"
+
+
+def reload(intake: Intake) -> Intake:
+    db.session.expire_all()
+    fresh = db.session.get(Intake, intake.id)
+    assert fresh is not None
+    return fresh
+
+
+@pytest.fixture
+def intake(make_clinic: Any, make_intake: Any) -> Intake:
+    clinic_id, _ = make_clinic("harbour")
+    clinic = db.session.get(Clinic, clinic_id)
+    assert clinic is not None
+    clinic.name = "Harbour Street Therapy"
+    db.session.commit()
+    return make_intake(clinic_id, name="Robin Ashdown")
+
+
+def check(page: Any, name: str) -> None:
+    """No axe violation on the page as it is now; pictures at phone and desktop size."""
+    violations = axe_violations(page)
+    assert violations == [], f"{name}: {describe(violations)}"
+    # Nothing may scroll sideways on a phone, nor at 320 px: 1280 px at 400% zoom (WCAG 1.4.10).
+    for width in (PHONE["width"], 320):
+        page.set_viewport_size({"width": width, "height": PHONE["height"]})
+        wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert wide <= 1, f"{name} scrolls sideways by {wide}px at {width}px"
+    screenshot(page, f"{name}-phone")
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, f"{name}-desktop")
+    page.set_viewport_size(PHONE)
+
+
+def focused(page: Any, selector: str) -> bool:
+    return bool(page.evaluate("s => document.activeElement.matches(s)", selector))
+
+
+def tab_to(page: Any, selector: str, limit: int = 80) -> None:
+    """Press Tab until the focused element matches the selector."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if focused(page, selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def choose(page: Any, name: str, steps: int = 0) -> None:
+    """Tick a radio button by keyboard: Tab into the group, Space, then arrow down."""
+    tab_to(page, f"input[name={name}]")
+    page.keyboard.press("Space")
+    for _ in range(steps):
+        page.keyboard.press("ArrowDown")
+
+
+def press_and_wait(page: Any, key: str = "Enter") -> None:
+    with page.expect_navigation():
+        page.keyboard.press(key)
+    page.wait_for_load_state()
+
+
+def click_and_wait(page: Any, selector: str) -> None:
+    with page.expect_navigation():
+        page.click(selector)
+    page.wait_for_load_state()
+
+
+def heading(page: Any) -> str:
+    return str(page.inner_text("h1"))
+
+
+def test_every_client_page_passes_axe(phone: Any, live_url: str, intake: Intake) -> None:
+    page = phone
+    base = intake_url(live_url, intake)
+    page.goto(base)
+    assert focused(page, "h1")
+    check(page, "01-welcome")
+    click_and_wait(page, "button.primary")  # no name typed: the error state
+    assert focused(page, ".error-summary")
+    check(page, "02-welcome-error")
+    page.fill("#consent_name", "Robin Ashdown")
+    click_and_wait(page, "button.primary")
+    page.wait_for_url("**/p/now")
+    check(page, "03-now")
+    page.fill("#hopes", "Sleep again.")
+    click_and_wait(page, NEXT)
+    assert focused(page, ".error-summary")
+    check(page, "04-now-error")
+    page.fill("#why_now", "Since the move I have stopped sleeping properly.")
+    click_and_wait(page, NEXT)
+    for name in ("05-change", "06-reasons", "07-expectations", "08-ways"):
+        assert focused(page, "h1"), name
+        check(page, name)
+        click_and_wait(page, NEXT)
+    page.wait_for_url("**/p/practical")
+    page.check("#contact-1")  # by phone: a question appears in place
+    page.wait_for_selector("#q-leave_message:not([hidden])")
+    page.wait_for_selector("#save-status:has-text('saved')")
+    check(page, "09-practical-autosaved")
+    click_and_wait(page, NEXT)
+    page.wait_for_url("**/p/wellbeing")
+    check(page, "10-wellbeing")
+    click_and_wait(page, NEXT)  # left blank: asked once more
+    page.wait_for_selector(".ask-again")
+    check(page, "11-wellbeing-ask-again")
+    page.check("#self_harm-1")
+    click_and_wait(page, NEXT)
+    page.wait_for_url("**/support?next=review")
+    assert focused(page, "h1")
+    check(page, "12-support")
+    click_and_wait(page, "text=Continue my questions")
+    page.wait_for_url("**/review")
+    check(page, "13-review")
+    page.goto(f"{base}/p/practical")
+    click_and_wait(page, "button.link[value=save]")
+    page.wait_for_url("**/saved")
+    check(page, "14-saved")
+    page.goto(f"{base}/review")
+    click_and_wait(page, "button.primary")
+    page.wait_for_url("**/done")
+    check(page, "15-done-with-support")
+    page.goto(f"{base}/done?lang=es")
+    assert heading(page) == "Gracias, sus respuestas se han enviado"
+    check(page, "16-done-es")
+    page.goto(f"{live_url}/i/no-such-link")
+    check(page, "17-not-found")
+    page.goto(f"{live_url}/")
+    check(page, "18-home")
+
+
+def test_review_with_a_missing_answer_and_a_question_added_by_the_server(
+    browser: Any, phone: Any, live_url: str, intake: Intake
+) -> None:
+    page = phone
+    base = intake_url(live_url, intake)
+    page.goto(base)
+    page.fill("#consent_name", "Robin Ashdown")
+    click_and_wait(page, "button.primary")
+    page.goto(f"{base}/review")
+    check(page, "20-review-missing")
+    # The network drops the autosave: the page says so, and Next still does everything.
+    page.route("**/autosave", lambda route: route.abort())
+    page.goto(f"{base}/p/practical")
+    page.check("#contact-1")
+    page.wait_for_selector("#save-status:has-text('could not be saved')")
+    assert page.is_hidden("#q-leave_message")
+    click_and_wait(page, NEXT)
+    assert page.is_visible("#q-leave_message") and focused(page, ".added-summary")
+    check(page, "21-practical-question-added-by-the-server")
+
+    # Without JavaScript at all, the same page works by posting.
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    bare = context.new_page()
+    bare.goto(f"{base}/p/practical")
+    assert bare.is_visible("#q-leave_message")  # contact=phone is saved by now
+    bare.check("#contact-0")
+    click_and_wait(bare, NEXT)
+    assert bare.url.endswith("/p/wellbeing")
+    screenshot(bare, "22-wellbeing-without-script-phone")
+    context.close()
+    assert "leave_message" not in reload(intake).answers
+
+
+def test_whole_intake_by_keyboard_on_a_phone_in_spanish(
+    browser: Any, live_url: str, intake: Intake
+) -> None:
+    context = browser.new_context(viewport=PHONE, has_touch=True, locale="es-ES")
+    page = context.new_page()
+    base = intake_url(live_url, intake)
+    page.goto(base)
+    assert page.get_attribute("html", "lang") == "es"
+    assert focused(page, "h1")
+    tab_to(page, "#consent_name")
+    page.keyboard.type("Robin Ashdown")
+    press_and_wait(page)
+    assert heading(page) == "Qué le trae aquí"
+    assert focused(page, "h1")  # the screen reader starts at the top of the new page
+    screenshot(page, "es-01-now")
+    # A required answer forgotten: the summary is announced, focused and links to the box.
+    tab_to(page, "#hopes")
+    page.keyboard.type("Volver a dormir bien.")
+    tab_to(page, NEXT)
+    press_and_wait(page)
+    assert focused(page, ".error-summary")
+    assert "Por favor, responda esta pregunta." in page.inner_text(".error-summary")
+    screenshot(page, "es-02-now-error")
+    page.keyboard.press("Tab")
+    assert focused(page, ".error-summary a")
+    page.keyboard.press("Enter")
+    assert focused(page, "#why_now")
+    page.keyboard.type("Desde la mudanza duermo mal y mi hermano lo notó.")
+    tab_to(page, NEXT)
+    press_and_wait(page)
+    assert heading(page) == "En qué punto está frente al cambio"
+    for name, steps in (("cr_want", 3), ("cr_begun", 2), ("cr_unsure", 1), ("cr_clarity", 3)):
+        choose(page, name, steps)
+    choose(page, "importance", 8)
+    choose(page, "confidence", 6)
+    screenshot(page, "es-03-change")
+    tab_to(page, NEXT)
+    press_and_wait(page)
+    assert heading(page) == "Sus razones para venir"
+    choose(page, "own_want", 4)
+    tab_to(page, NEXT)
+    press_and_wait(page)
+    assert heading(page) == "Qué espera de la terapia"
+    context.close()
+
+    # Leaves in the middle; comes back by the same link on another device, whose browser
+    # prefers English: the intake remembers Spanish and where the client stopped.
+    other = browser.new_context(viewport=PHONE, has_touch=True, locale="en-US")
+    page = other.new_page()
+    page.goto(base)
+    page.wait_for_url("**/p/expectations")
+    assert heading(page) == "Qué espera de la terapia"
+    assert page.get_attribute("html", "lang") == "es"
+    choose(page, "previous_therapy", 1)  # No
+    tab_to(page, NEXT)
+    press_and_wait(page)
+    assert heading(page) == "Cómo enfrenta las cosas"
+    tab_to(page, NEXT)
+    press_and_wait(page)
+    assert heading(page) == "Cuestiones prácticas"
+    choose(page, "contact", 1)  # by phone: the follow-up question appears in place
+    page.wait_for_selector("#q-leave_message:not([hidden])")
+    choose(page, "leave_message", 1)  # No
+    screenshot(page, "es-04-practical")
+    tab_to(page, NEXT)
+    press_and_wait(page)
+    assert heading(page) == "Cómo se ha sentido últimamente"
+    choose(page, "self_harm", 0)  # Ningún día
+    tab_to(page, NEXT)
+    press_and_wait(page)
+    assert heading(page) == "Revise sus respuestas"
+    assert "Por llamada telefónica" in page.inner_text("main")
+    screenshot(page, "es-05-review")
+    tab_to(page, "button.primary")
+    press_and_wait(page)
+    assert heading(page) == "Gracias, sus respuestas se han enviado"
+    screenshot(page, "es-06-done")
+    other.close()
+
+    stored = reload(intake)
+    assert stored.status == "submitted" and stored.language == "es"
+    assert stored.consent_name == "Robin Ashdown" and stored.consent_version == "2026-11/es"
+    assert stored.answers["why_now"].startswith("Desde la mudanza")
+    assert stored.answers["cr_want"] == 4 and stored.answers["importance"] == 8
+    assert stored.answers["contact"] == "phone" and stored.answers["leave_message"] == "no"
+    assert stored.answers["self_harm"] == 0 and not stored.urgent
+
+
+def test_safety_path_shows_help_first_and_lets_the_client_continue(
+    phone: Any, live_url: str, intake: Intake
+) -> None:
+    page = phone
+    base = intake_url(live_url, intake)
+    page.goto(base)
+    page.fill("#consent_name", "Robin Ashdown")
+    click_and_wait(page, "button.primary")
+    page.goto(f"{base}/p/wellbeing")
+    tab_to(page, "input[name=self_harm]")
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowDown")  # several days
+    tab_to(page, NEXT)
+    press_and_wait(page)
+    assert heading(page) == "You do not have to carry this alone"
+    assert focused(page, "h1")
+    order = page.evaluate(
+        "() => [...document.querySelectorAll('main a, main p')].map(e => e.textContent.trim())"
+    )
+    assert order[0].startswith("In an emergency, call") and "911" in order[0]
+    assert page.get_attribute("a.call", "href") == "tel:911"
+    assert reload(intake).urgent
+    check(page, "30-support-phone")
+    tab_to(page, "a.button.primary")
+    press_and_wait(page)
+    assert heading(page) == "Check your answers"

@@ -1,0 +1,253 @@
+"""Every staff route x {anonymous, therapist, admin} x {own clinic, other clinic}: one table.
+
+A route in the app's URL map without a row in ROUTES fails test_every_staff_route_has_a_row.
+To add a route, add one line to ROUTES with what each cell must answer:
+
+- LOGIN: redirected to the sign-in page (the gate in intake/staff/__init__.py);
+- 200, 302 (a redirect elsewhere), 403 (admins only), 404 (another clinic's record), 410 ...
+
+URL arguments come from the clinic's objects in World by argument name (PARAMS), or from the
+row's own `params`. GET routes are requested with GET; POST-only routes are posted with a
+valid CSRF token and the row's `data`. Each cell is its own test on a fresh database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+import pytest
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+
+from intake import intakes, questionnaires, staff_tokens
+from intake.auth import NO_PASSWORD, hash_password
+from intake.db import db
+from intake.drafts import QuestionnaireDraft
+from intake.models import Clinic, Intake, Staff
+
+from .conftest import PASSWORD, csrf_token
+
+LOGIN: Literal["login"] = "login"
+Expect = int | Literal["login"]
+HASH = hash_password(PASSWORD)
+# The smallest valid PNG, as a clinic logo.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+@dataclass
+class Side:
+    """One clinic and the records the URL arguments point at."""
+
+    clinic: Clinic
+    admin: Staff
+    therapist: Staff
+    colleague: Staff  # a therapist the admin pages act on
+    invitee: Staff  # invited, has not joined yet
+    intake: Intake
+    draft_key: str
+    invite_token: str
+    reset_token: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """Expected answers: anonymous (either clinic), then (own clinic, other clinic) per role."""
+
+    anonymous: Expect
+    therapist: tuple[Expect, Expect]
+    admin: tuple[Expect, Expect]
+    data: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Callable[[Side], Any]] = field(default_factory=dict)
+
+
+def public(status: int, **kw: Any) -> Row:
+    """Anyone gets the same answer (sign-in, password reset, invitation links)."""
+    return Row(status, (status, status), (status, status), **kw)
+
+
+def staff(own: Expect, other: Expect = 404, **kw: Any) -> Row:
+    """Any signed-in staff member; another clinic's record is 404."""
+    return Row(LOGIN, (own, other), (own, other), **kw)
+
+
+def admins(own: Expect, other: Expect = 404, **kw: Any) -> Row:
+    """Clinic admins only; a therapist is refused before any record is looked up."""
+    return Row(LOGIN, (403, 403), (own, other), **kw)
+
+
+# URL arguments by name, taken from the clinic whose column is tested.
+PARAMS: dict[str, Callable[[Side], Any]] = {
+    "intake_id": lambda s: s.intake.id,
+    "staff_id": lambda s: s.colleague.id,
+    "key": lambda s: s.draft_key,
+    "filename": lambda s: "screen.css",
+}
+
+ROUTES: dict[str, Row] = {
+    # Accounts (intake/staff/accounts.py): public pages and sign-out.
+    "staff.login": public(200),
+    "staff.logout": staff(302, 302),
+    "staff.forgot_password": public(200),
+    "staff.reset_password": public(200, params={"token": lambda s: s.reset_token}),
+    "staff.join": public(200, params={"token": lambda s: s.invite_token}),
+    # Team and audit log (intake/staff/admin.py, intake/staff/audit_log.py).
+    "staff.team": admins(200, 200),
+    "staff.invite_staff": admins(200, 200),
+    "staff.member": admins(200),
+    "staff.change_role": admins(302, data={"role": "admin"}),
+    "staff.deactivate_staff": admins(302),
+    "staff.reactivate_staff": admins(302),
+    "staff.resend_staff_invitation": admins(200, params={"staff_id": lambda s: s.invitee.id}),
+    "staff.audit_log": admins(200, 200),
+    # Dashboard and intakes (intake/staff/workspace.py, briefs.py, invitations.py).
+    "staff.intakes": staff(200, 200),
+    "staff.intake": staff(200),
+    "staff.brief_pdf": staff(302),  # not submitted yet: back to the intake page
+    "staff.retry_brief": staff(302),
+    "staff.brief_asset": staff(200, 200),
+    "staff.mark_reviewed": staff(302),
+    "staff.reassign": staff(302, data={"therapist_id": ""}),
+    "staff.invite": staff(200, 200),
+    "staff.invitation": staff(200),
+    "staff.revoke": staff(302),
+    "staff.resend": staff(302),
+    "staff.remind": staff(302),
+    # Clinic settings and questionnaires (intake/staff/settings.py, questionnaires.py).
+    "staff.settings": admins(200, 200),
+    "staff.logo": admins(200, 200),
+    "staff.questionnaire_list": admins(200, 200),
+    "staff.questionnaire_edit": admins(200),
+    "staff.questionnaire_diff": admins(200),
+}
+
+
+def _staff(clinic: Clinic, email: str, role: str = "therapist", joined: bool = True) -> Staff:
+    person = Staff(
+        clinic_id=clinic.id,
+        email=email,
+        name=email.split("@")[0].title(),
+        role=role,
+        password_hash=HASH if joined else NO_PASSWORD,
+    )
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def _side(slug: str) -> Side:
+    clinic = Clinic(slug=slug, name=f"{slug.title()} Practice", logo=PNG, logo_mime="image/png")
+    db.session.add(clinic)
+    db.session.flush()
+    admin = _staff(clinic, f"admin@{slug}.example", "admin")
+    therapist = _staff(clinic, f"therapist@{slug}.example")
+    colleague = _staff(clinic, f"colleague@{slug}.example")
+    invitee = _staff(clinic, f"invitee@{slug}.example", joined=False)
+    invite_token = staff_tokens.issue(invitee, staff_tokens.INVITE, timedelta(days=1))
+    reset_token = staff_tokens.issue(therapist, staff_tokens.RESET, timedelta(hours=1))
+    db.session.commit()
+    version = questionnaires.latest_builtin("readiness")
+    assert version is not None
+    intake = intakes.invite(
+        clinic, "Alex Client", version, therapist, email=f"alex@{slug}.example"
+    )
+    # Directly, not drafts.create_copy: its YAML round trip would triple each cell's time.
+    draft = QuestionnaireDraft(
+        clinic_id=clinic.id,
+        key=f"{slug}-form",
+        source=re.sub(r"(?m)^id: .*$", f"id: {slug}-form", version.source, count=1),
+        based_on_id=version.id,
+        updated_by_id=admin.id,
+    )
+    db.session.add(draft)
+    db.session.commit()
+    return Side(
+        clinic, admin, therapist, colleague, invitee, intake, draft.key, invite_token, reset_token
+    )
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, Side]:
+    """Two clinics with the same kinds of records: the signed-in user's and another."""
+    return {"own": _side("own"), "other": _side("other")}
+
+
+def _rules(app: Flask, endpoint: str) -> list[Any]:
+    return [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
+
+
+def staff_endpoints(app: Flask) -> set[str]:
+    """Every endpoint of the staff area: the staff blueprint and anything under /staff."""
+    return {
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if r.endpoint.startswith("staff.") or r.rule.startswith("/staff")
+    }
+
+
+def test_every_staff_route_has_a_row(app: Flask) -> None:
+    endpoints = staff_endpoints(app)
+    missing = sorted(endpoints - ROUTES.keys())
+    stale = sorted(ROUTES.keys() - endpoints)
+    assert not missing, f"add a row to ROUTES in tests/test_access_matrix.py for: {missing}"
+    assert not stale, f"ROUTES has rows for routes that no longer exist: {stale}"
+
+
+def _check(response: Any, expected: Expect, cell: str) -> None:
+    location = response.headers.get("Location", "")
+    if expected == LOGIN:
+        assert response.status_code == 302 and location.startswith("/staff/login?next="), (
+            f"{cell}: expected the sign-in gate, got {response.status_code} {location}"
+        )
+        return
+    assert response.status_code == expected, (
+        f"{cell}: expected {expected}, got "
+        + str(response.status_code)
+        + (f" -> {location}" if location else "")
+    )
+    if expected == 302:
+        assert not location.startswith("/staff/login?next="), f"{cell}: sent to sign in"
+
+
+@pytest.mark.parametrize("whose", ["own", "other"])
+@pytest.mark.parametrize("who", ["anonymous", "therapist", "admin"])
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_access(
+    app: Flask,
+    client: FlaskClient,
+    login: Any,
+    world: dict[str, Side],
+    endpoint: str,
+    who: str,
+    whose: str,
+) -> None:
+    row = ROUTES[endpoint]
+    rules = _rules(app, endpoint)
+    assert rules, f"{endpoint} has a row in ROUTES but no route"
+    if who == "anonymous":
+        expected: Expect = row.anonymous
+    else:
+        own, other = row.therapist if who == "therapist" else row.admin
+        expected = own if whose == "own" else other
+        login(getattr(world["own"], who).email)
+    side = world[whose]
+    for rule in rules:
+        sources = {**PARAMS, **row.params}
+        unknown = rule.arguments - sources.keys()
+        assert not unknown, f"{endpoint}: give `params` (or PARAMS) for {sorted(unknown)}"
+        values = {arg: sources[arg](side) for arg in rule.arguments}
+        with app.test_request_context():
+            url = url_for(endpoint, **values)
+        if "GET" in rule.methods:
+            response = client.get(url)
+        else:
+            token = csrf_token(client, "/staff/login")
+            response = client.post(url, data={**row.data, "csrf_token": token})
+        with response:  # file responses hold their file open until closed
+            _check(response, expected, f"{endpoint} {who} {whose}: {rule.methods} {url}")

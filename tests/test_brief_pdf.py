@@ -1,0 +1,211 @@
+"""The brief PDF as a reader and a screen reader meet it: pages, text, structure, branding."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from intake.brief.examples import BRANDINGS, example_brief, write_examples
+from intake.brief.render import TEMPLATES_DIR, Branding, render_html, render_pdf
+
+DIMENSIONS = (
+    "Change readiness",
+    "Own motivation",
+    "Expects to take part",
+    "Agency and responsibility",
+    "Openness to exploring",
+    "Practical commitment",
+)
+URGENT_PINK = (0xFB, 0xE9, 0xE7)  # the urgent box's background in brief.css
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The three worked examples written as PDFs, as `make example-briefs` writes them."""
+    folder = tmp_path_factory.mktemp("briefs")
+    return {path.stem[-1]: path for path in write_examples(folder)}
+
+
+def page_images(pdf: Path) -> list[Image.Image]:
+    """Each page as an image, by poppler's pdftoppm (what a person would look at)."""
+    out = pdf.with_suffix("")
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(out)], check=True)
+    files = sorted(pdf.parent.glob(f"{out.name}-*.png"), key=lambda p: int(p.stem.split("-")[-1]))
+    return [Image.open(f).convert("RGB") for f in files]
+
+
+def ink(image: Image.Image) -> int:
+    """How many pixels are not (nearly) white."""
+    return sum(image.convert("L").histogram()[:200])
+
+
+def pink(image: Image.Image) -> int:
+    """How many pixels have the urgent box's background colour."""
+    colours = image.getcolors(image.width * image.height) or []
+    return sum(
+        count
+        for count, px in colours
+        if all(abs(a - b) <= 6 for a, b in zip(px, URGENT_PINK, strict=True))
+    )
+
+
+def text_of(pdf: bytes) -> list[str]:
+    """Each page's text, whitespace collapsed."""
+    return [" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.mark.parametrize("letter", ["A", "B", "C"])
+def test_pages_look_like_a_brief(examples: dict[str, Path], letter: str) -> None:
+    images = page_images(examples[letter])
+    assert len(images) == len(PdfReader(examples[letter]).pages)
+    assert 2 <= len(images) <= 6
+    assert ink(images[0]) > 2000, "page 1 is blank"
+    assert all(ink(page) > 200 for page in images)
+
+
+def test_urgent_box_is_drawn_on_page_one_only_when_flagged(examples: dict[str, Path]) -> None:
+    flagged = page_images(examples["C"])
+    assert pink(flagged[0]) > 500
+    assert "URGENT" in text_of(examples["C"].read_bytes())[0]
+    for letter in "AB":
+        assert all(pink(page) == 0 for page in page_images(examples[letter]))
+
+
+@pytest.mark.parametrize("letter", ["A", "B", "C"])
+def test_text_has_the_clients_words_each_dimension_and_page_numbers(
+    examples: dict[str, Path], letter: str
+) -> None:
+    pages = text_of(examples[letter].read_bytes())
+    text = " ".join(pages)
+    assert "stop dreading Mondays" in pages[0]
+    assert "Work has been hard since the restructuring" in pages[0]
+    assert "My evening walks" in pages[0]
+    for dimension in DIMENSIONS:
+        assert dimension in text
+    assert "page 1 of" in pages[0].lower()
+    assert f"Page {len(pages)} of {len(pages)}" in pages[-1]
+    assert "How this was scored:" in text
+
+
+def test_page_two_onward_holds_details_then_every_answer() -> None:
+    pages = text_of(render_pdf(example_brief("A")))
+    first = pages[0]
+    assert "In the client’s own words" in first and "Suggested openers" in first
+    later = " ".join(pages[1:])
+    order = [later.index(h) for h in ("The profile in detail", "Expectations", "every answer")]
+    assert order == sorted(order)
+    assert "Expectations of therapy" not in first
+
+
+def test_how_each_dimension_was_scored_names_reversed_and_missing_items() -> None:
+    brief = example_brief("B")
+    own = next(p for p in brief.profile if p.id == "own_motivation")
+    assert own.how.startswith("mean of 2 of 3 answers (1–5)")
+    assert "missing: “I am curious to understand more about myself.”" in own.how
+    assert "prorated" in own.how
+    change = next(p for p in brief.profile if p.id == "change")
+    assert "reverse-scored: “I am not sure there is anything I want to change" in change.how
+
+
+def structure(pdf: bytes) -> tuple[list[str], list[str]]:
+    """The structure element types and the alternative texts of a tagged PDF."""
+    root: Any = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    kinds: list[str] = []
+    alts: list[str] = []
+
+    def walk(node: Any) -> None:
+        node = node.get_object()
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+            return
+        if not hasattr(node, "get"):
+            return
+        if "/S" in node:
+            kinds.append(str(node["/S"]))
+        if "/Alt" in node:
+            alts.append(str(node["/Alt"]))
+        if "/K" in node:
+            walk(node["/K"])
+
+    walk(root["/StructTreeRoot"])
+    return kinds, alts
+
+
+def test_pdf_is_tagged_pdf_ua_with_language_title_and_author() -> None:
+    pdf = render_pdf(example_brief("C"))
+    reader = PdfReader(io.BytesIO(pdf))
+    root: Any = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert root["/Lang"] == "en"
+    assert b'pdfuaid:part="1"' in root["/Metadata"].get_object().get_data()
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Intake brief: Robin Ashdown (Harbour Street Therapy)"
+    assert reader.metadata.author == "Harbour Street Therapy"
+    kinds, alts = structure(pdf)
+    for kind in ("/H1", "/H2", "/Table", "/TH", "/TD", "/Figure", "/L", "/LI"):
+        assert kind in kinds
+    chart = next(a for a in alts if a.startswith("Readiness profile"))
+    assert "Agency and responsibility: not scored" in chart
+
+
+def test_fonts_are_shipped_and_embedded() -> None:
+    pdf = render_pdf(example_brief("A"))
+    fonts = subprocess.run(
+        ["pdffonts", "-"], input=pdf, capture_output=True, check=False
+    ).stdout.decode()
+    if not fonts:  # older pdffonts cannot read stdin
+        fonts = pdf.decode("latin-1")
+    assert "Atkinson" in fonts and "DejaVu" not in fonts
+    templates = Path(__file__).resolve().parents[1] / "report_templates" / "fonts"
+    assert (templates / "OFL-AtkinsonHyperlegible.txt").read_text().count("Open Font License")
+
+
+@pytest.mark.parametrize(("paper", "size"), [("A4", (595, 842)), ("Letter", (612, 792))])
+def test_paper_size_follows_the_clinic(paper: str, size: tuple[int, int]) -> None:
+    pdf = render_pdf(example_brief("A"), branding=Branding(paper=paper))
+    box = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == size
+
+
+def test_branding_logo_accent_and_no_css_injection() -> None:
+    brief = example_brief("A")
+    html = render_html(brief, branding=BRANDINGS["B"])
+    assert "--accent: #7a3b69;" in html
+    assert 'src="intake-asset:clinic-logo"' in html
+    screen = render_html(brief, screen=True, branding=BRANDINGS["B"])
+    assert 'src="data:image/svg+xml;base64,' in screen
+    hostile = Branding(
+        accent="red;} body{display:none", paper="A0; x", logo=b"x", logo_mime="text/html"
+    )
+    html = render_html(brief, branding=hostile)
+    assert "display:none" not in html and "A0" not in html
+    assert "--accent: #1f5f7a;" in html and "@page { size: A4; }" in html
+    assert "<img" not in html
+    _, alts = structure(render_pdf(brief, branding=BRANDINGS["B"]))
+    assert "Harbour Street Therapy logo" in alts
+    _, plain = structure(render_pdf(brief))
+    assert "Harbour Street Therapy logo" not in plain
+
+
+def test_clinic_css_override_is_applied_without_python(tmp_path: Path) -> None:
+    templates = tmp_path / "report_templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    (templates / "clinics").mkdir(exist_ok=True)
+    own = templates / "clinics" / "harbour.css"
+    own.write_text(
+        "@page { @top-right { content: 'Overridden by the clinic'; text-transform: none; } }\n"
+    )
+    branding = Branding(slug="harbour")
+    assert branding.css_name(templates_dir=templates) == "clinics/harbour.css"
+    assert branding.css_name() is None
+    pdf = render_pdf(example_brief("A"), branding=branding, templates_dir=templates)
+    assert "Overridden by the clinic" in " ".join(text_of(pdf))
+    assert Branding(slug="../brief").css_name(templates_dir=templates) is None

@@ -1,0 +1,222 @@
+"""Client invitations: create, email, open, expire, revoke, re-send, remind, self-referral."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from intake import questionnaires
+from intake.db import db
+from intake.models import AuditEvent, Clinic, Intake, Staff, utcnow
+
+from .conftest import csrf_token, post_form
+
+
+class Inbox:
+    """Collects what the loopback SMTP server receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A real SMTP server on 127.0.0.1 that the app sends to for one test."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", port)
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def _body(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
+
+
+def _token_from(text: str) -> str:
+    return text.split("/i/", 1)[1].split()[0]
+
+
+@pytest.fixture
+def staff_in(make_clinic: Any, login: Any) -> tuple[int, int]:
+    """A signed-in therapist: (clinic id, staff id)."""
+    clinic_id, email = make_clinic()
+    login(email)
+    staff = db.session.scalar(select(Staff).where(Staff.email == email))
+    assert staff is not None
+    return clinic_id, staff.id
+
+
+def act(client: FlaskClient, intake_id: int, action: str, **data: Any) -> Any:
+    """Press one of the buttons on the invitation page."""
+    csrf = csrf_token(client, f"/staff/intakes/{intake_id}/invitation")
+    return client.post(f"/staff/intakes/{intake_id}/{action}", data={**data, "csrf_token": csrf})
+
+
+def _invite(client: FlaskClient, **data: Any) -> Any:
+    version = questionnaires.latest_builtin("readiness")
+    assert version is not None
+    form = {"client_name": "Robin Client", "questionnaire_id": str(version.id), "therapist_id": ""}
+    form.update(data)
+    return post_form(client, "/staff/invite", form)
+
+
+def test_invitation_lifecycle(
+    client: FlaskClient, staff_in: tuple[int, int], inbox: Inbox
+) -> None:
+    clinic_id, staff_id = staff_in
+    response = _invite(
+        client, email="robin@example.org", therapist_id=str(staff_id), send_email="y"
+    )
+    assert response.status_code == 302
+    intake = db.session.scalar(select(Intake).where(Intake.clinic_id == clinic_id))
+    assert intake is not None and intake.therapist_id == staff_id
+    assert intake.expires_at is not None and intake.expires_at > utcnow() + timedelta(days=29)
+
+    # The email arrived on the loopback server with the link, and the link opens.
+    assert len(inbox.messages) == 1
+    assert inbox.messages[0]["To"] == "robin@example.org"
+    token = _token_from(_body(inbox.messages[0]))
+    assert token == intake.token
+    assert client.get(f"/i/{token}").status_code == 200
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"/i/{token}" in page and "Copy link" in page
+
+    # Reminder for the unfinished intake.
+    assert act(client, intake.id, "remind").status_code == 302
+    assert len(inbox.messages) == 2 and token in _body(inbox.messages[1])
+    db.session.refresh(intake)
+    assert intake.reminder_sent_at is not None
+
+    # Expired: a friendly page that says whom to contact.
+    intake.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    closed = client.get(f"/i/{token}")
+    assert closed.status_code == 410
+    assert "has expired" in closed.get_data(as_text=True)
+    assert "North Practice" in closed.get_data(as_text=True)
+
+    # Re-send opens it again with a new expiry, same token, and emails it.
+    act(client, intake.id, "resend")
+    assert client.get(f"/i/{token}").status_code == 200
+    assert len(inbox.messages) == 3
+
+    # Revoke closes it; re-sending a revoked link makes a new one and the old stays dead.
+    act(client, intake.id, "revoke")
+    revoked = client.get(f"/i/{token}")
+    assert revoked.status_code == 410 and "no longer in use" in revoked.get_data(as_text=True)
+    act(client, intake.id, "resend")
+    new_token = _token_from(_body(inbox.messages[-1]))
+    assert new_token != token
+    assert client.get(f"/i/{token}").status_code == 404
+    assert client.get(f"/i/{new_token}").status_code == 200
+
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {
+        "client.invited",
+        "client.reminded",
+        "client.link_resent",
+        "client.link_revoked",
+    } <= actions
+
+
+def test_expiry_follows_the_clinic_setting(client: FlaskClient, staff_in: tuple[int, int]) -> None:
+    clinic = db.session.get(Clinic, staff_in[0])
+    assert clinic is not None
+    clinic.link_expiry_days = 3
+    db.session.commit()
+    _invite(client)
+    intake = db.session.scalar(select(Intake))
+    assert intake is not None and intake.expires_at is not None
+    assert utcnow() + timedelta(days=2) < intake.expires_at < utcnow() + timedelta(days=4)
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"client_name": ""}, "client_name", "Please enter the client&#39;s name."),
+        ({"email": "not-an-email"}, "email", "This is not an email."),
+        ({"send_email": "y"}, "send_email", "Enter the client&#39;s email to send the link"),
+        ({"phone": "call me"}, "phone", "Please use digits"),
+        ({"questionnaire_id": "999999"}, "questionnaire_id", "Not a valid choice"),
+    ],
+)
+def test_bad_invitations_keep_what_was_typed(
+    client: FlaskClient, staff_in: tuple[int, int], data: dict[str, str], field: str, message: str
+) -> None:
+    response = _invite(client, **{"phone": "+44 20 1234", **data})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in page
+    assert f'id="{field}-error"' in page
+    if "client_name" not in data:
+        assert 'value="Robin Client"' in page
+    assert db.session.scalar(select(Intake)) is None
+
+
+def test_another_clinics_invitation_is_404(
+    client: FlaskClient, make_clinic: Any, make_intake: Any, login: Any
+) -> None:
+    other, _ = make_clinic("south")
+    theirs = make_intake(other)
+    _, email = make_clinic("north")
+    login(email)
+    assert client.get(f"/staff/intakes/{theirs.id}/invitation").status_code == 404
+    for action in ("revoke", "resend", "remind", "reviewed", "therapist"):
+        url = f"/staff/intakes/{theirs.id}/{action}"
+        csrf = csrf_token(client, "/staff/invite")
+        assert client.post(url, data={"csrf_token": csrf}).status_code == 404
+
+
+def test_self_referral_link_creates_an_intake(client: FlaskClient, make_clinic: Any) -> None:
+    clinic_id, _ = make_clinic()
+    clinic = db.session.get(Clinic, clinic_id)
+    assert clinic is not None
+    assert client.get("/r/not-a-token").status_code == 404
+    clinic.self_referral_token = "open-door"
+    db.session.commit()
+    bad = post_form(client, "/r/open-door", {"client_name": ""})
+    assert "Please enter your name." in bad.get_data(as_text=True)
+    response = post_form(client, "/r/open-door", {"client_name": "Sam", "email": "s@x.org"})
+    intake = db.session.scalar(select(Intake))
+    assert intake is not None and intake.source == "self_referral"
+    assert response.headers["Location"].endswith(f"/i/{intake.token}")
+    assert intake.clinic_id == clinic_id and intake.expires_at is not None
+
+
+def test_a_mail_failure_keeps_the_invitation(
+    client: FlaskClient, staff_in: tuple[int, int], monkeypatch: pytest.MonkeyPatch, app: Flask
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", port)
+    response = _invite(client, email="robin@example.org", send_email="y")
+    intake = db.session.scalar(select(Intake))
+    assert intake is not None and response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "could not be sent just now" in page and f"/i/{intake.token}" in page

@@ -1,0 +1,158 @@
+"""Email: a real SMTP client, the outbox without SMTP, and urgent safety notices."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from intake import intakes, mail, questionnaires
+from intake.auth import hash_password
+from intake.db import db
+from intake.models import AuditEvent, Clinic, Intake, Staff, utcnow
+from tests.test_client_flow import DEFINITION, EXAMPLE_A, FULL, WORDS, fill_page
+
+from .conftest import PASSWORD, SmtpInbox
+
+BEFORE_SAFETY = ("now", "change", "reasons", "expectations", "ways", "practical")
+
+
+def test_send_goes_through_the_smtp_server(app: Flask, smtp: SmtpInbox) -> None:
+    mail.send(["a@example.org", "b@example.org"], "Hello", "Plain text, with ünïcode.")
+    (message,) = smtp.messages
+    assert message["To"] == "a@example.org, b@example.org"
+    assert message["From"] == app.config["MAIL_FROM"]
+    assert message["Subject"] == "Hello"
+    assert smtp.body().strip() == "Plain text, with ünïcode."
+
+
+def test_without_smtp_the_message_goes_to_the_outbox_and_the_log_says_so(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    with caplog.at_level(logging.WARNING, logger="intake.mail"):
+        mail.send("a@example.org", "Saved", "Body")
+    (saved,) = (tmp_path / "outbox").iterdir()
+    assert saved.suffix == ".eml" and b"Subject: Saved" in saved.read_bytes()
+    assert "SMTP_HOST is not set" in caplog.text and str(saved) in caplog.text
+    assert not mail.configured()
+
+
+def test_an_unreachable_server_raises_mail_error(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", 9)  # discard: nothing listens
+    with pytest.raises(mail.MailError):
+        mail.send("a@example.org", "Lost", "Body")
+    assert "could not send email" in caplog.text
+
+
+def test_links_use_the_public_base_url(app: Flask) -> None:
+    with app.test_request_context(base_url="http://10.0.0.7:8000"):
+        assert mail.external_url("staff.login") == "http://localhost/staff/login"
+    assert mail.external_url("staff.login") == "http://localhost/staff/login"
+
+
+# Urgent safety notices ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def urgent_setup(make_clinic: Any) -> dict[str, Any]:
+    """An intake assigned to a therapist, at a clinic with two admins (one deactivated)."""
+    clinic_id, therapist_email = make_clinic("north")
+    hashed = hash_password(PASSWORD)
+    people = [
+        Staff(clinic_id=clinic_id, email="admin@north.example", name="A", role="admin"),
+        Staff(clinic_id=clinic_id, email="gone@north.example", name="G", role="admin"),
+        Staff(clinic_id=clinic_id, email="other@north.example", name="O"),
+    ]
+    people[1].active = False
+    for person in people:
+        person.password_hash = hashed
+    db.session.add_all(people)
+    db.session.commit()
+    clinic = db.session.get(Clinic, clinic_id)
+    therapist = db.session.scalar(select(Staff).where(Staff.email == therapist_email))
+    version = questionnaires.latest_builtin("readiness")
+    assert clinic is not None and therapist is not None and version is not None
+    intake = intakes.invite(clinic, "Nora North", version, therapist)
+    intake.consent_name, intake.consent_at = "Nora North", utcnow()  # past the welcome page
+    db.session.commit()
+    return {"intake": intake, "therapist": therapist_email}
+
+
+def notices(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_urgent_answer_emails_the_therapist_and_admins_at_once(
+    client: FlaskClient, smtp: SmtpInbox, urgent_setup: dict[str, Any]
+) -> None:
+    intake: Intake = urgent_setup["intake"]
+    for page in BEFORE_SAFETY:
+        fill_page(client, intake, page, FULL)
+    assert smtp.messages == []
+    response = fill_page(client, intake, "wellbeing", {"self_harm": "2"})
+    assert response.status_code == 302  # on to the crisis contacts page
+
+    (message,) = smtp.messages
+    recipients = sorted(a.strip() for a in message["To"].split(","))
+    assert recipients == ["admin@north.example", urgent_setup["therapist"]]
+    assert message["Subject"] == "An intake needs urgent attention"
+    body = smtp.body()
+    assert f"http://localhost/staff/intakes/{intake.id}" in body
+    # Email is not a safe channel for clinical content: no name, no answers.
+    assert "Nora" not in body and "self_harm" not in body
+    assert not any(WORDS[item] in body for item in ("why_now", "hopes", "keep"))
+    assert len(notices("intake.urgent_notified")) == 1
+
+    # Saving again, or sending, does not repeat the notice.
+    fill_page(client, intake, "wellbeing", {"self_harm": "2"})
+    assert len(smtp.messages) == 1
+
+
+def test_urgent_result_at_submit_also_notifies(
+    smtp: SmtpInbox, urgent_setup: dict[str, Any]
+) -> None:
+    intake: Intake = urgent_setup["intake"]
+    # Answers that reached the database without a page save flagging them (an older intake).
+    intake.answers = {**EXAMPLE_A, "self_harm": 2}
+    db.session.commit()
+    intakes.submit(intake, DEFINITION)
+    assert intake.urgent
+    assert len(smtp.messages) == 1 and "urgent attention" in smtp.body()
+
+
+def test_no_notice_without_urgency(
+    client: FlaskClient, smtp: SmtpInbox, urgent_setup: Any
+) -> None:
+    intake: Intake = urgent_setup["intake"]
+    for page in BEFORE_SAFETY:
+        fill_page(client, intake, page, FULL)
+    fill_page(client, intake, "wellbeing", {"self_harm": "0"})
+    assert smtp.messages == []
+
+
+def test_a_mail_failure_never_loses_the_flag(
+    app: Flask,
+    client: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    urgent_setup: dict[str, Any],
+) -> None:
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", 9)
+    intake: Intake = urgent_setup["intake"]
+    for page in BEFORE_SAFETY:
+        fill_page(client, intake, page, FULL)
+    response = fill_page(client, intake, "wellbeing", {"self_harm": "2"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Intake, intake.id).urgent  # type: ignore[union-attr]
+    (failure,) = notices("intake.urgent_notify_failed")
+    assert failure.subject_id == intake.id and failure.clinic_id == intake.clinic_id

@@ -1,0 +1,169 @@
+"""Clinic settings: admins only, validated fields, logos checked by content, SVG sanitized."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy import select
+
+from intake import logos
+from intake.db import db
+from intake.models import AuditEvent, Clinic, Staff
+
+from .conftest import csrf_token
+
+URL = "/staff/settings"
+VALID = {
+    "name": "North Practice",
+    "accent_color": "#336699",
+    "crisis_text": "Call the North crisis line on 0800 111 222, day or night.",
+    "emergency_number": "112",
+    "default_questionnaire": "readiness",
+    "link_expiry_days": "14",
+}
+
+
+@pytest.fixture
+def admin(make_clinic: Any, login: Any) -> int:
+    """A signed-in clinic admin; returns the clinic id."""
+    clinic_id, email = make_clinic()
+    staff = db.session.scalar(select(Staff).where(Staff.email == email))
+    assert staff is not None
+    staff.role = "admin"
+    db.session.commit()
+    login(email)
+    return clinic_id
+
+
+def save(client: FlaskClient, **changes: Any) -> Any:
+    data = {**VALID, **changes, "csrf_token": csrf_token(client, URL)}
+    return client.post(URL, data=data, content_type="multipart/form-data")
+
+
+def clinic(clinic_id: int) -> Clinic:
+    row = db.session.get(Clinic, clinic_id)
+    assert row is not None
+    db.session.refresh(row)
+    return row
+
+
+def png(size: tuple[int, int] = (40, 20)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "#336699").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_therapists_get_403(client: FlaskClient, make_clinic: Any, login: Any) -> None:
+    _, email = make_clinic()
+    login(email)
+    assert client.get(URL).status_code == 403
+    assert client.get(f"{URL}/logo").status_code == 403
+
+
+def test_admin_changes_settings(client: FlaskClient, admin: int, make_intake: Any) -> None:
+    assert clinic(admin).settings_updated_at is None
+    response = save(client, self_referral="y")
+    assert response.status_code == 302
+    row = clinic(admin)
+    assert row.accent_color == "#336699" and row.link_expiry_days == 14
+    assert row.emergency_number == "112" and row.settings_updated_at is not None
+    assert row.self_referral_token
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "settings.changed"))
+    assert event is not None and "accent_color" in event.detail["fields"]
+
+    # The crisis contacts appear on the client's safety page.
+    intake = make_intake(admin)
+    support = client.get(f"/i/{intake.token}/support").get_data(as_text=True)
+    assert "0800 111 222" in support and "112" in support
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"accent_color": "blue"}, "accent_color", "Use the form #rrggbb"),
+        ({"link_expiry_days": "0"}, "link_expiry_days", "from 1 to 365"),
+        ({"link_expiry_days": "many"}, "link_expiry_days", "from 1 to 365"),
+        ({"name": ""}, "name", "Please enter the clinic"),
+        ({"default_questionnaire": "nope"}, "default_questionnaire", "Not a valid choice"),
+        ({"emergency_number": "<script>"}, "emergency_number", "Please use digits"),
+    ],
+)
+def test_bad_settings_keep_what_was_typed(
+    client: FlaskClient, admin: int, changes: dict[str, str], field: str, message: str
+) -> None:
+    page = save(client, **changes).get_data(as_text=True)
+    assert message in page and f'id="{field}-error"' in page
+    assert "0800 111 222" in page  # the crisis text typed is still in the form
+    assert clinic(admin).settings_updated_at is None
+
+
+def test_png_logo_is_stored_and_served(client: FlaskClient, admin: int) -> None:
+    save(client, logo=(io.BytesIO(png()), "logo.png"))
+    assert clinic(admin).logo_mime == "image/png"
+    served = client.get(f"{URL}/logo")
+    assert served.mimetype == "image/png" and served.data == png()
+    save(client, remove_logo="y")
+    assert clinic(admin).logo is None
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"GIF89a" + b"\x00" * 100, "logo.png", "Please upload a PNG, JPEG or SVG image."),
+        (b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, "logo.png", "damaged or not a real PNG"),
+        (png() + b"\x00" * (300 * 1024), "logo.png", "the limit is 256 KB"),
+        (b"<svg><unclosed", "logo.svg", "could not be read as XML"),
+        (b"%PDF-1.7 <svg", "logo.pdf", "could not be read as XML"),
+    ],
+)
+def test_bad_logos_are_refused(
+    client: FlaskClient, admin: int, content: bytes, name: str, message: str
+) -> None:
+    page = save(client, logo=(io.BytesIO(content), name)).get_data(as_text=True)
+    assert message in page and 'id="logo-error"' in page
+    assert 'value="#336699"' in page  # other fields keep what was typed
+    row = clinic(admin)
+    assert row.logo is None and row.settings_updated_at is None
+
+
+def test_svg_logo_is_sanitized(client: FlaskClient, admin: int) -> None:
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)" viewBox="0 0 10 10">'
+        b"<script>alert(2)</script>"
+        b'<rect width="5" height="5" fill="#123456" onclick="alert(3)"/>'
+        b'<a href="javascript:alert(4)"><text x="1" y="9">N</text></a>'
+        b'<image href="http://tracker.example/x.png"/>'
+        b'<use href="http://tracker.example/s.svg#a"/>'
+        b"</svg>"
+    )
+    save(client, logo=(io.BytesIO(svg), "logo.svg"))
+    row = clinic(admin)
+    assert row.logo_mime == "image/svg+xml" and row.logo is not None
+    for bad in (b"script", b"onload", b"onclick", b"javascript", b"tracker", b"<image"):
+        assert bad not in row.logo
+    assert b"<rect" in row.logo and b'fill="#123456"' in row.logo
+    served = client.get(f"{URL}/logo")
+    assert "default-src 'none'" in served.headers["Content-Security-Policy"]
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "svg",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x "y">]>'
+        b'<svg xmlns="http://www.w3.org/2000/svg">&x;</svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(http://e.x/a.css)</style>'
+        b'<rect style="fill: url(http://e.x/p)"/></svg>',
+        b'<html xmlns="http://www.w3.org/1999/xhtml"><svg/></html>',
+    ],
+)
+def test_svg_without_danger_or_refused(svg: bytes) -> None:
+    try:
+        cleaned = logos.sanitize_svg(svg)
+    except logos.LogoError:
+        return
+    assert b"@import" not in cleaned and b"e.x" not in cleaned and b"ENTITY" not in cleaned
