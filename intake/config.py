@@ -44,6 +44,9 @@ def defaults(app: Flask) -> dict[str, Any]:
         "BRIEF_QUEUE": "intake-briefs",
         "BRIEF_RETRY_DELAYS": (10, 60),
         "STAFF_IDLE_MINUTES": 15,
+        # Urgent-intake emails go out on a background thread so the client's crisis page
+        # never waits for the mail server; None means "synchronously only when TESTING".
+        "NOTIFY_SYNC": None,
         "STAFF_INVITE_DAYS": 7,
         "PASSWORD_RESET_MINUTES": 60,
     }

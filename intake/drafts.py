@@ -10,6 +10,7 @@ from datetime import datetime
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import db
@@ -37,6 +38,10 @@ class QuestionnaireDraft(db.Model):  # type: ignore[name-defined]
 
 class DuplicateKey(ValueError):
     """The clinic already has (or the product ships) a questionnaire with that id."""
+
+
+class VersionTaken(ValueError):
+    """That version of the questionnaire was published meanwhile (a double Publish)."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,12 @@ def create_copy(
         updated_by_id=actor_id,
     )
     db.session.add(row)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        # The same id created meanwhile (a double click, another tab).
+        db.session.rollback()
+        raise DuplicateKey(key) from exc
     return row
 
 
@@ -237,7 +247,10 @@ def publish_problems(row: QuestionnaireDraft, definition: Definition) -> list[Pr
 
 
 def publish(row: QuestionnaireDraft, definition: Definition) -> QuestionnaireVersion:
-    """Store the draft as a new immutable version that invitations can use."""
+    """Store the draft as a new immutable version that invitations can use.
+
+    Raises VersionTaken when that version number was published meanwhile.
+    """
     version = QuestionnaireVersion(
         clinic_id=row.clinic_id,
         key=row.key,
@@ -247,7 +260,12 @@ def publish(row: QuestionnaireDraft, definition: Definition) -> QuestionnaireVer
         sha256=sha256(row.source),
     )
     db.session.add(version)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        # The same version published meanwhile (a double click, another tab).
+        db.session.rollback()
+        raise VersionTaken(definition.version) from exc
     return version
 
 

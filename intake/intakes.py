@@ -61,7 +61,12 @@ def link_problem(intake: Intake) -> str | None:
 
 
 def revoke(intake: Intake) -> None:
-    """Close the link at once; answers already saved stay with the clinic."""
+    """Close the link at once; answers already saved stay with the clinic.
+
+    Raises AlreadySubmitted once the client has sent: their link then leads only to the
+    confirmation and their own copy, which a revoke would break.
+    """
+    _lock(intake)
     intake.revoked_at = utcnow()
     db.session.commit()
 
@@ -103,12 +108,14 @@ def save_page(
     intake: Intake,
     definition: Definition,
     values: Mapping[str, Any],
-    page_id: str,
+    page_id: str | None,
     *,
     safety_asked: bool = False,
 ) -> bool:
     """Merge one page's answers and commit; returns whether this save made it urgent.
 
+    page_id is where the client resumes; None keeps the stored one (autosave), decided
+    under the row lock so a late autosave can never move the client back a page.
     The urgent flag is committed here, before any response is sent, so it holds even if
     the client closes the browser on the very next page.
     """
@@ -119,7 +126,8 @@ def save_page(
     if intake.status == "invited":
         intake.status = "in_progress"
         intake.started_at = now
-    intake.current_page = page_id
+    if page_id is not None or intake.current_page is None:
+        intake.current_page = page_id
     intake.updated_at = now
     intake.safety_asked = intake.safety_asked or safety_asked
     newly_urgent = not intake.urgent and is_urgent(definition, answers)
@@ -128,7 +136,8 @@ def save_page(
         intake.urgent_at = now
     db.session.commit()
     if newly_urgent:
-        notify.urgent(intake)  # after the commit: the flag holds even if the email fails
+        # After the commit, so the flag holds even if the email fails; never raises.
+        notify.urgent(intake)
     return newly_urgent
 
 
@@ -176,10 +185,10 @@ def submit(intake: Intake, definition: Definition) -> None:
     if newly_urgent:
         intake.urgent, intake.urgent_at = True, intake.submitted_at
     db.session.commit()
-    if newly_urgent:
-        notify.urgent(intake)
     # After the commit: the PDF renders outside this request and can never undo the submit.
     rendering.enqueue(intake)
+    if newly_urgent:
+        notify.urgent(intake)  # never raises: the client's crisis page always follows
 
 
 def _lock(intake: Intake) -> None:

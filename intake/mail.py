@@ -39,11 +39,16 @@ def send(to: str | list[str], subject: str, body: str) -> None:
     """
     cfg = current_app.config
     message = EmailMessage()
-    message["From"] = cfg["MAIL_FROM"]
-    message["To"] = ", ".join([to] if isinstance(to, str) else to)
-    message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="intake.local")
-    message.set_content(body)
+    try:
+        message["From"] = cfg["MAIL_FROM"]
+        message["To"] = ", ".join([to] if isinstance(to, str) else to)
+        message["Subject"] = subject
+        message["Message-ID"] = make_msgid(domain="intake.local")
+        message.set_content(body)
+    except ValueError as exc:
+        # A header the email library refuses (a line break in it): the message cannot go.
+        log.error("could not build email %r: %s", subject, exc)
+        raise MailError(str(exc)) from exc
     host = cfg.get("SMTP_HOST")
     if not host:
         outbox = Path(current_app.instance_path) / "outbox"

@@ -36,9 +36,18 @@ MAX_ATTEMPTS = 3
 # A job queued or running for longer than this is taken as lost (a worker died): staff may retry.
 STUCK_AFTER = timedelta(minutes=10)
 JOB_TIMEOUT_S = 300
-# Files whose content changes the PDF: the templates, fonts and CSS, and the brief's code.
+# Code whose change can change the PDF: the brief, how it is assembled from stored rows, and
+# the questionnaire/scoring code that names and explains what the brief shows.
+_PACKAGE = Path(__file__).resolve().parent
 BRIEF_CODE = tuple(
-    Path(__file__).resolve().parent / "brief" / n for n in ("content.py", "render.py")
+    sorted(
+        [
+            *(_PACKAGE / "brief").glob("*.py"),
+            *(_PACKAGE / "questionnaire").glob("*.py"),
+            _PACKAGE / "briefs.py",
+            _PACKAGE / "scoring.py",
+        ]
+    )
 )
 # Files in report_templates/ that never reach the brief PDF (the web page, the client's copy).
 NOT_IN_PDF = ("screen.css", "print.js", "answers.")

@@ -94,6 +94,46 @@ def test_text_has_the_clients_words_each_dimension_and_page_numbers(
     assert "How this was scored:" in text
 
 
+@pytest.mark.parametrize("letter", ["A", "B", "C"])
+def test_page_one_holds_everything_to_start_with(examples: dict[str, Path], letter: str) -> None:
+    """Who is coming and where to start fits on page 1 (A and B on A4, C on US Letter)."""
+    brief = example_brief(letter)
+    first = text_of(examples[letter].read_bytes())[0]
+    expected = [
+        "In the client’s own words",
+        "Suggested openers",
+        brief.openers[0][:40],
+        "Readiness profile",
+        *DIMENSIONS,  # the chart's labels
+        "score, 0–100",  # the chart's axis, and its bands
+        *(f"{band.label} ({band.min:.0f}–{band.max:.0f})" for band in brief.bands),
+        "Bands are provisional",
+        "Patterns worth attention",
+        "Importance and confidence",
+        "How important the change is",
+        "Confidence they can make it",
+        f"Gap: {brief.rulers.gap} point" if brief.rulers else "",
+    ]
+    for flag in brief.flags:
+        expected += [flag.label, flag.description[:40]]
+    if brief.rulers and brief.rulers.note and brief.rulers.note.stance:
+        expected.append(brief.rulers.note.stance[:40])
+    stances = sum(1 for f in brief.flags if f.stance) + bool(
+        brief.rulers and brief.rulers.note and brief.rulers.note.stance
+    )
+    missing = [text for text in expected if text not in first]
+    assert not missing, f"not on page 1 of example {letter}: {missing}"
+    assert first.count("Suggested stance:") == stances
+    assert ("URGENT" in first) == (letter == "C")
+    assert "What the answers suggest" not in first  # the details table starts page 2
+
+
+def test_example_b_shows_its_patterns_and_wide_gap_with_stances() -> None:
+    brief = example_brief("B")
+    assert len(brief.flags) >= 2 and all(f.stance for f in brief.flags)
+    assert brief.rulers is not None and brief.rulers.wide
+
+
 def test_page_two_onward_holds_details_then_every_answer() -> None:
     pages = text_of(render_pdf(example_brief("A")))
     first = pages[0]

@@ -209,3 +209,29 @@ def test_therapist_filter_lists_only_own_clinic(
     _, email = make_clinic("north")
     login(email)
     assert "Southerner" not in client.get("/staff/").get_data(as_text=True)
+
+
+def test_dashboard_shows_each_brief_pdfs_state(client: FlaskClient, signed_in: int) -> None:
+    from intake import rendering
+    from intake.pdf_store import BriefPdf
+
+    ready, failed, preparing = add_intakes(signed_in, 3, status="submitted")
+    for intake_id, state in ((ready, "ready"), (failed, "failed")):
+        intake = db.session.get(Intake, intake_id)
+        assert intake is not None
+        version = rendering.version_of(intake)
+        db.session.add(
+            BriefPdf(
+                intake_id=intake_id,
+                state=state,
+                version=version,
+                wanted_version=version,
+                sha256="0" * 64,
+                pdf=b"%PDF-1.7",
+            )
+        )
+    db.session.commit()
+    page = client.get("/staff/").get_data(as_text=True)
+    assert f'href="/staff/intakes/{ready}/brief.pdf"' in page
+    assert page.count("PDF failed: retry") == 1 and page.count("PDF being prepared") == 1
+    assert f'href="/staff/intakes/{preparing}/brief.pdf"' not in page

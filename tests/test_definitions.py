@@ -693,3 +693,27 @@ def test_time_estimate_counts_what_most_clients_see() -> None:
         load_text(text, source=SOURCE).estimated_minutes()
         == load_text(BASE, source=SOURCE).estimated_minutes()
     )
+
+
+def test_yaml_aliases_are_refused_before_they_can_expand() -> None:
+    # Nested aliases grow exponentially when expanded; a tiny upload must not hang the server.
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for n in range(1, 8):
+        prev = chr(ord("a") + n - 1)
+        name = chr(ord("a") + n)
+        bomb += f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]\n"
+    with pytest.raises(DefinitionError) as caught:
+        load_text(bomb, source="bomb.yaml")
+    problem = caught.value.problems[0]
+    assert problem.line == 2 and "aliases" in problem.message
+
+
+@pytest.mark.parametrize("word", ["resistant", "Unmotivated", "non-compliant", "in denial"])
+def test_labelling_words_are_refused_with_their_place(word: str) -> None:
+    text = Path("forms/readiness.yaml").read_text(encoding="utf-8")
+    text = text.replace("label: Hopes to be taken care of", f"label: Client seems {word}", 1)
+    with pytest.raises(DefinitionError) as caught:
+        load_text(text, source="clinic.yaml")
+    problem = caught.value.problems[0]
+    assert problem.place.startswith("flags[0].label") and "labels the client" in problem.message
+    assert text.splitlines()[problem.line - 1].strip().startswith("label: Client seems")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -102,3 +103,27 @@ def test_catalogs_compile_when_stale(tmp_path: Path) -> None:
     assert compile_catalogs(tmp_path) == [target / "messages.mo"]
     assert (target / "messages.mo").stat().st_size > 1000
     assert compile_catalogs(tmp_path) == []  # up to date: nothing written
+
+
+def test_closed_link_and_self_referral_pages_speak_spanish(
+    client: Any, make_clinic: Any, make_intake: Any
+) -> None:
+    from datetime import timedelta
+
+    from intake.db import db
+    from intake.models import Clinic, utcnow
+
+    clinic_id, _ = make_clinic()
+    intake = make_intake(clinic_id)
+    intake.language, intake.status = "es", "in_progress"
+    intake.expires_at = utcnow() - timedelta(days=1)
+    clinic = db.session.get(Clinic, clinic_id)
+    assert clinic is not None
+    clinic.self_referral_token = "puerta-abierta"
+    db.session.commit()
+    closed = client.get(f"/i/{intake.token}")
+    assert closed.status_code == 410
+    assert "Este enlace ha caducado" in closed.get_data(as_text=True)
+    referral = client.get("/r/puerta-abierta", headers={"Accept-Language": "es"})
+    html = referral.get_data(as_text=True)
+    assert "Su nombre" in html and "Antes de su primera sesión" in html

@@ -38,9 +38,9 @@ def autosave(token: str, page_id: str) -> tuple[Response, int]:
     safety = definition.safety.item if definition.safety else None
     values = {i.id: sent[i.id] for i in shown if i.id in sent and i.id != safety}
     try:
-        # Where the client resumes stays where they last moved to: a late autosave must
-        # not pull them back a page after they pressed Next.
-        intakes.save_page(intake, definition, values, intake.current_page or current.id)
+        # None: where the client resumes stays what it is under the row lock, so a late
+        # autosave can never pull them back a page after they pressed Next.
+        intakes.save_page(intake, definition, values, None)
     except intakes.AlreadySubmitted:
         return jsonify(saved=False, reason="closed"), 409
     errors = {i.id: str(form[i.id].errors[0]) for i in shown if form[i.id].errors}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from .. import audit, drafts, intakes
 from ..db import db
@@ -20,14 +21,15 @@ class ReferralForm(FlaskForm):
     """Who is asking."""
 
     client_name = StringField(
-        "Your name", validators=[DataRequired("Please enter your name."), Length(max=200)]
+        lazy_gettext("Your name"),
+        validators=[DataRequired(lazy_gettext("Please enter your name.")), Length(max=200)],
     )
     email = StringField(
-        "Your email (optional)",
+        lazy_gettext("Your email (optional)"),
         validators=[
             Optional(),
             Length(max=254),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="This does not look like an email."),
+            Email(lazy_gettext("This does not look like an email address.")),
         ],
     )
 

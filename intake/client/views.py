@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext, refresh
 from werkzeug.wrappers import Response
 
-from .. import i18n, intakes
+from .. import i18n, intakes, mail
 from ..models import Intake
 from ..questionnaire import Definition, Item, Page
 from ..questionnaire.conditions import is_answered, visible_items, visible_pages
@@ -42,6 +42,8 @@ def _load(token: str) -> tuple[Intake, Definition]:
         abort(404)
     if problem := intakes.link_problem(intake):
         # A friendly page that says whom to contact, never a stack trace.
+        if intake.status != "invited":
+            g.language = intake.language  # the language they answered in
         page = render_template("link_closed.html", intake=intake, problem=problem)
         abort(make_response(page, 410))
     definition = definition_of(intake.questionnaire)
@@ -156,7 +158,11 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     )
     moving = valid and not added and not ask_again
     target = _target(intake, definition, current, action, values) if moving else current.id
-    urgent = intakes.save_page(intake, definition, values, target, safety_asked=ask_again)
+    try:
+        urgent = intakes.save_page(intake, definition, values, target, safety_asked=ask_again)
+    except intakes.AlreadySubmitted:
+        # Sent from another tab meanwhile: the answers are with the clinic, unchanged.
+        return redirect(url_for(".done", token=intake.token))
     if urgent:
         return redirect(url_for(".support", token=intake.token, next=target))
     if moving and action == "save":
@@ -288,7 +294,8 @@ def saved(token: str) -> Response | str:
     intake, _ = _load(token)
     if intake.submitted:
         return redirect(url_for(".done", token=token))
-    link = url_for(".start", token=token, _external=True)
+    # On PUBLIC_BASE_URL, never the Host header a request happened to carry.
+    link = mail.external_url("client.start", token=token)
     return render_template("client/saved.html", intake=intake, link=link)
 
 

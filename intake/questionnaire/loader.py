@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent
 
 from .model import (
     DEFAULT_SCALE,
@@ -82,7 +84,11 @@ def load_text(text: str, source: str = "<text>") -> Definition:
         definition = Definition.model_validate(data, context=context)
     except ValidationError as exc:
         raise DefinitionError(list(_pydantic_problems(exc, tree, source))) from None
-    checks = (*check_references(definition), *check_translations(definition))
+    checks = (
+        *check_references(definition),
+        *check_translations(definition),
+        *check_language(data),
+    )
     problems = [
         Problem(source, _place(path), _line(tree, path), message) for path, message in checks
     ]
@@ -94,7 +100,17 @@ def load_text(text: str, source: str = "<text>") -> Definition:
 def _parse(text: str, source: str) -> Any:
     yaml = YAML(typ="rt")
     try:
+        # Aliases are refused before loading: expanding nested aliases grows exponentially
+        # (a few hundred bytes can keep the server busy for minutes), and a definition
+        # reads more clearly with its texts written out.
+        for event in yaml.parse(text):
+            if isinstance(event, AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else None
+                message = "aliases (*name) are not supported here; write the value out in full"
+                raise DefinitionError([Problem(source, "", line, message)])
         return yaml.load(text)
+    except DefinitionError:
+        raise
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -104,6 +120,28 @@ def _parse(text: str, source: str) -> Any:
         raise DefinitionError([Problem(source, "", line, message)]) from None
     except Exception as exc:  # ruamel raises a few non-marked errors (duplicate keys, etc.)
         raise DefinitionError([Problem(source, "", None, f"YAML error: {exc}")]) from None
+
+
+# Words that label a person instead of describing what they said (banned in every output).
+BANNED_LABELS = re.compile(r"\b(resistant|unmotivated|non-?compliant|in denial)\b", re.I)
+
+
+def check_language(node: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str]]:
+    """Every text of a definition reaches a client or a brief: none may label the person."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from check_language(value, path + (key,))
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            yield from check_language(value, path + (n,))
+    elif isinstance(node, str) and (match := BANNED_LABELS.search(node)):
+        yield (
+            path,
+            (
+                f"'{match.group(0)}' labels the client (banned in our texts); describe what they"
+                " said and what might help instead"
+            ),
+        )
 
 
 def _syntax_hint(exc: MarkedYAMLError) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import render_template, request, url_for
@@ -33,7 +33,8 @@ def audit_log() -> str:
     form.actor.choices = [SelectChoice("", "Anyone")] + [
         SelectChoice(str(i), s.name) for i, s in staff.items()
     ]
-    query = _filtered(clinic_audit(), form) if form.validate() else clinic_audit()
+    valid = form.validate() and _last_day_has_a_next(form)
+    query = _filtered(clinic_audit(), form) if valid else clinic_audit()
     page = db.paginate(
         query.options(selectinload(AuditEvent.actor)),
         page=request.args.get("page", 1, type=int),
@@ -49,6 +50,14 @@ def audit_log() -> str:
         label=audit.label,
         page_url=lambda n: url_for("staff.audit_log", **{**args, "page": n}),
     )
+
+
+def _last_day_has_a_next(form: AuditFilterForm) -> bool:
+    """The end date filters up to the day after it, so 31 Dec 9999 cannot be one."""
+    if form.end.data and form.end.data >= date.max:
+        form.end.errors = [*form.end.errors, "Choose an earlier date."]
+        return False
+    return True
 
 
 def _filtered(query: Select[Any], form: AuditFilterForm) -> Select[Any]:

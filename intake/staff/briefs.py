@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import posixpath
+from pathlib import PurePosixPath
+
 from flask import (
     Response,
     abort,
@@ -12,6 +15,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -81,7 +85,16 @@ def retry_brief(intake_id: int) -> BaseResponse:
 
 @bp.get("/brief-assets/<path:filename>")
 def brief_asset(filename: str) -> Response:
-    """The brief's screen stylesheet and its assets (never the template sources)."""
+    """The brief's screen stylesheet and its assets (never the template sources).
+
+    A clinic's own files under clinics/ are served only to that clinic's staff.
+    """
     if not filename.endswith(ASSET_SUFFIXES):
         abort(404)
+    # Normalised first, so "fonts/../clinics/other.css" is judged as what it opens.
+    parts = PurePosixPath(posixpath.normpath(filename)).parts
+    if parts and parts[0] == "clinics":
+        slug = current_user.clinic.slug
+        if len(parts) < 2 or (parts[1] != f"{slug}.css" and parts[1] != slug):
+            abort(404)
     return send_from_directory(TEMPLATES_DIR, filename)

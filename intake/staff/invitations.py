@@ -108,7 +108,12 @@ def invitation(intake_id: int) -> str:
 def revoke(intake_id: int) -> BaseResponse:
     """Withdraw the link at once."""
     item = intake_or_404(intake_id)
-    lifecycle.revoke(item)
+    try:
+        lifecycle.revoke(item)
+    except lifecycle.AlreadySubmitted:
+        # The link is the client's way to their confirmation and own copy: it stays.
+        flash("The client has already sent their answers; the link stays open for their copy.")
+        return redirect(url_for("staff.invitation", intake_id=intake_id))
     audit.record("client.link_revoked", subject=item)
     flash("The link is withdrawn; it no longer opens.")
     return redirect(url_for("staff.invitation", intake_id=intake_id))
@@ -142,6 +147,7 @@ def remind(intake_id: int) -> BaseResponse:
     return redirect(url_for("staff.invitation", intake_id=intake_id))
 
 
+@bp.app_template_global()
 def client_link(item: Intake) -> str:
     """The address the client opens, on the public base URL."""
     return mail.external_url("client.start", token=item.token)

@@ -72,9 +72,15 @@ def questionnaire_list() -> BaseResponse | str:
         original = drafts.usable_version(clinic_id, int(form.original.data))
         key = form.key.data or ""
         if original is not None and not drafts.key_taken(clinic_id, key):
-            drafts.create_copy(clinic_id, original, key, form.title.data or "", current_user.id)
-            audit.record("questionnaire.created", key=key, copied_from=original.id)
-            return redirect(url_for("staff.questionnaire_edit", key=key))
+            try:
+                drafts.create_copy(
+                    clinic_id, original, key, form.title.data or "", current_user.id
+                )
+            except drafts.DuplicateKey:
+                pass  # created meanwhile (a double click): said below, beside the field
+            else:
+                audit.record("questionnaire.created", key=key, copied_from=original.id)
+                return redirect(url_for("staff.questionnaire_edit", key=key))
         form.key.errors = [f"There is already a questionnaire with the id '{key}'."]
     return render_template(
         "staff/questionnaires.html",
@@ -110,13 +116,26 @@ def questionnaire_edit(key: str) -> BaseResponse | str:
         if action == "publish" and definition is not None:
             problems = drafts.publish_problems(row, definition)
             if not problems:
-                version = drafts.publish(row, definition)
-                audit.record("questionnaire.published", subject=version, key=key)
-                flash(f"Version {version.version} is published; invitations can now use it.")
-                return redirect(url_for("staff.questionnaire_edit", key=key))
+                try:
+                    version = drafts.publish(row, definition)
+                except drafts.VersionTaken:
+                    problems = [_already_published(row, definition)]
+                else:
+                    audit.record("questionnaire.published", subject=version, key=key)
+                    flash(f"Version {version.version} is published; invitations can now use it.")
+                    return redirect(url_for("staff.questionnaire_edit", key=key))
         if action == "save" and not problems:
             flash("Saved. The draft is valid.")
     return _edit_page(form, row, problems, examples)
+
+
+def _already_published(row: drafts.QuestionnaireDraft, definition: Definition) -> Problem:
+    """Said when the same version was published meanwhile (a double click, another tab)."""
+    message = (
+        f"version {definition.version} has just been published (perhaps from another tab);"
+        f" raise 'version' to {definition.version + 1} to publish these changes"
+    )
+    return Problem(f"{row.key}.yaml", "version", None, message)
 
 
 def _edit_page(

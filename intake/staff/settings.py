@@ -34,7 +34,15 @@ class SettingsForm(FlaskForm):
 
     name = StringField(
         "Clinic name",
-        validators=[DataRequired("Please enter the clinic's name."), Length(max=200)],
+        validators=[
+            DataRequired("Please enter the clinic's name."),
+            Length(max=200),
+            # The name goes into email subjects, where a line break would split the header.
+            Regexp(
+                r"^[^\x00-\x1f\x7f]*$",
+                message="Please keep the name on one line, without special characters.",
+            ),
+        ],
     )
     logo = FileField("Logo (PNG, JPEG or SVG, up to 256 KB)")
     remove_logo = BooleanField("Remove the current logo")

@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import access, audit, dashboard
+from .. import access, audit, dashboard, rendering
 from .. import intakes as lifecycle
 from ..access import intake_or_404
 from ..db import db
@@ -45,6 +45,7 @@ def intakes() -> str:
         statuses=dashboard.STATUSES,
         status_of=dashboard.status_of,
         therapists=clinic_staff(),
+        pdf_status=rendering.statuses(result.rows),
     )
 
 

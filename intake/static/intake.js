@@ -154,10 +154,29 @@
       dirty = true;
       later(CHOICE_MS);
     });
-    form.addEventListener("submit", function () {
-      // The page's own post saves everything; a late autosave must not race it.
+    form.addEventListener("submit", function (event) {
+      // The page's own post saves everything; an autosave still on its way must land
+      // first, so it can never arrive after the post and overwrite newer answers.
       submitting = true;
       clearTimeout(timer);
+      if (!pending) {
+        return;
+      }
+      event.preventDefault();
+      var button = event.submitter;
+      var wait = pending;
+      pending = null;
+      wait.then(function () {
+        if (button && button.name) {
+          // form.submit() leaves out the pressed button: carry its action along.
+          var action = document.createElement("input");
+          action.type = "hidden";
+          action.name = button.name;
+          action.value = button.value;
+          form.appendChild(action);
+        }
+        form.submit();
+      });
     });
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "hidden" && dirty && !submitting && navigator.sendBeacon) {
