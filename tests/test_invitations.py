@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes
-from email.message import Message
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -19,41 +16,19 @@ from intake import questionnaires
 from intake.db import db
 from intake.models import AuditEvent, Clinic, Intake, Staff, utcnow
 
-from .conftest import csrf_token, post_form
-
-
-class Inbox:
-    """Collects what the loopback SMTP server receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
+from .conftest import SmtpInbox, csrf_token, post_form
 
 
 @pytest.fixture
-def inbox(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
-    """A real SMTP server on 127.0.0.1 that the app sends to for one test."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", port)
-    try:
-        yield box
-    finally:
-        controller.stop()
+def inbox(smtp: SmtpInbox) -> SmtpInbox:
+    """The shared loopback SMTP server (tests/conftest.py), by the name these tests use."""
+    return smtp
 
 
-def _body(message: Message) -> str:
-    payload = message.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode()
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
 
 
 def _token_from(text: str) -> str:
@@ -85,7 +60,7 @@ def _invite(client: FlaskClient, **data: Any) -> Any:
 
 
 def test_invitation_lifecycle(
-    client: FlaskClient, staff_in: tuple[int, int], inbox: Inbox
+    client: FlaskClient, staff_in: tuple[int, int], inbox: SmtpInbox
 ) -> None:
     clinic_id, staff_id = staff_in
     response = _invite(

@@ -232,16 +232,22 @@ def _dir(templates_dir: Path | None) -> Path:
     return (templates_dir or TEMPLATES_DIR).resolve()
 
 
-@functools.lru_cache(maxsize=8)
-def _environment(templates_dir: Path) -> Environment:
-    """One Jinja environment per templates directory (autoescaping, strict undefined)."""
-    env = Environment(
+def template_environment(templates_dir: Path, extensions: Sequence[str] = ()) -> Environment:
+    """A new Jinja environment for report templates: autoescaping, strict undefined."""
+    return Environment(
         loader=FileSystemLoader(templates_dir),
         autoescape=select_autoescape(default_for_string=True, default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=list(extensions),
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(templates_dir: Path) -> Environment:
+    """One brief environment per templates directory."""
+    env = template_environment(templates_dir)
     env.filters["day"] = _day
     env.filters["moment"] = _moment
     return env

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import weasyprint
 from flask_babel import format_date, format_time, gettext, ngettext
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from weasyprint.urls import path2url
 
-from ..brief.render import TEMPLATES_DIR, AssetFetcher
+from ..brief.render import TEMPLATES_DIR, AssetFetcher, template_environment
 from ..models import Intake
 from ..questionnaire import Definition
 from .display import sections
@@ -68,14 +68,7 @@ def _moment(value: datetime | None) -> str:
 @functools.lru_cache(maxsize=4)
 def _environment(root: Path) -> Environment:
     """Autoescaping Jinja with the interface's translations (Flask-Babel's gettext)."""
-    env = Environment(
-        loader=FileSystemLoader(root),
-        autoescape=select_autoescape(default_for_string=True, default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
+    env = template_environment(root, extensions=["jinja2.ext.i18n"])
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["day"] = lambda value: format_date(value, "long") if value else ""
     return env
