@@ -292,3 +292,27 @@ def test_safety_path_shows_help_first_and_lets_the_client_continue(
     tab_to(page, "a.button.primary")
     press_and_wait(page)
     assert heading(page) == "Check your answers"
+
+
+def test_self_referral_and_closed_link_pages_pass_axe(
+    phone: Any, live_url: str, intake: Intake, make_intake: Any
+) -> None:
+    from datetime import timedelta
+
+    from intake.models import utcnow
+
+    clinic = db.session.get(Clinic, intake.clinic_id)
+    assert clinic is not None
+    clinic.self_referral_token = "harbour-door"
+    expired = make_intake(intake.clinic_id, name="Sam Late")
+    expired.expires_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    page = phone
+    page.goto(f"{live_url}/r/harbour-door")
+    check(page, "23-self-referral")
+    page.click("button.primary")  # no name: the message sits beside the field
+    page.wait_for_selector(".field-error")
+    check(page, "24-self-referral-error")
+    page.goto(intake_url(live_url, expired))
+    assert "expired" in heading(page)
+    check(page, "25-link-expired")
