@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: run test test-sqlite test-postgres test-browser lint install system-deps browser-deps translations messages bench example-briefs clean
 
 run: install
-	$(BIN)/flask --app intake seed-demo
+	INTAKE_PUBLIC_BASE_URL=$${INTAKE_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask --app intake seed-demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(BIN)/flask --app intake run --host $(HOST) --port $(PORT)
 
