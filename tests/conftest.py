@@ -18,7 +18,7 @@ from argon2 import PasswordHasher, profiles
 from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from intake import auth, create_app, intakes, questionnaires
 from intake.auth import hash_password
@@ -180,6 +180,18 @@ def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpInbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def admin(make_clinic: Any, login: Any) -> int:
+    """A signed-in clinic admin; returns the clinic id."""
+    clinic_id, email = make_clinic()
+    staff = db.session.scalar(select(Staff).where(Staff.email == email))
+    assert staff is not None
+    staff.role = "admin"
+    db.session.commit()
+    login(email)
+    return clinic_id
 
 
 @pytest.fixture

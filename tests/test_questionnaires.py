@@ -23,18 +23,6 @@ ORIGINAL = "What brings you to therapy now?"
 EDIT = "/staff/questionnaires/ours/edit"
 
 
-@pytest.fixture
-def admin(make_clinic: Any, login: Any) -> int:
-    """A signed-in clinic admin; returns the clinic id."""
-    clinic_id, email = make_clinic()
-    staff = db.session.scalar(select(Staff).where(Staff.email == email))
-    assert staff is not None
-    staff.role = "admin"
-    db.session.commit()
-    login(email)
-    return clinic_id
-
-
 def builtin_id() -> int:
     version = db.session.scalar(
         select(QuestionnaireVersion).where(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from intake import logos
 from intake.db import db
-from intake.models import AuditEvent, Clinic, Staff
+from intake.models import AuditEvent, Clinic
 
 from .conftest import csrf_token
 
@@ -25,18 +25,6 @@ VALID = {
     "default_questionnaire": "readiness",
     "link_expiry_days": "14",
 }
-
-
-@pytest.fixture
-def admin(make_clinic: Any, login: Any) -> int:
-    """A signed-in clinic admin; returns the clinic id."""
-    clinic_id, email = make_clinic()
-    staff = db.session.scalar(select(Staff).where(Staff.email == email))
-    assert staff is not None
-    staff.role = "admin"
-    db.session.commit()
-    login(email)
-    return clinic_id
 
 
 def save(client: FlaskClient, **changes: Any) -> Any:

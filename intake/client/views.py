@@ -20,7 +20,7 @@ from flask_babel import gettext, refresh
 from werkzeug.wrappers import Response
 
 from .. import i18n, intakes, mail
-from ..models import Intake
+from ..models import Clinic, Intake
 from ..questionnaire import Definition, Item, Page
 from ..questionnaire.conditions import is_answered, visible_items, visible_pages
 from ..questionnaire.model import DECLINED
@@ -275,16 +275,16 @@ def support(token: str) -> Response | str:
         "client/support.html",
         intake=intake,
         safety=definition.safety,
-        crisis=_crisis(intake, definition.safety),
+        crisis=crisis_contacts(intake.clinic, definition.safety),
         continue_url=_page_url(intake, target if known else "review"),
     )
 
 
-def _crisis(intake: Intake, safety: SafetyConfig) -> dict[str, str]:
+def crisis_contacts(clinic: Clinic, safety: SafetyConfig) -> dict[str, str]:
     """The clinic's own crisis contacts win over the questionnaire's defaults."""
     return {
-        "text": intake.clinic.crisis_text or safety.crisis_text,
-        "emergency": intake.clinic.emergency_number or safety.emergency_number,
+        "text": clinic.crisis_text or safety.crisis_text,
+        "emergency": clinic.emergency_number or safety.emergency_number,
     }
 
 
@@ -338,7 +338,11 @@ def done(token: str) -> Response | str:
     intake, definition = _load(token)
     if not intake.submitted:
         return redirect(url_for(".start", token=token))
-    crisis = _crisis(intake, definition.safety) if intake.urgent and definition.safety else None
+    crisis = (
+        crisis_contacts(intake.clinic, definition.safety)
+        if intake.urgent and definition.safety
+        else None
+    )
     return render_template("client/done.html", intake=intake, crisis=crisis)
 
 

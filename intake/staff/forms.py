@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..access import ROLES
 
@@ -103,3 +111,8 @@ class AuditFilterForm(FlaskForm):
         """The range must not end before it starts."""
         if field.data and self.start.data and field.data < self.start.data:
             raise ValidationError("This date is before the ‘From’ date.")
+
+
+def phone_number() -> Regexp:
+    """Digits and the usual separators: phone numbers as people write them."""
+    return Regexp(r"^[0-9+()\-. /]+$", message="Please use digits, spaces and + ( ) - only.")

@@ -14,6 +14,7 @@ from .. import intakes as lifecycle
 from ..access import intake_or_404
 from ..models import Clinic, Intake
 from . import bp
+from .forms import phone_number
 from .workspace import clinic_staff, staff_member
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -35,7 +36,7 @@ class InviteForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=40),
-            Regexp(r"^[0-9+()\-. /]+$", message="Please use digits, spaces and + ( ) - only."),
+            phone_number(),
         ],
     )
     therapist_id = SelectField("Therapist", coerce=str)

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 from .. import audit, drafts
 from ..access import require_admin
 from ..client.forms import page_form
+from ..client.views import crisis_contacts
 from ..db import db
 from ..models import QuestionnaireVersion
 from ..questionnaire import Definition, Problem
@@ -201,10 +202,7 @@ def _preview(definition: Definition) -> str:
             )
         )
     if definition.safety is not None:
-        crisis = {
-            "text": fake.clinic.crisis_text or definition.safety.crisis_text,
-            "emergency": fake.clinic.emergency_number or definition.safety.emergency_number,
-        }
+        crisis = crisis_contacts(fake.clinic, definition.safety)
         pages.append(
             render_template(
                 "client/support.html",

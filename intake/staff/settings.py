@@ -17,6 +17,7 @@ from ..access import require_admin
 from ..db import db
 from ..models import Clinic, utcnow
 from . import bp
+from .forms import phone_number
 
 # The fields a form change is recorded for in the audit log (the logo is noted separately).
 TRACKED = (
@@ -61,7 +62,7 @@ class SettingsForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=40),
-            Regexp(r"^[0-9+()\-. /]+$", message="Please use digits, spaces and + ( ) - only."),
+            phone_number(),
         ],
     )
     default_questionnaire = SelectField("Default questionnaire for new invitations")
