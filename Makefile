@@ -86,7 +86,7 @@ bench: install
 
 # The three worked examples' brief PDFs, for anyone to look at (git-ignored).
 example-briefs: install
-	$(BIN)/python -m intake.brief.examples artifacts/briefs
+	$(BIN)/python -m intake.brief.samples artifacts/briefs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -27,7 +27,6 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import path2url
 
 from intake.brief.content import AppendixPage, Brief, Quote
-from intake.brief.examples import BRANDINGS, example_brief
 from intake.brief.render import (
     LOGO_URL,
     PDF_VARIANT,
@@ -38,6 +37,7 @@ from intake.brief.render import (
     render_html,
     render_pdf,
 )
+from intake.brief.samples import BRANDINGS, example_brief
 
 RUNS = 20
 WARM_UPS = 2
@@ -143,8 +143,8 @@ def cached_download() -> Callable[[], bytes]:
     """(c) A stored brief downloaded through the test client, signed in as its therapist."""
     from flask_migrate import upgrade
 
-    from intake import create_app, intakes, questionnaires
-    from intake.auth import hash_password
+    from intake import catalogue, create_app, lifecycle
+    from intake.accounts.auth import hash_password
     from intake.db import db
     from intake.models import Clinic, Staff
 
@@ -160,7 +160,7 @@ def cached_download() -> Callable[[], bytes]:
     )
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory, revision="heads")
-        questionnaires.sync_builtin(app.config["FORMS_DIR"])
+        catalogue.sync_builtin(app.config["FORMS_DIR"])
         clinic = Clinic(slug="bench", name="Harbour Street Therapy")
         db.session.add(clinic)
         db.session.flush()
@@ -174,14 +174,14 @@ def cached_download() -> Callable[[], bytes]:
             )
         )
         db.session.commit()
-        version = questionnaires.latest_builtin("readiness")
+        version = catalogue.latest_builtin("readiness")
         assert version is not None
-        intake = intakes.invite(clinic, "Robin Ashdown", version)
-        definition = questionnaires.definition_of(version)
+        intake = lifecycle.invite(clinic, "Robin Ashdown", version)
+        definition = catalogue.definition_of(version)
         example = next(e for e in definition.examples if e.name.startswith("B,"))
         intake.answers = dict(example.answers) | {"why_now": "My partner said I should come."}
         db.session.commit()
-        intakes.submit(intake, definition)
+        lifecycle.submit(intake, definition)
         intake_id = intake.id
     client = app.test_client()
     client.post("/staff/login", data={"email": "t@bench.example", "password": password})

@@ -22,8 +22,8 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import insert, text
 
-from intake import create_app, questionnaires
-from intake.auth import hash_password
+from intake import catalogue, create_app
+from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import Clinic, Intake, Staff
 
@@ -48,7 +48,7 @@ def build_app(url: str) -> Flask:
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade(directory=app.extensions["migrate"].directory, revision="heads")
-        questionnaires.sync_builtin(app.config["FORMS_DIR"])
+        catalogue.sync_builtin(app.config["FORMS_DIR"])
     return app
 
 
@@ -65,7 +65,7 @@ def seed_clinic() -> tuple[int, list[int], int]:
     ]  # fmt: skip
     db.session.add_all(staff)
     db.session.commit()
-    version = questionnaires.latest_builtin("readiness")
+    version = catalogue.latest_builtin("readiness")
     assert version is not None
     return clinic.id, [s.id for s in staff], version.id
 

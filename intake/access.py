@@ -11,23 +11,10 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 
 from .db import db
-from .models import AuditEvent, Intake, Staff
-
-ADMIN = "admin"
-THERAPIST = "therapist"
-ROLES = {ADMIN: "Clinic admin", THERAPIST: "Therapist"}
+from .models import AuditEvent, Intake, Role, Staff
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def clinic_intakes() -> Select[tuple[Intake]]:
-    """The signed-in user's clinic's intakes, urgent first, newest first."""
-    return (
-        select(Intake)
-        .where(Intake.clinic_id == current_user.clinic_id)
-        .order_by(Intake.urgent.desc(), Intake.created_at.desc(), Intake.id.desc())
-    )
 
 
 def intake_or_404(intake_id: int) -> Intake:
@@ -42,13 +29,7 @@ def intake_or_404(intake_id: int) -> Intake:
 
 def is_admin() -> bool:
     """Whether the signed-in user is an admin of their clinic."""
-    return bool(current_user.is_authenticated and current_user.role == ADMIN)
-
-
-def require_admin() -> None:
-    """Stop with 403 unless the signed-in user is a clinic admin."""
-    if not is_admin():
-        abort(403)
+    return bool(current_user.is_authenticated and current_user.role == Role.ADMIN)
 
 
 def admin_only(view: Callable[P, R]) -> Callable[P, R]:
@@ -56,7 +37,8 @@ def admin_only(view: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(view)
     def checked(*args: P.args, **kwargs: P.kwargs) -> R:
-        require_admin()
+        if not is_admin():
+            abort(403)
         return view(*args, **kwargs)
 
     return checked
@@ -78,6 +60,21 @@ def staff_member_or_404(staff_id: int) -> Staff:
     if staff is None:
         abort(404)
     return staff
+
+
+def active_staff() -> list[Staff]:
+    """The active staff of the signed-in user's clinic, by name (therapist choices)."""
+    return list(db.session.scalars(clinic_staff().where(Staff.active.is_(True))))
+
+
+def active_staff_member(staff_id: int | None) -> Staff | None:
+    """One active staff member of the user's clinic, or None for any other id."""
+    if staff_id is None:
+        return None
+    found: Staff | None = db.session.scalar(
+        clinic_staff().where(Staff.id == staff_id, Staff.active.is_(True))
+    )
+    return found
 
 
 def clinic_audit() -> Select[Any]:

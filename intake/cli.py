@@ -1,4 +1,4 @@
-"""Command-line interface: forms check, seed-demo, invite, brief. Scripts rely on it."""
+"""Every command: forms check, seed-demo, invite, brief, briefs worker and refresh."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from . import intakes, questionnaires
-from .auth import hash_password
-from .briefs import pdf_for
+from . import catalogue, lifecycle, mail
+from .accounts.auth import hash_password
+from .brief import jobs, store
+from .brief.build import pdf_for
 from .db import db
-from .models import Clinic, Intake, Staff
+from .models import Clinic, Intake, IntakeStatus, PdfStatus, Role, Staff
 from .questionnaire import DefinitionError, load_file
 from .questionnaire.examples import check_examples
 
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(invite)
     app.cli.add_command(brief)
+    app.cli.add_command(briefs)
 
 
 @click.group()
@@ -42,7 +44,7 @@ def forms_check(paths: tuple[Path, ...]) -> None:
     """Validate definitions and run their examples (default: every file in forms/)."""
     files: list[Path] = []
     for path in paths or (Path(current_app.config["FORMS_DIR"]),):
-        files.extend(questionnaires.definition_files(path) if path.is_dir() else [path])
+        files.extend(catalogue.definition_files(path) if path.is_dir() else [path])
     problems: list[str] = []
     for path in files:
         try:
@@ -60,17 +62,7 @@ def forms_check(paths: tuple[Path, ...]) -> None:
 
 def _migrate_and_sync() -> None:
     upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
-    questionnaires.sync_builtin(current_app.config["FORMS_DIR"])
-
-
-def _url(endpoint: str, **values: str) -> str:
-    """An absolute URL on the public base address (there is no request in a command)."""
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
-        return url_for(endpoint, _external=True, **values)
-
-
-def _link(intake: Intake) -> str:
-    return _url("client.start", token=intake.token)
+    catalogue.sync_builtin(current_app.config["FORMS_DIR"])
 
 
 @click.command("seed-demo")
@@ -85,16 +77,18 @@ def seed_demo() -> None:
     password = secrets.token_urlsafe(12)
     staff = db.session.scalar(select(Staff).where(Staff.email == DEMO_EMAIL))
     if staff is None:
-        staff = Staff(clinic_id=clinic.id, email=DEMO_EMAIL, name="Demo Therapist", role="admin")
+        staff = Staff(
+            clinic_id=clinic.id, email=DEMO_EMAIL, name="Demo Therapist", role=Role.ADMIN
+        )
         db.session.add(staff)
     # A fresh password each run: the printed one is always the one that works.
     staff.password_hash = hash_password(password)
     db.session.commit()
-    questionnaire = questionnaires.latest_builtin(current_app.config["DEFAULT_QUESTIONNAIRE"])
+    questionnaire = catalogue.latest_builtin(current_app.config["DEFAULT_QUESTIONNAIRE"])
     assert questionnaire is not None
-    intake = intakes.invite(clinic, "Demo Client", questionnaire, therapist=staff)
-    click.echo(f"Client intake link: {_link(intake)}")
-    click.echo(f"Therapist sign-in:  {_url('staff.login')}")
+    intake = lifecycle.invite(clinic, "Demo Client", questionnaire, therapist=staff)
+    click.echo(f"Client intake link: {lifecycle.client_link(intake)}")
+    click.echo(f"Therapist sign-in:  {mail.external_url('staff.login')}")
     click.echo(f"  email:    {DEMO_EMAIL}")
     click.echo(f"  password: {password}")
 
@@ -110,11 +104,11 @@ def invite(slug: str, name: str, key: str | None) -> None:
         raise click.ClickException(f"no clinic with slug '{slug}'")
     if not name.strip():
         raise click.ClickException("the client's name must not be blank")
-    questionnaires.sync_builtin(current_app.config["FORMS_DIR"])
-    version = questionnaires.latest_builtin(key or current_app.config["DEFAULT_QUESTIONNAIRE"])
+    catalogue.sync_builtin(current_app.config["FORMS_DIR"])
+    version = catalogue.latest_builtin(key or current_app.config["DEFAULT_QUESTIONNAIRE"])
     if version is None:
         raise click.ClickException(f"no questionnaire '{key}'")
-    click.echo(_link(intakes.invite(clinic, name, version)))
+    click.echo(lifecycle.client_link(lifecycle.invite(clinic, name, version)))
 
 
 @click.command("brief")
@@ -129,3 +123,36 @@ def brief(intake_id: int, output: Path) -> None:
         raise click.ClickException(f"intake {intake_id} is not submitted yet ({intake.status})")
     output.write_bytes(pdf_for(intake))
     click.echo(f"wrote {output}")
+
+
+@click.group("briefs")
+def briefs() -> None:
+    """Brief PDFs: the render worker and a sweep for stale ones."""
+
+
+@briefs.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def briefs_worker(burst: bool) -> None:
+    """Run an RQ worker for brief renders (needs REDIS_URL)."""
+    from rq import SimpleWorker
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: renders run in the web process")
+    queue = jobs.queue(app)
+    # SimpleWorker runs jobs in this process, inside this app context (no fork per job).
+    SimpleWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+
+
+@briefs.command("refresh")
+def briefs_refresh() -> None:
+    """Queue a render for every submitted intake whose stored PDF is not current."""
+    count = 0
+    submitted = select(Intake).where(Intake.status == IntakeStatus.SUBMITTED)
+    for intake in list(db.session.scalars(submitted)):
+        if store.status(intake) != PdfStatus.READY:
+            jobs.enqueue(intake)
+            count += 1
+    if jobs.mode(current_app) == "thread":
+        jobs.wait_for_renders(timeout=3600)
+    click.echo(f"queued {count} brief(s)")

@@ -18,6 +18,14 @@ class ConfigError(RuntimeError):
     """The configuration cannot run the application safely."""
 
 
+def instance_path() -> str | None:
+    """The per-deployment folder (config.py, the SQLite file, the outbox).
+
+    INTAKE_INSTANCE_PATH names it; unset, Flask's default: instance/ beside the package.
+    """
+    return os.environ.get("INTAKE_INSTANCE_PATH") or None
+
+
 def defaults(app: Flask) -> dict[str, Any]:
     """Settings every deployment starts from."""
     return {

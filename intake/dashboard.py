@@ -15,23 +15,17 @@ from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import defer, joinedload
 
 from .db import db
-from .models import Intake
+from .models import Intake, IntakeStatus, Progress
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
-STATUSES = {
-    "invited": "Invited",
-    "in_progress": "In progress",
-    "submitted": "Submitted, not yet reviewed",
-    "reviewed": "Reviewed",
-}
 
 
 @dataclass(frozen=True)
 class Filters:
     """What the dashboard is narrowed to."""
 
-    status: str | None = None
+    status: Progress | None = None
     therapist_id: int | None = None
     search: str = ""
 
@@ -42,7 +36,7 @@ class Filters:
         therapist = args.get("therapist", "")
         search = (args.get("q") or "").strip()[:200]
         return cls(
-            status=status if status in STATUSES else None,
+            status=Progress(status) if status in set(Progress) else None,
             therapist_id=row_id(therapist),
             search=search,
         )
@@ -74,12 +68,14 @@ class Page:
 def filtered(clinic_id: int, filters: Filters) -> Select[tuple[Intake]]:
     """The clinic's intakes narrowed by the filters, unordered."""
     query = select(Intake).where(Intake.clinic_id == clinic_id)
-    if filters.status == "reviewed":
-        query = query.where(Intake.status == "submitted", Intake.reviewed_at.is_not(None))
-    elif filters.status == "submitted":
-        query = query.where(Intake.status == "submitted", Intake.reviewed_at.is_(None))
+    if filters.status == Progress.REVIEWED:
+        query = query.where(
+            Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_not(None)
+        )
+    elif filters.status == Progress.SUBMITTED:
+        query = query.where(Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_(None))
     elif filters.status:
-        query = query.where(Intake.status == filters.status)
+        query = query.where(Intake.status == IntakeStatus(filters.status))
     if filters.therapist_id:
         query = query.where(Intake.therapist_id == filters.therapist_id)
     if filters.search:
@@ -164,10 +160,3 @@ def row_id(text: str | None) -> int | None:
     if text and text.isascii() and text.isdigit() and len(text) <= 9:
         return int(text)
     return None
-
-
-def status_of(intake: Intake) -> str:
-    """The dashboard's status: invited, in progress, submitted or reviewed."""
-    if intake.status == "submitted" and intake.reviewed_at is not None:
-        return "reviewed"
-    return intake.status

@@ -1,39 +1,21 @@
-"""Questionnaires a clinic writes: drafts in the browser, checks, and publishing versions."""
+"""Questionnaires a clinic writes: drafts in the browser, their checks, and publishing them."""
 
 from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
-from datetime import datetime
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
+from . import audit
+from .catalogue import sha256, versions
 from .db import db
-from .models import QuestionnaireVersion, utcnow
+from .models import QuestionnaireDraft, QuestionnaireVersion, utcnow
 from .questionnaire import Definition, DefinitionError, Problem, load_text
-from .questionnaire.examples import TOLERANCE
-from .questionnaires import sha256
-from .scoring import score
-
-
-class QuestionnaireDraft(db.Model):  # type: ignore[name-defined]
-    """The working copy of one clinic questionnaire; never shown to clients."""
-
-    __table_args__ = (UniqueConstraint("clinic_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
-    key: Mapped[str] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(Text)
-    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_version.id"))
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+from .questionnaire.examples import example_rows
 
 
 class DuplicateKey(ValueError):
@@ -42,90 +24,6 @@ class DuplicateKey(ValueError):
 
 class VersionTaken(ValueError):
     """That version of the questionnaire was published meanwhile (a double Publish)."""
-
-
-@dataclass(frozen=True)
-class ExampleRow:
-    """One expected figure of a worked example next to what scoring gives."""
-
-    example: str
-    what: str
-    expected: str
-    actual: str
-    ok: bool
-
-
-def available(clinic_id: int) -> list[QuestionnaireVersion]:
-    """The newest published version of each built-in and each of the clinic's questionnaires."""
-    newest = (
-        select(
-            QuestionnaireVersion.key,
-            QuestionnaireVersion.clinic_id,
-            func.max(QuestionnaireVersion.version).label("version"),
-        )
-        .where(
-            or_(
-                QuestionnaireVersion.clinic_id.is_(None),
-                QuestionnaireVersion.clinic_id == clinic_id,
-            )
-        )
-        .group_by(QuestionnaireVersion.key, QuestionnaireVersion.clinic_id)
-        .subquery()
-    )
-    rows = db.session.scalars(
-        select(QuestionnaireVersion)
-        .join(
-            newest,
-            (QuestionnaireVersion.key == newest.c.key)
-            & (QuestionnaireVersion.version == newest.c.version)
-            & (
-                func.coalesce(QuestionnaireVersion.clinic_id, 0)
-                == func.coalesce(newest.c.clinic_id, 0)
-            ),
-        )
-        .order_by(QuestionnaireVersion.clinic_id.is_(None), QuestionnaireVersion.title)
-    )
-    return list(rows)
-
-
-def usable_version(clinic_id: int, version_id: int | None) -> QuestionnaireVersion | None:
-    """A published version this clinic may invite with (its own or a built-in), else None."""
-    if version_id is None:
-        return None
-    version = db.session.get(QuestionnaireVersion, version_id)
-    if version is None or version.clinic_id not in (None, clinic_id):
-        return None
-    return version
-
-
-def latest_for(clinic_id: int, key: str | None) -> QuestionnaireVersion | None:
-    """The newest version of a questionnaire by id: the clinic's own first, then built-in."""
-    if not key:
-        return None
-    for owner in (
-        QuestionnaireVersion.clinic_id == clinic_id,
-        QuestionnaireVersion.clinic_id.is_(None),
-    ):
-        row = db.session.scalar(
-            select(QuestionnaireVersion)
-            .where(owner, QuestionnaireVersion.key == key)
-            .order_by(QuestionnaireVersion.version.desc())
-            .limit(1)
-        )
-        if row is not None:
-            return row
-    return None
-
-
-def versions(clinic_id: int, key: str) -> list[QuestionnaireVersion]:
-    """Every published version of one of the clinic's questionnaires, newest first."""
-    return list(
-        db.session.scalars(
-            select(QuestionnaireVersion)
-            .where(QuestionnaireVersion.clinic_id == clinic_id, QuestionnaireVersion.key == key)
-            .order_by(QuestionnaireVersion.version.desc())
-        )
-    )
 
 
 def drafts(clinic_id: int) -> list[QuestionnaireDraft]:
@@ -195,6 +93,7 @@ def create_copy(
         updated_by_id=actor_id,
     )
     db.session.add(row)
+    audit.record("questionnaire.created", commit=False, key=key, copied_from=original.id)
     try:
         db.session.commit()
     except IntegrityError as exc:
@@ -204,11 +103,12 @@ def create_copy(
     return row
 
 
-def save(row: QuestionnaireDraft, source: str, actor_id: int) -> None:
+def save(row: QuestionnaireDraft, source: str, actor_id: int, *, valid: bool) -> None:
     """Keep whatever was typed, valid or not: a draft is a working copy."""
     row.source = source
     row.updated_by_id = actor_id
     row.updated_at = utcnow()
+    audit.record("questionnaire.edited", commit=False, key=row.key, valid=valid)
     db.session.commit()
 
 
@@ -239,8 +139,7 @@ def publish_problems(row: QuestionnaireDraft, definition: Definition) -> list[Pr
             f" {last[0].version + 1} so earlier intakes keep the text they answered"
         )
         problems.append(Problem(where, "version", _line_of(row.source, "version"), message))
-    failing = [r for r in example_rows(definition) if not r.ok]
-    for bad in failing:
+    for bad in (r for r in example_rows(definition) if not r.ok):
         message = f"example '{bad.example}': {bad.what} expected {bad.expected}, got {bad.actual}"
         problems.append(Problem(where, "examples", _line_of(row.source, "examples"), message))
     return problems
@@ -261,62 +160,14 @@ def publish(row: QuestionnaireDraft, definition: Definition) -> QuestionnaireVer
     )
     db.session.add(version)
     try:
+        db.session.flush()
+        audit.record("questionnaire.published", subject=version, commit=False, key=row.key)
         db.session.commit()
     except IntegrityError as exc:
         # The same version published meanwhile (a double click, another tab).
         db.session.rollback()
         raise VersionTaken(definition.version) from exc
     return version
-
-
-def example_rows(definition: Definition) -> list[ExampleRow]:
-    """Each example's expected figures beside the actual ones."""
-    rows = []
-    for example in definition.examples:
-        result = score(definition, example.answers)
-        dims = {d.id: d for d in result.dimensions}
-        for dim_id, want in example.expect.scores.items():
-            got = dims[dim_id].score if dim_id in dims else None
-            if want == "not_scored":
-                ok = got is None
-                shown_want = "not scored"
-            else:
-                ok = got is not None and abs(got - float(want)) <= TOLERANCE
-                shown_want = f"{float(want):.2f}"
-            shown_got = "not scored" if got is None else f"{got:.2f}"
-            rows.append(ExampleRow(example.name, dim_id, shown_want, shown_got, ok))
-        for dim_id, band in example.expect.bands.items():
-            got_band = dims[dim_id].band if dim_id in dims else None
-            rows.append(
-                ExampleRow(example.name, f"{dim_id} band", band, str(got_band), got_band == band)
-            )
-        for index_id, want_i in example.expect.indices.items():
-            value = result.indices.get(index_id)
-            ok = value is not None and abs(value - want_i) <= TOLERANCE
-            shown = "none" if value is None else f"{value:.2f}"
-            rows.append(ExampleRow(example.name, f"index {index_id}", f"{want_i:.2f}", shown, ok))
-        if example.expect.flags is not None:
-            want_f, got_f = sorted(example.expect.flags), sorted(result.flags)
-            rows.append(
-                ExampleRow(
-                    example.name,
-                    "flags",
-                    ", ".join(want_f) or "none",
-                    ", ".join(got_f) or "none",
-                    want_f == got_f,
-                )
-            )
-        if example.expect.urgent is not None:
-            rows.append(
-                ExampleRow(
-                    example.name,
-                    "urgent",
-                    str(example.expect.urgent),
-                    str(result.urgent),
-                    example.expect.urgent == result.urgent,
-                )
-            )
-    return rows
 
 
 def _line_of(source: str, key: str) -> int | None:

@@ -7,11 +7,14 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from flask import current_app, has_request_context, url_for
 
 log = logging.getLogger(__name__)
+
+# How an email went: through the SMTP server, only to instance/outbox/, or not at all.
+Delivery = Literal["sent", "outbox", "failed"]
 
 
 class MailError(Exception):
@@ -67,3 +70,12 @@ def send(to: str | list[str], subject: str, body: str) -> None:
     except (smtplib.SMTPException, OSError) as exc:
         log.error("could not send email %r via %s: %s", subject, host, exc)
         raise MailError(str(exc)) from exc
+
+
+def deliver(to: str | list[str], subject: str, body: str) -> Delivery:
+    """Send, and say how it went rather than raise: the caller tells the person plainly."""
+    try:
+        send(to, subject, body)
+    except MailError:
+        return "failed"
+    return "sent" if configured() else "outbox"

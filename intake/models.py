@@ -1,14 +1,24 @@
-"""Database models: clinics, staff, questionnaire versions and intakes."""
+"""Every table (clinics, staff, questionnaires, intakes, brief PDFs, audit) and their states."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from .db import db
 
@@ -16,6 +26,87 @@ from .db import db
 def utcnow() -> datetime:
     """Now, in UTC (naive, as stored)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Role(StrEnum):
+    """What a staff member may do at their clinic."""
+
+    ADMIN = "admin"
+    THERAPIST = "therapist"
+
+    @property
+    def label(self) -> str:
+        """The role as staff pages name it."""
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {Role.ADMIN: "Clinic admin", Role.THERAPIST: "Therapist"}
+
+
+class IntakeStatus(StrEnum):
+    """Where an intake stands for the client: invited, answering, or sent (then immutable)."""
+
+    INVITED = "invited"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class Progress(StrEnum):
+    """Where an intake stands for staff: the client's status, then whether it was reviewed."""
+
+    INVITED = "invited"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    REVIEWED = "reviewed"
+
+    @property
+    def label(self) -> str:
+        """The words every staff page uses for this status."""
+        return _PROGRESS_LABELS[self]
+
+    @classmethod
+    def of(cls, intake: Intake) -> Progress:
+        """The progress of one intake."""
+        if intake.status == IntakeStatus.SUBMITTED and intake.reviewed_at is not None:
+            return cls.REVIEWED
+        return cls(intake.status)
+
+
+_PROGRESS_LABELS = {
+    Progress.INVITED: "Invited, not started yet",
+    Progress.IN_PROGRESS: "In progress",
+    Progress.SUBMITTED: "Submitted, not yet reviewed",
+    Progress.REVIEWED: "Reviewed",
+}
+
+
+class PdfState(StrEnum):
+    """Where the render job of an intake's brief PDF stands (stored)."""
+
+    QUEUED = "queued"
+    RENDERING = "rendering"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class PdfStatus(StrEnum):
+    """What staff are told about an intake's brief PDF (worked out from the stored state)."""
+
+    NOT_SUBMITTED = "not_submitted"
+    READY = "ready"
+    PREPARING = "preparing"
+    FAILED = "failed"
+
+
+def _state(kind: type[StrEnum]) -> Enum:
+    """A column holding one of an enum's values as plain text (VARCHAR, no native type)."""
+    return Enum(
+        kind,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
 
 
 class Clinic(db.Model):  # type: ignore[name-defined]
@@ -46,17 +137,37 @@ class Staff(UserMixin, db.Model):  # type: ignore[name-defined]
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), default="therapist")
+    role: Mapped[Role] = mapped_column(_state(Role), default=Role.THERAPIST)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     clinic: Mapped[Clinic] = relationship()
 
+    @property
+    def is_admin(self) -> bool:
+        """Whether this person administers their clinic."""
+        return self.role == Role.ADMIN
+
     def get_id(self) -> str:
         """The id kept in the session, tied to the password so a new password ends old sessions."""
         fingerprint = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
         return f"{self.id}:{fingerprint}"
+
+
+class StaffToken(db.Model):  # type: ignore[name-defined]
+    """One emailed link (invitation, password reset): whose, until when, whether it was used."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    # sha256 of the token: a copy of the database cannot be turned into working links.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    staff: Mapped[Staff] = relationship()
 
 
 class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]
@@ -72,6 +183,21 @@ class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]
     source: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuestionnaireDraft(db.Model):  # type: ignore[name-defined]
+    """The working copy of one clinic questionnaire; never shown to clients."""
+
+    __table_args__ = (UniqueConstraint("clinic_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_version.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Intake(db.Model):  # type: ignore[name-defined]
@@ -97,7 +223,9 @@ class Intake(db.Model):  # type: ignore[name-defined]
     phone: Mapped[str | None] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(10), default="en")
     source: Mapped[str] = mapped_column(String(20), default="invitation")
-    status: Mapped[str] = mapped_column(String(20), default="invited")
+    status: Mapped[IntakeStatus] = mapped_column(
+        _state(IntakeStatus), default=IntakeStatus.INVITED
+    )
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     reminder_sent_at: Mapped[datetime | None]
@@ -124,7 +252,37 @@ class Intake(db.Model):  # type: ignore[name-defined]
     @property
     def submitted(self) -> bool:
         """Whether the client has submitted (and the intake can no longer change)."""
-        return self.status == "submitted"
+        return self.status == IntakeStatus.SUBMITTED
+
+    @property
+    def progress(self) -> Progress:
+        """Where the intake stands for staff (reviewed once a therapist has read the brief)."""
+        return Progress.of(self)
+
+
+class BriefPdf(db.Model):  # type: ignore[name-defined]
+    """An intake's stored brief PDF, the version that made it, and where its render stands."""
+
+    __tablename__ = "brief_pdf"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_id: Mapped[int] = mapped_column(
+        ForeignKey("intake.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[PdfState] = mapped_column(_state(PdfState), default=PdfState.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # The version the latest job was asked for, and the version of the stored PDF: a hash of
+    # the template files, the renderer and the clinic's branding (see brief.store.version_of).
+    wanted_version: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None]
+    # Deferred: status checks never load the document itself.
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    error: Mapped[str | None] = mapped_column(Text)
+    queued_at: Mapped[datetime | None]
+    rendered_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined]

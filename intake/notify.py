@@ -9,16 +9,15 @@ from flask import Flask, current_app, render_template
 from sqlalchemy import or_, select
 
 from . import audit, mail
-from .access import ADMIN
 from .db import db
-from .models import Intake, Staff
+from .models import Intake, Role, Staff
 
 log = logging.getLogger(__name__)
 
 
 def recipients(intake: Intake) -> list[Staff]:
     """Who hears of an urgent intake: its therapist and the clinic's admins, if active."""
-    conditions = [Staff.role == ADMIN]
+    conditions = [Staff.role == Role.ADMIN]
     if intake.therapist_id is not None:
         conditions.append(Staff.id == intake.therapist_id)
     return list(

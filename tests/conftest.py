@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import email.policy
 import os
-import re
 import socket
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -20,17 +16,16 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from intake import auth, create_app, intakes, questionnaires
-from intake.auth import hash_password
+from intake import catalogue, create_app, lifecycle
+from intake.accounts import auth
+from intake.accounts.auth import hash_password
 from intake.db import db
-from intake.models import Clinic, Intake, QuestionnaireVersion, Staff
-
-PASSWORD = "correct horse battery staple"
+from intake.models import Clinic, Intake, QuestionnaireVersion, Role, Staff, utcnow
+from tests.helpers import PASSWORD, SmtpInbox, post_form
 
 # Tests sign in hundreds of times, so they hash with argon2's cheapest parameters; the app
 # itself keeps argon2-cffi's defaults (verification reads the parameters from each hash).
 auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +57,7 @@ def app(database_url: str) -> Iterator[Flask]:
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade(directory=app.extensions["migrate"].directory, revision="heads")
-        questionnaires.sync_builtin(app.config["FORMS_DIR"])
+        catalogue.sync_builtin(app.config["FORMS_DIR"])
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -107,24 +102,11 @@ def make_intake(app: Flask) -> Any:
 
     def make(clinic_id: int, name: str = "Alex Client") -> Intake:
         clinic = db.session.get(Clinic, clinic_id)
-        version = questionnaires.latest_builtin("readiness")
+        version = catalogue.latest_builtin("readiness")
         assert clinic is not None and version is not None
-        return intakes.invite(clinic, name, version)
+        return lifecycle.invite(clinic, name, version)
 
     return make
-
-
-def csrf_token(client: FlaskClient, url: str) -> str:
-    """The CSRF token from the form on a page (the real one a browser would send)."""
-    page = client.get(url)
-    match = CSRF_RE.search(page.get_data(as_text=True))
-    assert match, f"no CSRF token on {url} ({page.status_code})"
-    return match.group(1)
-
-
-def post_form(client: FlaskClient, url: str, data: dict[str, Any], **kw: Any) -> Any:
-    """GET a page for its CSRF token, then POST the form as a browser would."""
-    return client.post(url, data={**data, "csrf_token": csrf_token(client, url)}, **kw)
 
 
 @pytest.fixture
@@ -139,30 +121,6 @@ def login(client: FlaskClient) -> Any:
         return response
 
     return do
-
-
-class SmtpInbox:
-    """What the loopback SMTP server received, as parsed messages."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        parsed = message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(cast(EmailMessage, parsed))
-        return "250 OK"
-
-    def body(self, index: int = -1) -> str:
-        """The plain-text body of a received message (the last by default)."""
-        part = self.messages[index].get_body(preferencelist=("plain",))
-        assert part is not None
-        return str(part.get_content())
-
-    def link(self, index: int = -1) -> str:
-        """The first http(s) link in a received message."""
-        match = re.search(r"https?://\S+", self.body(index))
-        assert match, self.body(index)
-        return match.group(0)
 
 
 @pytest.fixture
@@ -188,7 +146,7 @@ def admin(make_clinic: Any, login: Any) -> int:
     clinic_id, email = make_clinic()
     staff = db.session.scalar(select(Staff).where(Staff.email == email))
     assert staff is not None
-    staff.role = "admin"
+    staff.role = Role.ADMIN
     db.session.commit()
     login(email)
     return clinic_id
@@ -198,3 +156,22 @@ def admin(make_clinic: Any, login: Any) -> int:
 def forms_dir() -> Path:
     """The project's forms/ folder."""
     return Path(__file__).resolve().parents[1] / "forms"
+
+
+@pytest.fixture
+def clinic_with_admin(make_clinic: Any, make_intake: Any) -> dict[str, Any]:
+    """A clinic with a therapist, an admin (who hears of urgent intakes), a consented intake."""
+    clinic_id, therapist = make_clinic("north")
+    db.session.add(
+        Staff(
+            clinic_id=clinic_id,
+            email="admin@north.example",
+            name="Ada Admin",
+            role=Role.ADMIN,
+            password_hash=hash_password(PASSWORD),
+        )
+    )
+    intake: Intake = make_intake(clinic_id)
+    intake.consent_name, intake.consent_at = "Alex Client", utcnow()
+    db.session.commit()
+    return {"id": clinic_id, "intake": intake, "therapist": therapist}

@@ -23,13 +23,12 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 
-from intake import intakes, questionnaires, staff_tokens
-from intake.auth import NO_PASSWORD, hash_password
+from intake import catalogue, lifecycle
+from intake.accounts import tokens
+from intake.accounts.auth import NO_PASSWORD, hash_password
 from intake.db import db
-from intake.drafts import QuestionnaireDraft
-from intake.models import Clinic, Intake, Staff
-
-from .conftest import PASSWORD, csrf_token
+from intake.models import Clinic, Intake, QuestionnaireDraft, Staff
+from tests.helpers import PASSWORD, csrf_token
 
 LOGIN: Literal["login"] = "login"
 Expect = int | Literal["login"]
@@ -149,12 +148,12 @@ def _side(slug: str) -> Side:
     therapist = _staff(clinic, f"therapist@{slug}.example")
     colleague = _staff(clinic, f"colleague@{slug}.example")
     invitee = _staff(clinic, f"invitee@{slug}.example", joined=False)
-    invite_token = staff_tokens.issue(invitee, staff_tokens.INVITE, timedelta(days=1))
-    reset_token = staff_tokens.issue(therapist, staff_tokens.RESET, timedelta(hours=1))
+    invite_token = tokens.issue(invitee, tokens.INVITE, timedelta(days=1))
+    reset_token = tokens.issue(therapist, tokens.RESET, timedelta(hours=1))
     db.session.commit()
-    version = questionnaires.latest_builtin("readiness")
+    version = catalogue.latest_builtin("readiness")
     assert version is not None
-    intake = intakes.invite(
+    intake = lifecycle.invite(
         clinic, "Alex Client", version, therapist, email=f"alex@{slug}.example"
     )
     # Directly, not drafts.create_copy: its YAML round trip would triple each cell's time.

@@ -12,12 +12,10 @@ from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from intake.auth import LAST_SEEN, hash_password
+from intake.accounts.auth import LAST_SEEN, hash_password
 from intake.db import db
-from intake.models import AuditEvent, Clinic, Staff, utcnow
-from intake.staff_tokens import StaffToken
-
-from .conftest import PASSWORD, SmtpInbox, csrf_token, post_form
+from intake.models import AuditEvent, Clinic, Staff, StaffToken, utcnow
+from tests.helpers import PASSWORD, SmtpInbox, csrf_token, post_form
 
 HASH = hash_password(PASSWORD)
 NEW_PASSWORD = "a brand new passphrase"

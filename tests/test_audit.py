@@ -10,11 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, select, update
 
 from intake import audit
-from intake.auth import hash_password
+from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import AuditEvent, Staff
-
-from .conftest import PASSWORD, post_form
+from tests.helpers import PASSWORD, post_form
 
 
 @pytest.fixture
@@ -171,3 +170,13 @@ def test_therapists_cannot_read_the_log(
 ) -> None:
     login(north["therapist"].email)
     assert client.get("/staff/audit").status_code == 403
+
+
+def test_the_last_possible_end_date_is_a_message_not_a_crash(
+    client: FlaskClient, login: Any, clinic_with_admin: dict[str, Any]
+) -> None:
+    login("admin@north.example")
+    response = client.get("/staff/audit?end=9999-12-31")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Choose an earlier date." in page and 'id="end-error"' in page

@@ -12,17 +12,10 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from intake.brief.examples import BRANDINGS, example_brief, write_examples
 from intake.brief.render import TEMPLATES_DIR, Branding, render_html, render_pdf
+from intake.brief.samples import BRANDINGS, example_brief, write_examples
+from tests.helpers import DIMENSION_LABELS
 
-DIMENSIONS = (
-    "Change readiness",
-    "Own motivation",
-    "Expects to take part",
-    "Agency and responsibility",
-    "Openness to exploring",
-    "Practical commitment",
-)
 URGENT_PINK = (0xFB, 0xE9, 0xE7)  # the urgent box's background in brief.css
 
 
@@ -87,7 +80,7 @@ def test_text_has_the_clients_words_each_dimension_and_page_numbers(
     assert "stop dreading Mondays" in pages[0]
     assert "Work has been hard since the restructuring" in pages[0]
     assert "My evening walks" in pages[0]
-    for dimension in DIMENSIONS:
+    for dimension in DIMENSION_LABELS:
         assert dimension in text
     assert "page 1 of" in pages[0].lower()
     assert f"Page {len(pages)} of {len(pages)}" in pages[-1]
@@ -104,7 +97,7 @@ def test_page_one_holds_everything_to_start_with(examples: dict[str, Path], lett
         "Suggested openers",
         brief.openers[0][:40],
         "Readiness profile",
-        *DIMENSIONS,  # the chart's labels
+        *DIMENSION_LABELS,  # the chart's labels
         "score, 0–100",  # the chart's axis, and its bands
         *(f"{band.label} ({band.min:.0f}–{band.max:.0f})" for band in brief.bands),
         "Bands are provisional",

@@ -6,7 +6,6 @@ import io
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.request import url2pathname
@@ -17,33 +16,20 @@ from markupsafe import Markup, escape
 from pypdf import PdfReader
 
 from intake.brief import render
-from intake.brief.content import Brief, Meta, build_brief
+from intake.brief.content import Brief, build_brief
 from intake.brief.render import TEMPLATES_DIR, AssetFetcher, html_to_pdf, render_html, render_pdf
+from intake.brief.samples import META
 from intake.questionnaire import load_file
 from intake.questionnaire.model import Definition
 from intake.scoring import score
+from tests.helpers import DIMENSION_LABELS
 
 FORM = Path(__file__).resolve().parents[1] / "forms" / "readiness.yaml"
 GOAL = "I hope to finish the boat-building course I abandoned in the spring."
 WHY = "Since the move to Leeds I have stopped sleeping properly and my brother noticed."
 IMG = '<img src="file:///etc/passwd">'
 LINK = '<link rel=stylesheet href="file:///etc/passwd">'
-LABELS = (
-    "Change readiness",
-    "Own motivation",
-    "Expects to take part",
-    "Agency and responsibility",
-    "Openness to exploring",
-    "Practical commitment",
-)
 BANNED = ("resistant", "unmotivated", "non-compliant", "in denial")
-META = Meta(
-    clinic_name="Harbour Street Therapy",
-    client_name="Robin Ashdown",
-    invited_on=date(2025, 3, 1),
-    submitted_on=datetime(2025, 3, 3, 18, 42, tzinfo=UTC),
-    generated_on=datetime(2025, 3, 4, 9, 5, tzinfo=UTC),
-)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +82,7 @@ def test_pdf_is_a_pdf_with_the_client_goal_and_every_dimension(pdfs: dict[str, b
     text = " ".join(pdf_pages(pdf))
     assert GOAL in text
     assert WHY in text
-    for label in LABELS:
+    for label in DIMENSION_LABELS:
         assert label in text
     assert "page 1 of" in text.lower()
     assert "Harbour Street Therapy" in text

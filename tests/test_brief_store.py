@@ -12,13 +12,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake import intakes, rendering
-from intake.brief import render
+from intake import lifecycle
+from intake.brief import jobs, render, store
+from intake.catalogue import definition_of
 from intake.db import db
-from intake.models import Clinic, Intake
-from intake.pdf_store import BriefPdf
-from intake.questionnaires import definition_of
-from tests.conftest import csrf_token
+from intake.models import BriefPdf, Clinic, Intake, PdfStatus
+from tests.helpers import csrf_token
 
 QUEUE = "intake-test-h3"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -29,13 +28,13 @@ WORDS = {"why_now": "The boat-building course I gave up on.", "hopes": "Sleep.",
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count real renders (each one still happens)."""
     calls: list[int] = []
-    real = rendering.render_pdf
+    real = jobs.render_pdf
 
     def counting(*args: Any, **kwargs: Any) -> bytes:
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(rendering, "render_pdf", counting)
+    monkeypatch.setattr(jobs, "render_pdf", counting)
     return calls
 
 
@@ -53,7 +52,7 @@ def submit(intake: Intake) -> None:
     example = next(e for e in definition.examples if e.name.startswith("A,"))
     intake.answers = {**example.answers, **WORDS}
     db.session.commit()
-    intakes.submit(intake, definition)
+    lifecycle.submit(intake, definition)
 
 
 def row_of(intake: Intake) -> BriefPdf:
@@ -74,8 +73,8 @@ def test_submit_renders_once_and_downloads_come_from_the_store(
     submit(intake)
     assert renders == [1]
     row = row_of(intake)
-    assert row.state == "ready" and row.version == rendering.version_of(intake)
-    assert rendering.status(intake) == rendering.READY
+    assert row.state == "ready" and row.version == store.version_of(intake)
+    assert store.status(intake) == PdfStatus.READY
     first = download(client, intake)
     second = download(client, intake)
     assert first.status_code == second.status_code == 200
@@ -111,7 +110,7 @@ def templates_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     copy = tmp_path / "report_templates"
     shutil.copytree(render.TEMPLATES_DIR, copy)
     monkeypatch.setattr(render, "TEMPLATES_DIR", copy)
-    monkeypatch.setattr(rendering, "TEMPLATES_DIR", copy)
+    monkeypatch.setattr(store, "TEMPLATES_DIR", copy)
     yield copy
 
 
@@ -131,8 +130,8 @@ def test_a_template_change_renders_again_and_never_serves_the_old_pdf(
     css.write_text(css.read_text() + "\n.kicker { letter-spacing: 0.1em; }\n")
     # Nothing renders yet in the background: the stale PDF must not be served meanwhile.
     monkeypatch.setitem(app.config, "BRIEF_RENDERER", "thread")
-    monkeypatch.setattr(rendering, "_dispatch", lambda app, intake_id: None)
-    assert rendering.status(intake) == rendering.PREPARING
+    monkeypatch.setattr(jobs, "_dispatch", lambda app, intake_id: None)
+    assert store.status(intake) == PdfStatus.PREPARING
     stale = download(client, intake)
     assert stale.status_code == 302
     page = client.get(stale.headers["Location"]).get_data(as_text=True)
@@ -141,9 +140,9 @@ def test_a_template_change_renders_again_and_never_serves_the_old_pdf(
     assert renders == [1]
     monkeypatch.undo()
     monkeypatch.setattr(render, "TEMPLATES_DIR", templates_copy)
-    monkeypatch.setattr(rendering, "TEMPLATES_DIR", templates_copy)
-    monkeypatch.setattr(rendering, "render_pdf", _counting(renders))
-    rendering.enqueue(intake)  # eager in tests: renders now
+    monkeypatch.setattr(store, "TEMPLATES_DIR", templates_copy)
+    monkeypatch.setattr(jobs, "render_pdf", _counting(renders))
+    jobs.enqueue(intake)  # eager in tests: renders now
     fresh = row_of(intake)
     assert len(renders) == 2
     assert fresh.version != old_version and fresh.sha256 != old_sha
@@ -165,16 +164,16 @@ def test_a_branding_change_makes_the_pdf_stale(
 ) -> None:
     intake = staff["intake"]
     submit(intake)
-    version = rendering.version_of(intake)
+    version = store.version_of(intake)
     clinic = db.session.get(Clinic, staff["clinic_id"])
     assert clinic is not None
     clinic.accent_color = "#7a3b69"
     db.session.commit()
-    assert rendering.version_of(intake) != version
+    assert store.version_of(intake) != version
     assert download(client, intake).status_code == 302  # asked again (eager: done now)
     assert renders == [1, 1]
     assert download(client, intake).status_code == 200
-    assert rendering.status(intake) == rendering.READY
+    assert store.status(intake) == PdfStatus.READY
 
 
 def test_failed_render_is_retried_then_shown_with_a_retry_button(
@@ -190,19 +189,19 @@ def test_failed_render_is_retried_then_shown_with_a_retry_button(
         attempts.append(1)
         raise RuntimeError("fontconfig went away")
 
-    monkeypatch.setattr(rendering, "render_pdf", broken)
+    monkeypatch.setattr(jobs, "render_pdf", broken)
     submit(intake)
     assert intake.submitted  # the submission stands whatever the PDF does
-    assert len(attempts) == rendering.MAX_ATTEMPTS
+    assert len(attempts) == jobs.MAX_ATTEMPTS
     row = row_of(intake)
     assert row.state == "failed" and "fontconfig went away" in (row.error or "")
-    assert rendering.status(intake) == rendering.FAILED
+    assert store.status(intake) == PdfStatus.FAILED
     assert "brief render of intake" in caplog.text
     page = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
     assert "PDF failed: retry." in page and "Retry the PDF" in page
     assert "The boat-building course I gave up on." in page
     assert download(client, intake).status_code == 302
-    assert len(attempts) == rendering.MAX_ATTEMPTS  # a failed version is not retried by itself
+    assert len(attempts) == jobs.MAX_ATTEMPTS  # a failed version is not retried by itself
     url = f"/staff/intakes/{intake.id}/brief/retry"
     assert client.post(url).status_code == 400  # no CSRF token
     monkeypatch.undo()
@@ -230,7 +229,7 @@ def test_enqueue_failure_never_blocks_the_submission(
     def down(app: Flask, intake_id: int) -> None:
         raise ConnectionError("queue unreachable")
 
-    monkeypatch.setattr(rendering, "_dispatch", down)
+    monkeypatch.setattr(jobs, "_dispatch", down)
     intake = staff["intake"]
     submit(intake)
     db.session.expire_all()
@@ -242,9 +241,9 @@ def test_statuses_for_a_list(staff: dict[str, Any], make_intake: Any) -> None:
     intake = staff["intake"]
     waiting = make_intake(staff["clinic_id"], "Not Yet")
     submit(intake)
-    assert rendering.statuses([intake, waiting]) == {
-        intake.id: rendering.READY,
-        waiting.id: rendering.NOT_SUBMITTED,
+    assert store.statuses([intake, waiting]) == {
+        intake.id: PdfStatus.READY,
+        waiting.id: PdfStatus.NOT_SUBMITTED,
     }
 
 
@@ -255,7 +254,7 @@ def test_background_thread_renders_after_the_request(
     monkeypatch.setitem(app.config, "BRIEF_RETRY_DELAYS", (0, 0))
     intake = staff["intake"]
     submit(intake)
-    rendering.wait_for_renders()
+    jobs.wait_for_renders()
     row = row_of(intake)
     assert row.state == "ready" and row.attempts == 1
     assert download(client, intake).status_code == 200
@@ -287,7 +286,7 @@ def test_rq_job_on_real_redis_renders_and_retries(
     monkeypatch.setitem(app.config, "BRIEF_RENDERER", "auto")
     monkeypatch.setitem(app.config, "BRIEF_QUEUE", QUEUE)
     monkeypatch.setitem(app.config, "BRIEF_RETRY_DELAYS", (0, 0))
-    real = rendering.render_pdf
+    real = jobs.render_pdf
     calls: list[int] = []
 
     def flaky(*args: Any, **kwargs: Any) -> bytes:
@@ -296,13 +295,13 @@ def test_rq_job_on_real_redis_renders_and_retries(
             raise RuntimeError("first attempt fails")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(rendering, "render_pdf", flaky)
+    monkeypatch.setattr(jobs, "render_pdf", flaky)
     intake = staff["intake"]
     try:
         submit(intake)
         assert queue.count == 1  # queued, not rendered in the request
         assert calls == []
-        assert rendering.status(intake) == rendering.PREPARING
+        assert store.status(intake) == PdfStatus.PREPARING
         SimpleWorker([queue], connection=connection).work(burst=True)
         assert calls == [1, 1]
         row = row_of(intake)
@@ -322,7 +321,7 @@ def test_redis_down_falls_back_to_the_thread(
     monkeypatch.setitem(app.config, "BRIEF_RENDERER", "auto")
     intake = staff["intake"]
     submit(intake)
-    rendering.wait_for_renders()
+    jobs.wait_for_renders()
     assert row_of(intake).state == "ready"
 
 
@@ -339,7 +338,7 @@ def test_refresh_command_renders_stale_briefs(
     result = runner.invoke(args=["briefs", "refresh"])
     assert result.exit_code == 0, result.output
     assert "queued 1 brief(s)" in result.output
-    assert rendering.status(intake) == rendering.READY and len(renders) == 2
+    assert store.status(intake) == PdfStatus.READY and len(renders) == 2
     assert "queued 0 brief(s)" in runner.invoke(args=["briefs", "refresh"]).output
 
 
@@ -349,10 +348,10 @@ def test_worker_command_needs_redis(app: Flask) -> None:
 
 
 def test_only_files_that_reach_the_pdf_change_its_version(templates_copy: Path) -> None:
-    before = rendering.template_version()
+    before = store.template_version()
     screen = templates_copy / "screen.css"
     screen.write_text(screen.read_text() + "\n.brief-nav { gap: 2rem; }\n")
-    assert rendering.template_version() == before
+    assert store.template_version() == before
     (templates_copy / "clinics").mkdir(exist_ok=True)
     (templates_copy / "clinics" / "harbour.css").write_text("h2 { font-size: 13pt; }\n")
-    assert rendering.template_version() != before
+    assert store.template_version() != before

@@ -9,8 +9,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import post_form
-from tests.test_client_flow import FULL, complete
+from tests.helpers import FULL, complete, post_form
 
 
 def test_forms_check_passes_the_default(app: Flask) -> None:

@@ -2,80 +2,32 @@
 
 from __future__ import annotations
 
-import io
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from pypdf import PdfReader
+from sqlalchemy import update
 
-from intake.briefs import brief_for
+from intake import lifecycle
+from intake.brief.build import brief_for
 from intake.db import db
 from intake.models import Intake
-from intake.questionnaire import load_file
-from tests.conftest import csrf_token, post_form
-
-DEFINITION = load_file("forms/readiness.yaml")
-EXAMPLE_A = DEFINITION.examples[0].answers
-WORDS = {
-    "why_now": "I keep losing sleep over work and want to understand why.",
-    "hopes": "To feel calmer & make decisions <without> second-guessing.",
-    "keep": "My morning runs.",
-    "contact": "email",
-    "previous_therapy": "no",
-}
-FULL = {**{k: str(v) for k, v in EXAMPLE_A.items()}, **WORDS}
-
-
-def page_url(intake: Intake, page_id: str) -> str:
-    return f"/i/{intake.token}/p/{page_id}"
-
-
-def fill_page(
-    client: FlaskClient,
-    intake: Intake,
-    page_id: str,
-    answers: dict[str, Any],
-    action: str = "next",
-) -> Any:
-    """Post one page with the answers that belong to it (signing the consent first if need be)."""
-    if reload(intake).consent_at is None:
-        sign(client, intake)
-    page = next(p for p in DEFINITION.pages if p.id == page_id)
-    data = {i.id: answers[i.id] for i in page.items if i.id in answers}
-    if "shown" in answers:
-        data["shown"] = answers["shown"]
-    data["action"] = action
-    return post_form(client, page_url(intake, page_id), data)
-
-
-def sign(client: FlaskClient, intake: Intake, name: str = "Alex Morgan Client", **kw: Any) -> Any:
-    """Give consent on the welcome page with a typed name."""
-    return post_form(client, f"/i/{intake.token}", {"consent_name": name}, **kw)
-
-
-def complete(client: FlaskClient, intake: Intake, answers: dict[str, Any]) -> Any:
-    """Sign, walk Next through every page the client is shown, then send from the review."""
-    if reload(intake).consent_at is None:
-        sign(client, intake)
-    url = page_url(intake, "now")
-    while "/review" not in url:
-        page_id = url.rsplit("/", 1)[1]
-        response = fill_page(client, intake, page_id, answers)
-        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-        url = response.headers["Location"]
-        if "/support" in url:
-            url = url.split("next=")[1]
-            url = f"/i/{intake.token}/review" if url == "review" else page_url(intake, url)
-    return post_form(client, f"/i/{intake.token}/review", {})
-
-
-def reload(intake: Intake) -> Intake:
-    db.session.expire_all()
-    fresh = db.session.get(Intake, intake.id)
-    assert fresh is not None
-    return fresh
+from tests.helpers import (
+    DEFINITION,
+    FULL,
+    WORDS,
+    autosave,
+    complete,
+    csrf_token,
+    fill_page,
+    page_url,
+    pdf_text,
+    post_form,
+    reload,
+    sign,
+)
 
 
 @pytest.fixture
@@ -458,13 +410,6 @@ def test_brief_names_the_language_the_client_answered_in(
 # Autosave, as the script calls it.
 
 
-def autosave(client: FlaskClient, intake: Intake, page_id: str, data: dict[str, Any]) -> Any:
-    token = csrf_token(client, page_url(intake, page_id))
-    return client.post(
-        f"{page_url(intake, page_id)}/autosave", data=data, headers={"X-CSRFToken": token}
-    )
-
-
 def test_autosave_keeps_valid_answers_and_says_what_to_show(
     client: FlaskClient, started: Intake
 ) -> None:
@@ -525,11 +470,6 @@ def test_autosave_refuses_before_consent_and_after_sending(
 # After sending: thank-you page and the client's own copy.
 
 
-def pdf_text(pdf: bytes) -> str:
-    reader = PdfReader(io.BytesIO(pdf))
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
-
-
 def test_thank_you_page_offers_the_clients_copy(client: FlaskClient, intake: Intake) -> None:
     assert client.get(f"/i/{intake.token}/answers.pdf").status_code == 302
     complete(client, intake, FULL)
@@ -561,3 +501,63 @@ def test_clients_copy_is_in_their_language_and_escapes_their_text(
     assert '<img src="file:///etc/passwd"> Quiero dormir mejor' in text
     assert "root:" not in text
     assert "Por correo electrónico" in text
+
+
+# Races: another tab, a late autosave.
+
+
+def test_a_page_sent_while_the_intake_is_sent_in_another_tab(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, clinic_with_admin: dict[str, Any]
+) -> None:
+    intake: Intake = clinic_with_admin["intake"]
+    real_lock = lifecycle._lock
+
+    def sent_meanwhile(row: Intake) -> None:
+        # The other tab's Send commits between this page post's checks and its save.
+        with db.engine.begin() as conn:
+            conn.execute(update(Intake).where(Intake.id == row.id).values(status="submitted"))
+        real_lock(row)
+
+    monkeypatch.setattr(lifecycle, "_lock", sent_meanwhile)
+    response = fill_page(client, intake, "now", FULL)
+    assert response.headers["Location"].endswith(f"/i/{intake.token}/done")
+    assert reload(intake).answers == {}
+
+
+def test_a_late_autosave_keeps_the_page_the_client_moved_to(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, clinic_with_admin: dict[str, Any]
+) -> None:
+    intake: Intake = clinic_with_admin["intake"]
+    fill_page(client, intake, "now", FULL, action="save")
+    assert reload(intake).current_page == "now"
+    real_lock = lifecycle._lock
+
+    def next_pressed_meanwhile(row: Intake) -> None:
+        # The client's Next commits between the autosave reading the row and locking it.
+        with db.engine.begin() as conn:
+            conn.execute(update(Intake).where(Intake.id == row.id).values(current_page="change"))
+        real_lock(row)
+
+    monkeypatch.setattr(lifecycle, "_lock", next_pressed_meanwhile)
+    response = autosave(client, intake, "now", {"why_now": "typed a moment before Next"})
+    assert response.get_json()["saved"] is True
+    stored = reload(intake)
+    assert stored.current_page == "change"
+    assert stored.answers["why_now"] == "typed a moment before Next"
+
+
+def test_save_page_without_a_page_keeps_the_stored_one(
+    client: FlaskClient, clinic_with_admin: dict[str, Any]
+) -> None:
+    intake: Intake = clinic_with_admin["intake"]
+    lifecycle.save_page(intake, DEFINITION, {"why_now": "x"}, "reasons")
+    lifecycle.save_page(reload(intake), DEFINITION, {"hopes": "y"}, None)
+    stored = reload(intake)
+    assert stored.current_page == "reasons" and stored.answers == {"why_now": "x", "hopes": "y"}
+
+
+def test_the_form_waits_for_an_autosave_in_flight() -> None:
+    script = (Path(__file__).resolve().parents[1] / "intake/static/intake.js").read_text()
+    handler = script.split('form.addEventListener("submit"', 1)[1].split("});\n", 1)[0]
+    assert "event.preventDefault()" in handler and "form.submit()" in handler
+    assert "if (!pending)" in handler  # with nothing pending the browser posts as usual

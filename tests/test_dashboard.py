@@ -13,19 +13,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from intake import questionnaires
-from intake.auth import hash_password
+from intake import catalogue
+from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import AuditEvent, Intake, Staff
-
-from .conftest import csrf_token
+from tests.helpers import csrf_token
 
 START = datetime(2026, 1, 1, 9, 0)
 
 
 def add_intakes(clinic_id: int, count: int, **fields: Any) -> list[int]:
     """Insert intakes directly, one minute apart, oldest first."""
-    version = questionnaires.latest_builtin("readiness")
+    version = catalogue.latest_builtin("readiness")
     assert version is not None
     offset = db.session.query(Intake).count()
     rows = [
@@ -212,14 +211,14 @@ def test_therapist_filter_lists_only_own_clinic(
 
 
 def test_dashboard_shows_each_brief_pdfs_state(client: FlaskClient, signed_in: int) -> None:
-    from intake import rendering
-    from intake.pdf_store import BriefPdf
+    from intake.brief import store
+    from intake.models import BriefPdf
 
     ready, failed, preparing = add_intakes(signed_in, 3, status="submitted")
     for intake_id, state in ((ready, "ready"), (failed, "failed")):
         intake = db.session.get(Intake, intake_id)
         assert intake is not None
-        version = rendering.version_of(intake)
+        version = store.version_of(intake)
         db.session.add(
             BriefPdf(
                 intake_id=intake_id,

@@ -12,11 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import questionnaires
+from intake import catalogue, lifecycle
 from intake.db import db
 from intake.models import AuditEvent, Clinic, Intake, Staff, utcnow
-
-from .conftest import SmtpInbox, csrf_token, post_form
+from tests.helpers import FULL, SmtpInbox, audit_actions, complete, csrf_token, post_form, reload
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def act(client: FlaskClient, intake_id: int, action: str, **data: Any) -> Any:
 
 
 def _invite(client: FlaskClient, **data: Any) -> Any:
-    version = questionnaires.latest_builtin("readiness")
+    version = catalogue.latest_builtin("readiness")
     assert version is not None
     form = {"client_name": "Robin Client", "questionnaire_id": str(version.id), "therapist_id": ""}
     form.update(data)
@@ -195,3 +194,52 @@ def test_a_mail_failure_keeps_the_invitation(
     assert intake is not None and response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "could not be sent just now" in page and f"/i/{intake.token}" in page
+
+
+# A sent intake's link is the client's way to their confirmation and copy; links are on
+# PUBLIC_BASE_URL, never the Host header of a request.
+
+
+def test_a_submitted_intake_link_cannot_be_withdrawn(
+    client: FlaskClient, login: Any, clinic_with_admin: dict[str, Any]
+) -> None:
+    intake: Intake = clinic_with_admin["intake"]
+    complete(client, intake, FULL)
+    login(clinic_with_admin["therapist"])
+    page = client.get(f"/staff/intakes/{intake.id}/invitation").get_data(as_text=True)
+    assert "Withdraw the link" not in page
+    url = f"/staff/intakes/{intake.id}/revoke"
+    token = csrf_token(client, f"/staff/intakes/{intake.id}/invitation")
+    response = client.post(url, data={"csrf_token": token}, follow_redirects=True)
+    assert "already sent their answers" in response.get_data(as_text=True)
+    assert reload(intake).revoked_at is None
+    assert not audit_actions("client.link_revoked")
+    assert client.get(f"/i/{intake.token}/done").status_code == 200
+
+
+def test_revoking_a_submitted_intake_is_refused(
+    client: FlaskClient, clinic_with_admin: dict[str, Any]
+) -> None:
+    intake: Intake = clinic_with_admin["intake"]
+    complete(client, intake, FULL)
+    with pytest.raises(lifecycle.AlreadySubmitted):
+        lifecycle.revoke(reload(intake))
+    assert reload(intake).revoked_at is None
+
+
+def test_links_shown_ignore_the_request_host(
+    app: Flask,
+    client: FlaskClient,
+    login: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    clinic_with_admin: dict[str, Any],
+) -> None:
+    intake: Intake = clinic_with_admin["intake"]
+    evil = {"base_url": "http://attacker.example"}
+    saved = client.get(f"/i/{intake.token}/saved", **evil).get_data(as_text=True)
+    assert f"http://localhost/i/{intake.token}" in saved and "attacker" not in saved
+    # Staff sign in on whatever address they use; the client's link is the public one.
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://intake.example")
+    login(clinic_with_admin["therapist"])
+    html = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
+    assert f"https://intake.example/i/{intake.token}" in html

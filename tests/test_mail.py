@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +12,23 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import intakes, mail, questionnaires
-from intake.auth import hash_password
+from intake import catalogue, lifecycle, mail, notify
+from intake.accounts.auth import hash_password
 from intake.db import db
-from intake.models import AuditEvent, Clinic, Intake, Staff, utcnow
-from tests.test_client_flow import DEFINITION, EXAMPLE_A, FULL, WORDS, fill_page
-
-from .conftest import PASSWORD, SmtpInbox
-
-BEFORE_SAFETY = ("now", "change", "reasons", "expectations", "ways", "practical")
+from intake.models import BriefPdf, Clinic, Intake, Staff, utcnow
+from tests.helpers import (
+    BEFORE_SAFETY,
+    DEFINITION,
+    EXAMPLE_A,
+    FULL,
+    PASSWORD,
+    WORDS,
+    SmtpInbox,
+    audit_actions,
+    fill_page,
+    post_form,
+    reload,
+)
 
 
 def test_send_goes_through_the_smtp_server(app: Flask, smtp: SmtpInbox) -> None:
@@ -79,16 +88,12 @@ def urgent_setup(make_clinic: Any) -> dict[str, Any]:
     db.session.commit()
     clinic = db.session.get(Clinic, clinic_id)
     therapist = db.session.scalar(select(Staff).where(Staff.email == therapist_email))
-    version = questionnaires.latest_builtin("readiness")
+    version = catalogue.latest_builtin("readiness")
     assert clinic is not None and therapist is not None and version is not None
-    intake = intakes.invite(clinic, "Nora North", version, therapist)
+    intake = lifecycle.invite(clinic, "Nora North", version, therapist)
     intake.consent_name, intake.consent_at = "Nora North", utcnow()  # past the welcome page
     db.session.commit()
     return {"intake": intake, "therapist": therapist_email}
-
-
-def notices(action: str) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
 def test_urgent_answer_emails_the_therapist_and_admins_at_once(
@@ -110,7 +115,7 @@ def test_urgent_answer_emails_the_therapist_and_admins_at_once(
     # Email is not a safe channel for clinical content: no name, no answers.
     assert "Nora" not in body and "self_harm" not in body
     assert not any(WORDS[item] in body for item in ("why_now", "hopes", "keep"))
-    assert len(notices("intake.urgent_notified")) == 1
+    assert len(audit_actions("intake.urgent_notified")) == 1
 
     # Saving again, or sending, does not repeat the notice.
     fill_page(client, intake, "wellbeing", {"self_harm": "2"})
@@ -124,7 +129,7 @@ def test_urgent_result_at_submit_also_notifies(
     # Answers that reached the database without a page save flagging them (an older intake).
     intake.answers = {**EXAMPLE_A, "self_harm": 2}
     db.session.commit()
-    intakes.submit(intake, DEFINITION)
+    lifecycle.submit(intake, DEFINITION)
     assert intake.urgent
     assert len(smtp.messages) == 1 and "urgent attention" in smtp.body()
 
@@ -154,5 +159,83 @@ def test_a_mail_failure_never_loses_the_flag(
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Intake, intake.id).urgent  # type: ignore[union-attr]
-    (failure,) = notices("intake.urgent_notify_failed")
+    (failure,) = audit_actions("intake.urgent_notify_failed")
     assert failure.subject_id == intake.id and failure.clinic_id == intake.clinic_id
+
+
+# The urgent email never stands between the client and the crisis page.
+
+
+def test_a_broken_mail_server_never_stops_the_crisis_page(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, clinic_with_admin: dict[str, Any]
+) -> None:
+    def broken(*args: Any, **kw: Any) -> None:
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(mail, "send", broken)
+    intake: Intake = clinic_with_admin["intake"]
+    for page in BEFORE_SAFETY:
+        fill_page(client, intake, page, FULL)
+    response = fill_page(client, intake, "wellbeing", {"self_harm": "2"})
+    assert response.status_code == 302
+    assert f"/i/{intake.token}/support" in response.headers["Location"]
+    assert reload(intake).urgent
+    (failure,) = audit_actions("intake.urgent_notify_failed")
+    assert failure.subject_id == intake.id and "unreachable" in failure.detail["error"]
+
+
+def test_an_urgent_submit_queues_the_brief_even_when_the_notice_fails(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, clinic_with_admin: dict[str, Any]
+) -> None:
+    def broken(*args: Any, **kw: Any) -> None:
+        raise RuntimeError("template or header trouble")
+
+    monkeypatch.setattr(mail, "send", broken)
+    intake: Intake = clinic_with_admin["intake"]
+    # Answers that reached the database without a page save flagging them (an older intake).
+    intake.answers = {**EXAMPLE_A, **WORDS, "self_harm": 2}
+    db.session.commit()
+    response = post_form(client, f"/i/{intake.token}/review", {})
+    assert response.headers["Location"].endswith(f"/i/{intake.token}/done")
+    stored = reload(intake)
+    assert stored.submitted and stored.urgent
+    assert db.session.scalar(select(BriefPdf).where(BriefPdf.intake_id == intake.id))
+    assert audit_actions("intake.urgent_notify_failed")
+
+
+def test_the_notice_goes_out_off_the_request_path(
+    app: Flask,
+    client: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp: SmtpInbox,
+    clinic_with_admin: dict[str, Any],
+) -> None:
+    monkeypatch.setitem(app.config, "NOTIFY_SYNC", False)
+    release = threading.Event()
+    real_send = mail.send
+
+    def slow(*args: Any, **kw: Any) -> None:
+        assert release.wait(30), "the test never released the mail server"
+        real_send(*args, **kw)
+
+    monkeypatch.setattr(mail, "send", slow)
+    intake: Intake = clinic_with_admin["intake"]
+    for page in BEFORE_SAFETY:
+        fill_page(client, intake, page, FULL)
+    try:
+        # The mail server is still stuck, yet the client already has the crisis page.
+        response = fill_page(client, intake, "wellbeing", {"self_harm": "2"})
+        assert "/support" in response.headers["Location"]
+        assert smtp.messages == []
+    finally:
+        release.set()
+        notify.wait_for_notices()
+    (message,) = smtp.messages
+    assert message["Subject"] == "An intake needs urgent attention"
+    db.session.expire_all()
+    assert audit_actions("intake.urgent_notified")
+
+
+def test_a_header_with_a_line_break_is_a_mail_error(app: Flask) -> None:
+    with pytest.raises(mail.MailError):
+        mail.send("a@example.org", "Hello\r\nBcc: everyone@example.org", "Body")

@@ -4,50 +4,23 @@ from __future__ import annotations
 
 import html
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import drafts, intakes
+from intake import catalogue, drafts, lifecycle
+from intake.catalogue import definition_of
 from intake.db import db
 from intake.models import AuditEvent, Clinic, Intake, QuestionnaireVersion, Staff
-from intake.questionnaires import definition_of
-
-from .conftest import csrf_token, post_form
+from tests.helpers import EDIT, builtin_id, create, draft_text, press
 
 V1_PROMPT = "What brings you here, in your own words?"
 V2_PROMPT = "Why have you come to us?"
 ORIGINAL = "What brings you to therapy now?"
-EDIT = "/staff/questionnaires/ours/edit"
-
-
-def builtin_id() -> int:
-    version = db.session.scalar(
-        select(QuestionnaireVersion).where(
-            QuestionnaireVersion.key == "readiness", QuestionnaireVersion.clinic_id.is_(None)
-        )
-    )
-    assert version is not None
-    return version.id
-
-
-def create(client: FlaskClient, key: str = "ours") -> Any:
-    form = {"original": str(builtin_id()), "key": key, "title": "Our intake"}
-    return post_form(client, "/staff/questionnaires", form)
-
-
-def press(client: FlaskClient, action: str, source: str, **extra: Any) -> Any:
-    data = {"action": action, "source": source, "csrf_token": csrf_token(client, EDIT), **extra}
-    return client.post(EDIT, data=data, content_type="multipart/form-data")
-
-
-def draft_text(clinic_id: int) -> str:
-    row = drafts.draft(clinic_id, "ours")
-    assert row is not None
-    db.session.refresh(row)
-    return row.source
 
 
 def test_edit_preview_publish_invite_submit_brief(client: FlaskClient, admin: int) -> None:
@@ -71,13 +44,13 @@ def test_edit_preview_publish_invite_submit_brief(client: FlaskClient, admin: in
 
     # Publish stores an immutable version; clients can be invited with it.
     assert press(client, "publish", edited).status_code == 302
-    v1 = drafts.latest_for(admin, "ours")
+    v1 = catalogue.latest_for(admin, "ours")
     assert v1 is not None and v1.clinic_id == admin and v1.version == 1
     assert V1_PROMPT in v1.source
 
     clinic = db.session.get(Clinic, admin)
     assert clinic is not None
-    first = intakes.invite(clinic, "First Client", v1)
+    first = lifecycle.invite(clinic, "First Client", v1)
     _submit(first)
 
     # A second version, published later, does not change the first submission's brief.
@@ -85,9 +58,9 @@ def test_edit_preview_publish_invite_submit_brief(client: FlaskClient, admin: in
     assert "raise &#39;version&#39; to 2" in again.get_data(as_text=True)
     bumped = draft_text(admin).replace("version: 1", "version: 2")
     assert press(client, "publish", bumped).status_code == 302
-    v2 = drafts.latest_for(admin, "ours")
+    v2 = catalogue.latest_for(admin, "ours")
     assert v2 is not None and v2.version == 2 and v2.id != v1.id
-    second = intakes.invite(clinic, "Second Client", v2)
+    second = lifecycle.invite(clinic, "Second Client", v2)
     _submit(second)
 
     old_brief = client.get(f"/staff/intakes/{first.id}").get_data(as_text=True)
@@ -109,14 +82,14 @@ def _submit(intake: Intake) -> None:
     definition = definition_of(intake.questionnaire)
     intake.answers = {**definition.examples[0].answers, "why_now": "It is time."}
     db.session.commit()
-    intakes.submit(intake, definition)
+    lifecycle.submit(intake, definition)
 
 
 def test_drafts_are_not_offered_to_invitations(client: FlaskClient, admin: int) -> None:
     create(client)
     page = client.get("/staff/invite").get_data(as_text=True)
     assert "Our intake" not in page
-    assert drafts.latest_for(admin, "ours") is None
+    assert catalogue.latest_for(admin, "ours") is None
 
 
 def test_errors_point_at_lines_and_keep_the_text(client: FlaskClient, admin: int) -> None:
@@ -190,3 +163,79 @@ def _any_staff(clinic_id: int) -> int:
     staff_id = db.session.scalar(select(Staff.id).where(Staff.clinic_id == clinic_id))
     assert staff_id is not None
     return staff_id
+
+
+# Double clicks.
+
+
+def test_a_double_create_says_the_id_is_taken(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, admin: int
+) -> None:
+    # Both clicks pass the check before either has stored its copy.
+    monkeypatch.setattr(drafts, "key_taken", lambda clinic_id, key: False)
+    assert create(client).status_code == 302
+    again = create(client)
+    assert again.status_code == 200
+    assert "There is already a questionnaire with the id &#39;ours&#39;." in again.get_data(
+        as_text=True
+    )
+
+
+def test_a_double_publish_says_the_version_is_taken(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, admin: int
+) -> None:
+    create(client)
+    source = draft_text(admin)
+    # Both clicks pass the check before either has stored its version.
+    monkeypatch.setattr(drafts, "publish_problems", lambda row, definition: [])
+    assert press(client, "publish", source).status_code == 302
+    again = press(client, "publish", source)
+    assert again.status_code == 200
+    page = again.get_data(as_text=True)
+    assert "version 1 has just been published" in page
+    assert source.split("\n")[0] in page  # what was typed is still in the editor
+    assert len(catalogue.versions(admin, "ours")) == 1
+    assert client.get(EDIT).status_code == 200
+
+
+# One example checker: `forms check`, "Run examples" and Publish agree on every expectation.
+WRONG_EXPECTATIONS = {
+    "prorated": ("      prorated: []\n", "      prorated: [change]\n", "prorated expected"),
+    "band": ("change: building, own_motivation", "change: strong, own_motivation", "band"),
+    "flag": ("      flags: []\n", "      flags: [wide_gap]\n", "flags expected"),
+}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"), list(WRONG_EXPECTATIONS.values()), ids=list(WRONG_EXPECTATIONS)
+)
+def test_cli_editor_and_publish_agree_on_a_wrong_example(
+    app: Flask,
+    client: FlaskClient,
+    admin: int,
+    tmp_path: Path,
+    old: str,
+    new: str,
+    said: str,
+) -> None:
+    create(client)
+    source = draft_text(admin)
+    example_a = source.index("A, engaged early-comer")
+    assert source.index(old, example_a) < source.index("B, take care of me")
+    at = source.index(old, example_a)
+    wrong = source[:at] + new + source[at + len(old) :]
+    # The command line.
+    path = tmp_path / "ours.yaml"
+    path.write_text(wrong)
+    result = app.test_cli_runner().invoke(args=["forms", "check", str(path)])
+    assert result.exit_code == 1
+    (line,) = result.output.splitlines()
+    assert line.startswith(f"{path}: example A, engaged early-comer: ") and said in line
+    # The editor's "Run examples".
+    table = press(client, "examples", wrong).get_data(as_text=True)
+    assert table.count("DIFFERS") == 1
+    # Publish.
+    refused = press(client, "publish", wrong)
+    assert refused.status_code == 200
+    assert "example &#39;A, engaged early-comer&#39;" in refused.get_data(as_text=True)
+    assert catalogue.versions(admin, "ours") == []

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from intake import logos
 from intake.db import db
 from intake.models import AuditEvent, Clinic
-
-from .conftest import csrf_token
+from tests.helpers import csrf_token
 
 URL = "/staff/settings"
 VALID = {
@@ -155,3 +154,19 @@ def test_svg_without_danger_or_refused(svg: bytes) -> None:
     except logos.LogoError:
         return
     assert b"@import" not in cleaned and b"e.x" not in cleaned and b"ENTITY" not in cleaned
+
+
+def test_a_clinic_name_with_a_line_break_is_refused(
+    client: FlaskClient, login: Any, clinic_with_admin: dict[str, Any]
+) -> None:
+    login("admin@north.example")
+    data = {**VALID, "name": "North\r\nBcc: everyone@example.org"}
+    data["csrf_token"] = csrf_token(client, URL)
+    page = client.post(URL, data=data, content_type="multipart/form-data")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Please keep the name on one line" in html and 'id="name-error"' in html
+    clinic = db.session.get(Clinic, clinic_with_admin["id"])
+    assert clinic is not None
+    db.session.refresh(clinic)
+    assert clinic.name == "North Practice"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +13,8 @@ from sqlalchemy import select
 
 from intake.db import db
 from intake.models import AuditEvent, Intake
-from tests.conftest import csrf_token, post_form
-from tests.test_client_flow import FULL, complete, fill_page
+from intake.staff import brief_pages
+from tests.helpers import FULL, complete, csrf_token, fill_page, post_form
 
 
 @pytest.fixture
@@ -153,3 +154,26 @@ def test_urgent_flag_stays_when_the_safety_answer_is_changed_later(
     html = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
     text = " ".join(html.split())
     assert "URGENT" in text and "later changed it to the one shown" in text
+
+
+# A clinic's own brief files are for that clinic's staff only.
+
+
+def test_clinic_brief_assets_are_for_their_own_clinic(
+    client: FlaskClient,
+    login: Any,
+    make_clinic: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    clinic_with_admin: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    make_clinic("south")
+    (tmp_path / "clinics").mkdir()
+    (tmp_path / "clinics" / "north.css").write_text("h1 { color: navy }")
+    (tmp_path / "clinics" / "south.css").write_text("h1 { color: teal }")
+    monkeypatch.setattr(brief_pages, "TEMPLATES_DIR", tmp_path)
+    login(clinic_with_admin["therapist"])
+    with client.get("/staff/brief-assets/clinics/north.css") as own:
+        assert own.status_code == 200 and b"navy" in own.data
+    for other in ("clinics/south.css", "fonts/../clinics/south.css", "clinics/./south.css"):
+        assert client.get(f"/staff/brief-assets/{other}").status_code == 404, other

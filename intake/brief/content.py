@@ -12,8 +12,9 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
+from ..questionnaire.answers import answer_text
 from ..questionnaire.conditions import is_answered, seen_answers, visible_items, visible_pages
-from ..questionnaire.model import DECLINED, Definition, Item, ItemType
+from ..questionnaire.model import Definition
 from ..scoring import DimensionScore, Result
 
 # Openers quote the client; a long answer is cut so the suggestion stays readable.
@@ -176,34 +177,6 @@ def build_brief(
         practical=_quotes(definition, layout.practical, seen),
         appendix=_appendix(definition, seen),
     )
-
-
-def answer_text(definition: Definition, item: Item, value: Any) -> str:
-    """An answer as a reader sees it: option labels, dates spelled out, blanks named."""
-    if value == DECLINED:
-        return "Preferred not to answer"
-    if not is_answered(value):
-        return "Not answered"
-    if item.type is ItemType.CONSENT:
-        return "Agreed" if value else "Not agreed"
-    if item.type is ItemType.YES_NO:
-        return "Yes" if value == "yes" else "No"
-    if item.type is ItemType.AGREEMENT:
-        low, _ = definition.scale_for(item)
-        labels = definition.scale_labels(item)
-        return f"{labels[int(value) - low]} ({value})"
-    if item.type is ItemType.RULER:
-        return f"{value} of 10"
-    if item.options:
-        by_value = {o.value: o.label for o in item.options}
-        values = value if isinstance(value, list) else [value]
-        return "; ".join(by_value.get(v, str(v)) for v in values)
-    if item.type is ItemType.DATE:
-        try:
-            return date.fromisoformat(str(value)).strftime("%-d %B %Y")
-        except ValueError:
-            return str(value)
-    return str(value)
 
 
 def _quotes(

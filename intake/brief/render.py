@@ -10,7 +10,6 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -20,12 +19,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
+from .. import dates
 from .content import Brief
 
 TEMPLATES_DIR: Path = Path(__file__).resolve().parents[2] / "report_templates"
 TEMPLATE_NAME = "brief.html"
 PRINT_CSS = "brief.css"
-SCREEN_CSS = "screen.css"
 CLINICS_DIR = "clinics"
 # PDF/UA-1: tagged structure (headings, tables, figures), document language, XMP claim.
 PDF_VARIANT = "pdf/ua-1"
@@ -248,21 +247,6 @@ def template_environment(templates_dir: Path, extensions: Sequence[str] = ()) ->
 def _environment(templates_dir: Path) -> Environment:
     """One brief environment per templates directory."""
     env = template_environment(templates_dir)
-    env.filters["day"] = _day
-    env.filters["moment"] = _moment
+    env.filters["day"] = functools.partial(dates.day, style="long", blank="—")
+    env.filters["moment"] = functools.partial(dates.moment, style="long", blank="—")
     return env
-
-
-def _day(value: date | None) -> str:
-    """A date as '4 March 2025', or an em dash when unknown."""
-    if value is None:
-        return "—"
-    return f"{value.day} {value:%B %Y}"
-
-
-def _moment(value: datetime | None) -> str:
-    """A date and time as '4 March 2025, 14:05 UTC', or an em dash when unknown."""
-    if value is None:
-        return "—"
-    zone = f" {value:%Z}" if value.tzinfo is not None else ""
-    return f"{_day(value)}, {value:%H:%M}{zone}"

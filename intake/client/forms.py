@@ -1,4 +1,4 @@
-"""Build a WTForms form for one questionnaire page, and turn its data into answers."""
+"""The client's forms: a questionnaire page built from its definition, consent, referral."""
 
 from __future__ import annotations
 
@@ -19,7 +19,14 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from ..questionnaire.model import DECLINED, Definition, Item, ItemType
 
@@ -205,5 +212,22 @@ class ConsentForm(FlaskForm):
                 max=NAME_MAX,
                 message=lazy_gettext("Please keep this under %(limit)s characters.", limit=200),
             ),
+        ],
+    )
+
+
+class ReferralForm(FlaskForm):
+    """Who is asking, on a clinic's self-referral link."""
+
+    client_name = StringField(
+        lazy_gettext("Your name"),
+        validators=[DataRequired(lazy_gettext("Please enter your name.")), Length(max=200)],
+    )
+    email = StringField(
+        lazy_gettext("Your email (optional)"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(lazy_gettext("This does not look like an email address.")),
         ],
     )

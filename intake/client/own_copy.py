@@ -10,20 +10,16 @@ import functools
 from datetime import datetime
 from pathlib import Path
 
-import weasyprint
 from flask_babel import format_date, format_time, gettext, ngettext
 from jinja2 import Environment
-from weasyprint.urls import path2url
 
-from ..brief.render import TEMPLATES_DIR, AssetFetcher, template_environment
+from ..brief.render import TEMPLATES_DIR, html_to_pdf, template_environment
 from ..models import Intake
 from ..questionnaire import Definition
 from .display import sections
 
 TEMPLATE = "answers.html"
 STYLESHEET = "answers.css"
-# Tagged PDF with the document's language, so screen readers read the copy too.
-PDF_VARIANT = "pdf/ua-1"
 
 
 def answers_pdf(
@@ -42,13 +38,9 @@ def answers_pdf(
             submitted=_moment(intake.submitted_at),
         )
     )
-    # The restricted fetcher: the client's own text is in this document; nothing it says
-    # may make WeasyPrint read a local file or reach a server (see AssetFetcher).
-    fetcher = AssetFetcher(root)
-    document = weasyprint.HTML(string=html, base_url=path2url(root), url_fetcher=fetcher)
-    css = weasyprint.CSS(filename=str(root / STYLESHEET), url_fetcher=fetcher)
-    pdf: bytes = document.write_pdf(stylesheets=[css], pdf_variant=PDF_VARIANT)
-    return pdf
+    # Through the brief's renderer and its restricted fetcher: the client's own text is in
+    # this document; nothing it says may make WeasyPrint read a local file or reach a server.
+    return html_to_pdf(html, templates_dir=root, stylesheets=(STYLESHEET,))
 
 
 def filename(intake: Intake) -> str:

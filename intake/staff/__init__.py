@@ -1,12 +1,13 @@
-"""The staff area: one blueprint, its sign-in gate shared by every route in it."""
+"""The staff area: one blueprint, its sign-in gate, its 403 page and its template helpers."""
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..auth import login_manager
+from ..accounts.auth import has_password, login_manager
+from ..models import Staff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -27,4 +28,31 @@ def public(endpoint: str) -> None:
     PUBLIC.add(endpoint)
 
 
-from . import accounts, admin, audit_log, briefs, workspace  # noqa: E402,F401  (routes on bp)
+@bp.errorhandler(403)
+def forbidden(_: Exception) -> tuple[str, int]:
+    """A page that says why, instead of a bare 403."""
+    return render_template("staff/forbidden.html"), 403
+
+
+def account_state(member: Staff) -> str:
+    """Active, invited (no password yet) or deactivated."""
+    if not member.active:
+        return "Deactivated"
+    return "Active" if has_password(member) else "Invited, not joined yet"
+
+
+@bp.context_processor
+def _helpers() -> dict[str, object]:
+    return {"account_state": account_state}
+
+
+from . import (  # noqa: E402,F401  (routes on bp)
+    accounts,
+    audit_log,
+    brief_pages,
+    invitations,
+    questionnaires,
+    settings,
+    team,
+    workspace,
+)

@@ -1,4 +1,4 @@
-"""Staff accounts: sign in and out, the idle limit, invitations accepted, passwords reset."""
+"""Signing in: sign in and out, the idle limit, invitations accepted, passwords reset."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ from flask import current_app, flash, make_response, redirect, render_template, 
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import staff_tokens, team
-from ..access import ROLES
-from ..auth import end_session, idle_too_long, start_session, touch_session, verify_password
+from ..accounts import team, tokens
+from ..accounts.auth import (
+    end_session,
+    idle_too_long,
+    start_session,
+    touch_session,
+    verify_password,
+)
 from . import PUBLIC, bp, public
 from .forms import MIN_PASSWORD, ForgotPasswordForm, JoinForm, LoginForm, SetPasswordForm
 
@@ -87,7 +92,7 @@ def forgot_password() -> str:
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> BaseResponse:
     """Choose a new password from an emailed link, which then stops working."""
-    member = staff_tokens.peek(token, staff_tokens.RESET)
+    member = tokens.peek(token, tokens.RESET)
     if member is None:
         return _link_page("staff/accounts_link_invalid.html", 410, joining=False)
     form = SetPasswordForm()
@@ -109,7 +114,7 @@ def reset_password(token: str) -> BaseResponse:
 @bp.route("/join/<token>", methods=["GET", "POST"])
 def join(token: str) -> BaseResponse:
     """Accept an invitation: confirm the name, choose a password, and start working."""
-    member = staff_tokens.peek(token, staff_tokens.INVITE)
+    member = tokens.peek(token, tokens.INVITE)
     if member is None:
         return _link_page("staff/accounts_link_invalid.html", 410, joining=True)
     form = JoinForm(name=member.name)
@@ -126,7 +131,7 @@ def join(token: str) -> BaseResponse:
         form=form,
         member=member,
         joining=True,
-        role=ROLES[member.role].lower(),
+        role=member.role.label.lower(),
         heading="Join your clinic",
         button="Set the password and sign in",
     )

@@ -1,21 +1,38 @@
-"""Forms of the staff area."""
+"""Every form of the staff area."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, PasswordField, SelectField, StringField
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    DataRequired,
     Email,
     EqualTo,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     ValidationError,
 )
 
-from ..access import ROLES
+from ..models import Role
+
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# The largest questionnaire text the editor takes, typed or uploaded.
+MAX_SOURCE = 200_000
 
 # Long enough to resist guessing, short enough to remember as a phrase.
 MIN_PASSWORD = 12
@@ -83,15 +100,13 @@ class InviteStaffForm(FlaskForm):
             Email("That does not look like an email address."),
         ],
     )
-    role = SelectField(
-        "Role", choices=[SelectChoice(*r) for r in ROLES.items()], default="therapist"
-    )
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.THERAPIST.value)
 
 
 class RoleForm(FlaskForm):
     """A colleague's role."""
 
-    role = SelectField("Role", choices=[SelectChoice(*r) for r in ROLES.items()])
+    role = SelectField("Role", choices=ROLE_CHOICES)
 
 
 class AuditFilterForm(FlaskForm):
@@ -116,3 +131,105 @@ class AuditFilterForm(FlaskForm):
 def phone_number() -> Regexp:
     """Digits and the usual separators: phone numbers as people write them."""
     return Regexp(r"^[0-9+()\-. /]+$", message="Please use digits, spaces and + ( ) - only.")
+
+
+class InviteForm(FlaskForm):
+    """Whom to invite, with which questionnaire, for which therapist."""
+
+    client_name = StringField(
+        "Client's name",
+        validators=[DataRequired("Please enter the client's name."), Length(max=200)],
+    )
+    email = StringField(
+        "Email (optional)",
+        validators=[Optional(), Length(max=254), Regexp(EMAIL, message="This is not an email.")],
+    )
+    phone = StringField(
+        "Phone (optional)",
+        validators=[
+            Optional(),
+            Length(max=40),
+            phone_number(),
+        ],
+    )
+    therapist_id = SelectField("Therapist", coerce=str)
+    questionnaire_id = SelectField("Questionnaire", coerce=str)
+    send_email = BooleanField("Send the link to the client by email now")
+
+    def validate_send_email(self, field: BooleanField) -> None:
+        """Sending needs an address."""
+        if field.data and not (self.email.data or "").strip():
+            raise ValidationError("Enter the client's email to send the link, or untick this.")
+
+
+class SettingsForm(FlaskForm):
+    """Everything a clinic admin can change about the clinic."""
+
+    name = StringField(
+        "Clinic name",
+        validators=[
+            DataRequired("Please enter the clinic's name."),
+            Length(max=200),
+            # The name goes into email subjects, where a line break would split the header.
+            Regexp(
+                r"^[^\x00-\x1f\x7f]*$",
+                message="Please keep the name on one line, without special characters.",
+            ),
+        ],
+    )
+    logo = FileField("Logo (PNG, JPEG or SVG, up to 256 KB)")
+    remove_logo = BooleanField("Remove the current logo")
+    accent_color = StringField(
+        "Brand colour",
+        validators=[
+            DataRequired("Please give a colour such as #1f5f7a."),
+            Regexp(r"^#[0-9a-fA-F]{6}$", message="Use the form #rrggbb, for example #1f5f7a."),
+        ],
+    )
+    crisis_text = TextAreaField(
+        "Crisis contacts shown on the safety page", validators=[Optional(), Length(max=2000)]
+    )
+    emergency_number = StringField(
+        "Emergency number",
+        validators=[
+            Optional(),
+            Length(max=40),
+            phone_number(),
+        ],
+    )
+    default_questionnaire = SelectField("Default questionnaire for new invitations")
+    link_expiry_days = IntegerField(
+        "Client links stay open for (days)",
+        validators=[
+            DataRequired("Please give a number of days from 1 to 365."),
+            NumberRange(1, 365, "Please give a number of days from 1 to 365."),
+        ],
+    )
+    self_referral = BooleanField("Offer a public self-referral link")
+
+
+class NewQuestionnaireForm(FlaskForm):
+    """A new questionnaire, copied from an existing version."""
+
+    original = SelectField("Start from a copy of", coerce=str)
+    key = StringField(
+        "Id (letters, digits, underscores)",
+        validators=[
+            DataRequired("Please give the questionnaire an id."),
+            Length(max=64),
+            Regexp(
+                r"^[a-z][a-z0-9_]*$",
+                message="Use lower-case letters, digits and underscores, starting with a letter.",
+            ),
+        ],
+    )
+    title = StringField(
+        "Title", validators=[DataRequired("Please give it a title."), Length(max=200)]
+    )
+
+
+class EditQuestionnaireForm(FlaskForm):
+    """The YAML text, and optionally a file that replaces it."""
+
+    source = TextAreaField("Definition (YAML)", validators=[Length(max=MAX_SOURCE)])
+    upload = FileField("Or upload a .yaml file (replaces the text above)")

@@ -9,68 +9,31 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
 
-from .. import audit, drafts
-from ..access import require_admin
+from .. import catalogue, drafts, lifecycle
+from ..access import admin_only
 from ..client.forms import page_form
-from ..client.views import crisis_contacts
 from ..db import db
-from ..models import QuestionnaireVersion
+from ..models import QuestionnaireDraft, QuestionnaireVersion
 from ..questionnaire import Definition, Problem
+from ..questionnaire.examples import example_rows
 from . import bp
+from .forms import EditQuestionnaireForm, NewQuestionnaireForm
 
 MAX_UPLOAD = 256 * 1024
-MAX_SOURCE = 200_000
-
-
-@bp.before_request
-def _admins_only() -> None:
-    """Writing and publishing questionnaires is an admin's job."""
-    if (request.endpoint or "").startswith("staff.questionnaire"):
-        require_admin()
-
-
-class NewForm(FlaskForm):
-    """A new questionnaire, copied from an existing version."""
-
-    original = SelectField("Start from a copy of", coerce=str)
-    key = StringField(
-        "Id (letters, digits, underscores)",
-        validators=[
-            DataRequired("Please give the questionnaire an id."),
-            Length(max=64),
-            Regexp(
-                r"^[a-z][a-z0-9_]*$",
-                message="Use lower-case letters, digits and underscores, starting with a letter.",
-            ),
-        ],
-    )
-    title = StringField(
-        "Title", validators=[DataRequired("Please give it a title."), Length(max=200)]
-    )
-
-
-class EditForm(FlaskForm):
-    """The YAML text, and optionally a file that replaces it."""
-
-    source = TextAreaField("Definition (YAML)", validators=[Length(max=MAX_SOURCE)])
-    upload = FileField("Or upload a .yaml file (replaces the text above)")
 
 
 @bp.route("/questionnaires", methods=["GET", "POST"])
+@admin_only
 def questionnaire_list() -> BaseResponse | str:
     """The built-in and the clinic's questionnaires, and the form to start a new one."""
     clinic_id = current_user.clinic_id
-    form = NewForm()
-    available = drafts.available(clinic_id)
+    form = NewQuestionnaireForm()
+    available = catalogue.available(clinic_id)
     form.original.choices = [(str(v.id), f"{v.title} (v{v.version})") for v in available]
     if form.validate_on_submit():
-        original = drafts.usable_version(clinic_id, int(form.original.data))
+        original = catalogue.usable_version(clinic_id, int(form.original.data))
         key = form.key.data or ""
         if original is not None and not drafts.key_taken(clinic_id, key):
             try:
@@ -80,7 +43,6 @@ def questionnaire_list() -> BaseResponse | str:
             except drafts.DuplicateKey:
                 pass  # created meanwhile (a double click): said below, beside the field
             else:
-                audit.record("questionnaire.created", key=key, copied_from=original.id)
                 return redirect(url_for("staff.questionnaire_edit", key=key))
         form.key.errors = [f"There is already a questionnaire with the id '{key}'."]
     return render_template(
@@ -92,10 +54,11 @@ def questionnaire_list() -> BaseResponse | str:
 
 
 @bp.route("/questionnaires/<key>/edit", methods=["GET", "POST"])
+@admin_only
 def questionnaire_edit(key: str) -> BaseResponse | str:
     """Edit a draft: save, upload, preview as client, run examples, publish."""
     row = drafts.draft(current_user.clinic_id, key) or abort(404)
-    form = EditForm(data={"source": row.source})
+    form = EditQuestionnaireForm(data={"source": row.source})
     action = request.form.get("action", "")
     problems: list[Problem] = []
     examples = None
@@ -110,10 +73,9 @@ def questionnaire_edit(key: str) -> BaseResponse | str:
         if action == "preview" and definition is not None:
             return _preview(definition)
         if action in ("save", "upload", "publish"):
-            drafts.save(row, text, current_user.id)
-            audit.record("questionnaire.edited", key=key, valid=definition is not None)
+            drafts.save(row, text, current_user.id, valid=definition is not None)
         if action == "examples" and definition is not None:
-            examples = drafts.example_rows(definition)
+            examples = example_rows(definition)
         if action == "publish" and definition is not None:
             problems = drafts.publish_problems(row, definition)
             if not problems:
@@ -122,7 +84,6 @@ def questionnaire_edit(key: str) -> BaseResponse | str:
                 except drafts.VersionTaken:
                     problems = [_already_published(row, definition)]
                 else:
-                    audit.record("questionnaire.published", subject=version, key=key)
                     flash(f"Version {version.version} is published; invitations can now use it.")
                     return redirect(url_for("staff.questionnaire_edit", key=key))
         if action == "save" and not problems:
@@ -130,7 +91,7 @@ def questionnaire_edit(key: str) -> BaseResponse | str:
     return _edit_page(form, row, problems, examples)
 
 
-def _already_published(row: drafts.QuestionnaireDraft, definition: Definition) -> Problem:
+def _already_published(row: QuestionnaireDraft, definition: Definition) -> Problem:
     """Said when the same version was published meanwhile (a double click, another tab)."""
     message = (
         f"version {definition.version} has just been published (perhaps from another tab);"
@@ -140,7 +101,10 @@ def _already_published(row: drafts.QuestionnaireDraft, definition: Definition) -
 
 
 def _edit_page(
-    form: EditForm, row: drafts.QuestionnaireDraft, problems: list[Problem], examples: Any = None
+    form: EditQuestionnaireForm,
+    row: QuestionnaireDraft,
+    problems: list[Problem],
+    examples: Any = None,
 ) -> str:
     """The editor with problems listed by line."""
     return render_template(
@@ -149,11 +113,11 @@ def _edit_page(
         draft=row,
         problems=sorted(problems, key=lambda p: p.line or 0),
         examples=examples,
-        versions=drafts.versions(row.clinic_id, row.key),
+        versions=catalogue.versions(row.clinic_id, row.key),
     )
 
 
-def _uploaded_text(form: EditForm) -> str | None:
+def _uploaded_text(form: EditQuestionnaireForm) -> str | None:
     """The uploaded file's text, or None with an error on the field."""
     upload = form.upload.data
     if not upload or not getattr(upload, "filename", ""):
@@ -202,7 +166,7 @@ def _preview(definition: Definition) -> str:
             )
         )
     if definition.safety is not None:
-        crisis = crisis_contacts(fake.clinic, definition.safety)
+        crisis = lifecycle.crisis_contacts(fake.clinic, definition.safety)
         pages.append(
             render_template(
                 "client/support.html",
@@ -216,11 +180,12 @@ def _preview(definition: Definition) -> str:
 
 
 @bp.get("/questionnaires/<key>/diff")
+@admin_only
 def questionnaire_diff(key: str) -> str:
     """The differences between two versions (or a version and the draft)."""
     clinic_id = current_user.clinic_id
     row = drafts.draft(clinic_id, key)
-    published = drafts.versions(clinic_id, key)
+    published = catalogue.versions(clinic_id, key)
     if row is None and not published:
         abort(404)
     texts: dict[str, tuple[str, str]] = {

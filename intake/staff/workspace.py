@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import access, audit, dashboard, rendering
-from .. import intakes as lifecycle
-from ..access import intake_or_404
-from ..db import db
-from ..models import Staff
+from .. import dashboard, lifecycle
+from ..access import active_staff, active_staff_member, intake_or_404
+from ..brief import store
 from . import bp
-
-
-def clinic_staff() -> list[Staff]:
-    """The active staff of the signed-in user's clinic, by name (therapist choices)."""
-    return list(db.session.scalars(access.clinic_staff().where(Staff.active.is_(True))))
-
-
-def staff_member(staff_id: int | None) -> Staff | None:
-    """One active staff member of the user's clinic, or None for any other id."""
-    if staff_id is None:
-        return None
-    found = db.session.scalars(
-        access.clinic_staff().where(Staff.id == staff_id, Staff.active.is_(True))
-    ).first()
-    return cast(Staff | None, found)
 
 
 @bp.get("/")
@@ -42,10 +23,8 @@ def intakes() -> str:
         "staff/intakes.html",
         page=result,
         filters=filters,
-        statuses=dashboard.STATUSES,
-        status_of=dashboard.status_of,
-        therapists=clinic_staff(),
-        pdf_status=rendering.statuses(result.rows),
+        therapists=active_staff(),
+        pdf_status=store.statuses(result.rows),
     )
 
 
@@ -57,7 +36,6 @@ def mark_reviewed(intake_id: int) -> BaseResponse:
         flash("An intake can be marked reviewed once the client has sent it.")
     elif item.reviewed_at is None:
         lifecycle.mark_reviewed(item, current_user)
-        audit.record("intake.reviewed", subject=item)
         flash(f"{item.client_name}'s intake is marked reviewed.")
     return redirect(_back(intake_id))
 
@@ -67,13 +45,11 @@ def reassign(intake_id: int) -> BaseResponse:
     """Give the intake to another therapist of the clinic."""
     item = intake_or_404(intake_id)
     raw = request.form.get("therapist_id", "")
-    therapist = staff_member(dashboard.row_id(raw))
+    therapist = active_staff_member(dashboard.row_id(raw))
     if raw and therapist is None:
         flash("Please choose a therapist from the list.")
         return redirect(_back(intake_id))
-    before = item.therapist_id
     lifecycle.reassign(item, therapist)
-    audit.record("intake.reassigned", subject=item, before=before, after=item.therapist_id)
     flash(f"{item.client_name}'s intake is now with {therapist.name if therapist else 'nobody'}.")
     return redirect(_back(intake_id))
 

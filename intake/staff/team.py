@@ -6,31 +6,13 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import team
-from ..access import ADMIN, ROLES, admin_only, clinic_staff, staff_member_or_404
-from ..auth import has_password
+from ..access import admin_only, clinic_staff, staff_member_or_404
+from ..accounts import team
+from ..accounts.auth import has_password
 from ..db import db
-from ..models import Staff
+from ..models import Role, Staff
 from . import bp
 from .forms import InviteStaffForm, RoleForm
-
-
-@bp.errorhandler(403)
-def forbidden(_: Exception) -> tuple[str, int]:
-    """A page that says why, instead of a bare 403."""
-    return render_template("staff/forbidden.html"), 403
-
-
-def account_state(member: Staff) -> str:
-    """Active, invited (no password yet) or deactivated."""
-    if not member.active:
-        return "Deactivated"
-    return "Active" if has_password(member) else "Invited, not joined yet"
-
-
-@bp.context_processor
-def _helpers() -> dict[str, object]:
-    return {"roles": ROLES, "account_state": account_state}
 
 
 @bp.get("/team", endpoint="team")
@@ -52,7 +34,7 @@ def invite_staff() -> str:
                 current_user.clinic,
                 form.name.data or "",
                 form.email.data or "",
-                form.role.data,
+                Role(form.role.data),
                 current_user._get_current_object(),
             )
         except team.EmailTaken:
@@ -85,12 +67,12 @@ def change_role(staff_id: int) -> BaseResponse:
         flash("Please choose one of the roles listed.")
     else:
         try:
-            team.change_role(person, form.role.data)
+            team.change_role(person, Role(form.role.data))
         except team.LastAdmin:
             flash(f"{person.name} is the clinic's only admin. Make someone else an admin first.")
         else:
-            flash(f"{person.name} is now {ROLES[person.role].lower()}.")
-            if person.id == current_user.id and person.role != ADMIN:
+            flash(f"{person.name} is now {person.role.label.lower()}.")
+            if person.id == current_user.id and person.role != Role.ADMIN:
                 return redirect(url_for("staff.intakes"))  # the team pages are closed to them now
     return redirect(url_for("staff.member", staff_id=person.id))
 

@@ -2,104 +2,43 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    g,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask_babel import gettext, refresh
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from .. import i18n, intakes, mail
-from ..models import Clinic, Intake
+from .. import lifecycle
+from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition, Item, Page
-from ..questionnaire.conditions import is_answered, visible_items, visible_pages
-from ..questionnaire.model import DECLINED
-from ..questionnaire.model import Safety as SafetyConfig
-from ..questionnaires import definition_of
+from ..questionnaire.conditions import visible_items, visible_pages
+from ..questionnaire.flow import REVIEW, asks_again, first_missing, merge_answers, next_page
+from . import bp, own_copy
 from .display import sections
 from .forms import ConsentForm, answers_from, page_form
-
-bp = Blueprint("client", __name__, url_prefix="/i")
-
-
-def _load(token: str) -> tuple[Intake, Definition]:
-    """The intake behind a link, and its questionnaire in the client's language.
-
-    An unknown link is a friendly 404.
-    """
-    intake = intakes.by_token(token)
-    if intake is None:
-        abort(404)
-    if problem := intakes.link_problem(intake):
-        # A friendly page that says whom to contact, never a stack trace.
-        if intake.status != "invited":
-            g.language = intake.language  # the language they answered in
-        page = render_template("link_closed.html", intake=intake, problem=problem)
-        abort(make_response(page, 410))
-    definition = definition_of(intake.questionnaire)
-    return intake, definition.in_language(_language(intake, definition))
+from .links import consented, gate, load, page_url
 
 
-def _language(intake: Intake, definition: Definition) -> str:
-    """Pick the page's language; a choice from the link, or answering in it, sticks."""
-    asked = request.args.get("lang")
-    offered = definition.offered_languages
-    language = i18n.choose(
-        offered,
-        asked=asked,
-        stored=intake.language,
-        settled=intake.status != "invited" or intake.consent_at is not None,
-        accept=request.accept_languages,
-    )
-    if asked == language or request.method == "POST":
-        intakes.set_language(intake, language)
-    g.language = language
-    g.languages = [(code, i18n.language_name(code)) for code in offered]
-    refresh()  # the interface's locale follows the intake's language from here on
-    return language
-
-
-def _consented(intake: Intake, definition: Definition) -> bool:
-    return definition.consent is None or intake.consent_at is not None
-
-
-def _gate(intake: Intake, definition: Definition) -> Response | None:
-    """Where a client goes instead: sent intakes to 'done', unsigned ones to the welcome."""
-    if intake.submitted:
-        return redirect(url_for(".done", token=intake.token))
-    if not _consented(intake, definition):
-        return redirect(url_for(".start", token=intake.token))
-    return None
-
-
-@bp.route("/<token>", methods=["GET", "POST"])
+@bp.route("/i/<token>", methods=["GET", "POST"])
 def start(token: str) -> Response | str:
     """Welcome and consent for a new client; a returning client resumes where they stopped."""
-    intake, definition = _load(token)
+    intake, definition = load(token)
     if intake.submitted:
         return redirect(url_for(".done", token=token))
     pages = visible_pages(definition, intake.answers)
     first = pages[0].id
-    consented = _consented(intake, definition)
-    if consented and intake.current_page and intake.status == "in_progress":
-        return redirect(_page_url(intake, intake.current_page))
+    signed = consented(intake, definition)
+    if signed and intake.current_page and intake.status == IntakeStatus.IN_PROGRESS:
+        return redirect(page_url(intake, intake.current_page))
     form = ConsentForm()
-    if consented and request.method == "POST":
-        return redirect(_page_url(intake, first))
+    if signed and request.method == "POST":
+        return redirect(page_url(intake, first))
     if definition.consent is not None and form.validate_on_submit():
         version = f"{definition.consent.version}/{definition.language}"
-        intakes.sign_consent(intake, form.consent_name.data or "", version, first)
-        return redirect(_page_url(intake, first))
+        lifecycle.sign_consent(intake, form.consent_name.data or "", version, first)
+        return redirect(page_url(intake, first))
     return render_template(
         "client/welcome.html",
         intake=intake,
@@ -111,11 +50,11 @@ def start(token: str) -> Response | str:
     )
 
 
-@bp.route("/<token>/p/<page_id>", methods=["GET", "POST"])
+@bp.route("/i/<token>/p/<page_id>", methods=["GET", "POST"])
 def page(token: str, page_id: str) -> Response | str:
     """One page of questions; Next validates, Back and Save keep whatever is valid."""
-    intake, definition = _load(token)
-    if (elsewhere := _gate(intake, definition)) is not None:
+    intake, definition = load(token)
+    if (elsewhere := gate(intake, definition)) is not None:
         return elsewhere
     current = next((p for p in visible_pages(definition, intake.answers) if p.id == page_id), None)
     if current is None:
@@ -133,7 +72,7 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     action = request.form.get("action", "next")
     strict = action == "next"
     # Questions shown by an answer on this same page count from the answers just sent.
-    answers = intakes.merged(intake.answers, _sent_values(intake, definition, current))
+    answers = merge_answers(intake.answers, _sent_values(intake, definition, current))
     shown = visible_items(definition, current, answers)
     form = page_form(
         definition,
@@ -154,13 +93,18 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     # is flagged even when another field on the page still needs fixing.
     values = answers_from(form, shown, valid_only=True)
     ask_again = (
-        strict and valid and not added and _needs_asking_again(definition, shown, values, intake)
+        strict
+        and valid
+        and not added
+        and asks_again(definition, shown, values, intake.safety_asked)
     )
     moving = valid and not added and not ask_again
-    target = _target(intake, definition, current, action, values) if moving else current.id
+    target = current.id
+    if moving:
+        target = next_page(definition, merge_answers(intake.answers, values), current.id, action)
     try:
-        urgent = intakes.save_page(intake, definition, values, target, safety_asked=ask_again)
-    except intakes.AlreadySubmitted:
+        urgent = lifecycle.save_page(intake, definition, values, target, safety_asked=ask_again)
+    except lifecycle.AlreadySubmitted:
         # Sent from another tab meanwhile: the answers are with the clinic, unchanged.
         return redirect(url_for(".done", token=intake.token))
     if urgent:
@@ -169,7 +113,7 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
         return redirect(url_for(".saved", token=intake.token))
     if moving:
         flash(gettext("Your answers are saved."))
-        return redirect(_page_url(intake, target))
+        return redirect(page_url(intake, target))
     return _render_page(
         intake, definition, current, form, answers, ask_again=ask_again, added=added
     )
@@ -230,86 +174,44 @@ def _render_page(
     )
 
 
-def _needs_asking_again(
-    definition: Definition, items: tuple[Item, ...], values: dict[str, Any], intake: Intake
-) -> bool:
-    """A blank safety item is asked once more; never imputed."""
-    safety = definition.safety
-    if safety is None or intake.safety_asked:
-        return False
-    if not any(item.id == safety.item for item in items):
-        return False
-    value = values.get(safety.item)
-    return not is_answered(value) or value == DECLINED
-
-
-def _target(
-    intake: Intake, definition: Definition, current: Page, action: str, values: dict[str, Any]
-) -> str:
-    """Where the client goes next, with visibility worked out from the new answers."""
-    pages = visible_pages(definition, intakes.merged(intake.answers, values))
-    ids = [p.id for p in pages]
-    index = ids.index(current.id) if current.id in ids else 0
-    if action == "back":
-        return ids[index - 1] if index > 0 else current.id
-    if action == "save":
-        return current.id
-    return ids[index + 1] if index + 1 < len(ids) else "review"
-
-
-def _page_url(intake: Intake, page_id: str) -> str:
-    if page_id == "review":
-        return url_for(".review", token=intake.token)
-    return url_for(".page", token=intake.token, page_id=page_id)
-
-
-@bp.get("/<token>/support")
+@bp.get("/i/<token>/support")
 def support(token: str) -> Response | str:
     """Crisis information first, then a way back into the intake."""
-    intake, definition = _load(token)
+    intake, definition = load(token)
     if definition.safety is None:
         abort(404)
     target = request.args.get("next", "")
-    known = target == "review" or any(p.id == target for p in definition.pages)
+    known = target == REVIEW or any(p.id == target for p in definition.pages)
     return render_template(
         "client/support.html",
         intake=intake,
         safety=definition.safety,
-        crisis=crisis_contacts(intake.clinic, definition.safety),
-        continue_url=_page_url(intake, target if known else "review"),
+        crisis=lifecycle.crisis_contacts(intake.clinic, definition.safety),
+        continue_url=page_url(intake, target if known else REVIEW),
     )
 
 
-def crisis_contacts(clinic: Clinic, safety: SafetyConfig) -> dict[str, str]:
-    """The clinic's own crisis contacts win over the questionnaire's defaults."""
-    return {
-        "text": clinic.crisis_text or safety.crisis_text,
-        "emergency": clinic.emergency_number or safety.emergency_number,
-    }
-
-
-@bp.get("/<token>/saved")
+@bp.get("/i/<token>/saved")
 def saved(token: str) -> Response | str:
     """Confirms the answers are saved and how to come back."""
-    intake, _ = _load(token)
+    intake, _ = load(token)
     if intake.submitted:
         return redirect(url_for(".done", token=token))
     # On PUBLIC_BASE_URL, never the Host header a request happened to carry.
-    link = mail.external_url("client.start", token=token)
-    return render_template("client/saved.html", intake=intake, link=link)
+    return render_template("client/saved.html", intake=intake, link=lifecycle.client_link(intake))
 
 
-@bp.route("/<token>/review", methods=["GET", "POST"])
+@bp.route("/i/<token>/review", methods=["GET", "POST"])
 def review(token: str) -> Response | str:
     """Every answer before sending; Submit scores and closes the intake."""
-    intake, definition = _load(token)
-    if (elsewhere := _gate(intake, definition)) is not None:
+    intake, definition = load(token)
+    if (elsewhere := gate(intake, definition)) is not None:
         return elsewhere
-    missing = _first_missing(definition, intake)
+    missing = first_missing(definition, intake.answers)
     if request.method == "POST" and missing is None:
         try:
-            intakes.submit(intake, definition)
-        except intakes.AlreadySubmitted:
+            lifecycle.submit(intake, definition)
+        except lifecycle.AlreadySubmitted:
             pass  # a double click: the first submit already did the work
         return redirect(url_for(".done", token=token))
     return render_template(
@@ -321,29 +223,33 @@ def review(token: str) -> Response | str:
     )
 
 
-def _first_missing(definition: Definition, intake: Intake) -> tuple[Page, Item] | None:
-    """The first required question still unanswered, with the page it is on."""
-    for page in visible_pages(definition, intake.answers):
-        for item in visible_items(definition, page, intake.answers):
-            if item.required and not is_answered(intake.answers.get(item.id)):
-                if item.decline and intake.answers.get(item.id) == DECLINED:
-                    continue
-                return page, item
-    return None
-
-
-@bp.get("/<token>/done")
+@bp.get("/i/<token>/done")
 def done(token: str) -> Response | str:
     """What happens next, in the product's respectful voice, and the client's own copy."""
-    intake, definition = _load(token)
+    intake, definition = load(token)
     if not intake.submitted:
         return redirect(url_for(".start", token=token))
     crisis = (
-        crisis_contacts(intake.clinic, definition.safety)
+        lifecycle.crisis_contacts(intake.clinic, definition.safety)
         if intake.urgent and definition.safety
         else None
     )
     return render_template("client/done.html", intake=intake, crisis=crisis)
 
 
-from . import enhance  # noqa: E402, F401  (autosave and the PDF copy: routes on bp)
+@bp.get("/i/<token>/answers.pdf")
+def answers_copy(token: str) -> Response:
+    """The client's own copy of what they sent, as a PDF download."""
+    intake, definition = load(token)
+    if not intake.submitted:
+        return redirect(url_for(".start", token=token))
+    pdf = own_copy.answers_pdf(intake, definition)
+    response = send_file(
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=own_copy.filename(intake),
+    )
+    # Private answers: never kept by a shared cache or the browser's history.
+    response.headers["Cache-Control"] = "no-store"
+    return response

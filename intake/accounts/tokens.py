@@ -4,33 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import ForeignKey, String, select, update
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import select, update
 
-from .db import db
-from .models import Staff, utcnow
+from ..db import db
+from ..models import Staff, StaffToken, utcnow
 
 INVITE = "invite"
 RESET = "reset"
 # 32 bytes of randomness, as for client links.
 TOKEN_BYTES = 32
-
-
-class StaffToken(db.Model):  # type: ignore[name-defined]
-    """One emailed link: whose, what for, until when, and whether it was used."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
-    purpose: Mapped[str] = mapped_column(String(20))
-    # sha256 of the token: a copy of the database cannot be turned into working links.
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
-
-    staff: Mapped[Staff] = relationship()
 
 
 def _digest(token: str) -> str:

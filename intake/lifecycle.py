@@ -1,4 +1,8 @@
-"""The one place that changes intakes: invite, save a page, flag urgent, submit."""
+"""The one place that changes intakes: invite, save a page, flag urgent, submit, review.
+
+Each change is committed together with its audit entry, so neither can exist without the
+other; emails go out after the commit and say how they went.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,21 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from flask import render_template
 from sqlalchemy import select
 
-from . import notify, rendering
+from . import audit, mail, notify
+from .brief import jobs
 from .db import db
-from .models import Clinic, Intake, QuestionnaireVersion, Staff, utcnow
+from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Staff, utcnow
 from .questionnaire import Definition
+from .questionnaire.flow import merge_answers
+from .questionnaire.model import Safety
 from .scoring import is_urgent, score
 
 # 32 bytes of randomness: 256 bits, far beyond guessing.
 TOKEN_BYTES = 32
+SELF_REFERRAL = "self_referral"
 
 
 class AlreadySubmitted(Exception):
@@ -32,6 +41,7 @@ def invite(
     email: str | None = None,
     phone: str | None = None,
     source: str = "invitation",
+    emailed: bool = False,
 ) -> Intake:
     """Create an intake with a fresh unguessable link token that expires per clinic setting."""
     intake = Intake(
@@ -47,6 +57,13 @@ def invite(
         answers={},
     )
     db.session.add(intake)
+    db.session.flush()
+    if source == SELF_REFERRAL:
+        audit.record("client.self_referred", clinic_id=clinic.id, subject=intake, commit=False)
+    else:
+        audit.record(
+            "client.invited", clinic_id=clinic.id, subject=intake, commit=False, emailed=emailed
+        )
     db.session.commit()
     return intake
 
@@ -68,34 +85,66 @@ def revoke(intake: Intake) -> None:
     """
     _lock(intake)
     intake.revoked_at = utcnow()
+    audit.record("client.link_revoked", subject=intake, commit=False)
     db.session.commit()
 
 
 def resend(intake: Intake) -> None:
     """Open the link again with a new expiry; a revoked link gets a new token, never back."""
+    _lock(intake)
     if intake.revoked_at is not None:
         intake.token = secrets.token_urlsafe(TOKEN_BYTES)
         intake.revoked_at = None
     intake.expires_at = utcnow() + timedelta(days=intake.clinic.link_expiry_days or 30)
+    audit.record("client.link_resent", subject=intake, commit=False, emailed=bool(intake.email))
     db.session.commit()
 
 
-def reminded(intake: Intake) -> None:
-    """Note that a reminder went out."""
-    intake.reminder_sent_at = utcnow()
-    db.session.commit()
+def send_link(intake: Intake) -> mail.Delivery:
+    """Email the client their link (an invitation); says how it went, never raises."""
+    return _email(
+        intake, "client_invitation", f"{intake.clinic.name}: a few questions before we meet"
+    )
+
+
+def remind(intake: Intake) -> mail.Delivery:
+    """Email a gentle reminder about an unfinished intake, and note it when it went out."""
+    delivery = _email(
+        intake, "client_reminder", f"{intake.clinic.name}: a reminder about your questions"
+    )
+    if delivery != "failed":
+        intake.reminder_sent_at = utcnow()
+        audit.record("client.reminded", subject=intake, commit=False)
+        db.session.commit()
+    return delivery
+
+
+def _email(intake: Intake, template: str, subject: str) -> mail.Delivery:
+    link = client_link(intake)
+    body = render_template(f"email/{template}.txt", intake=intake, link=link, clinic=intake.clinic)
+    return mail.deliver(intake.email or "", subject, body)
+
+
+def client_link(intake: Intake) -> str:
+    """The address the client opens, on the public base URL."""
+    return mail.external_url("client.start", token=intake.token)
 
 
 def mark_reviewed(intake: Intake, staff: Staff) -> None:
     """A therapist has read the brief."""
     intake.reviewed_at = utcnow()
     intake.reviewed_by_id = staff.id
+    audit.record("intake.reviewed", subject=intake, commit=False)
     db.session.commit()
 
 
 def reassign(intake: Intake, therapist: Staff | None) -> None:
     """Give the intake to another therapist of the clinic (or to nobody)."""
+    before = intake.therapist_id
     intake.therapist_id = therapist.id if therapist else None
+    audit.record(
+        "intake.reassigned", subject=intake, commit=False, before=before, after=intake.therapist_id
+    )
     db.session.commit()
 
 
@@ -120,11 +169,11 @@ def save_page(
     the client closes the browser on the very next page.
     """
     _lock(intake)
-    answers = merged(intake.answers, values)
+    answers = merge_answers(intake.answers, values)
     intake.answers = answers
     now = utcnow()
-    if intake.status == "invited":
-        intake.status = "in_progress"
+    if intake.status == IntakeStatus.INVITED:
+        intake.status = IntakeStatus.IN_PROGRESS
         intake.started_at = now
     if page_id is not None or intake.current_page is None:
         intake.current_page = page_id
@@ -148,8 +197,8 @@ def sign_consent(intake: Intake, name: str, version: str, first_page: str) -> No
     intake.consent_name = name.strip()
     intake.consent_at = now
     intake.consent_version = version
-    if intake.status == "invited":
-        intake.status = "in_progress"
+    if intake.status == IntakeStatus.INVITED:
+        intake.status = IntakeStatus.IN_PROGRESS
         intake.started_at = now
         intake.current_page = first_page
     intake.updated_at = now
@@ -163,32 +212,29 @@ def set_language(intake: Intake, language: str) -> None:
         db.session.commit()
 
 
-def merged(answers: Mapping[str, Any] | None, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Stored answers updated with one page's values; None clears an answer."""
-    out = dict(answers or {})
-    for key, value in values.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = value
-    return out
-
-
 def submit(intake: Intake, definition: Definition) -> None:
     """Score the answers, store the result with the intake, and close it for changes."""
     _lock(intake)
     result = score(definition, intake.answers or {})
     intake.result = result.to_json()
-    intake.status = "submitted"
+    intake.status = IntakeStatus.SUBMITTED
     intake.submitted_at = intake.updated_at = utcnow()
     newly_urgent = result.urgent and not intake.urgent
     if newly_urgent:
         intake.urgent, intake.urgent_at = True, intake.submitted_at
     db.session.commit()
     # After the commit: the PDF renders outside this request and can never undo the submit.
-    rendering.enqueue(intake)
+    jobs.enqueue(intake)
     if newly_urgent:
         notify.urgent(intake)  # never raises: the client's crisis page always follows
+
+
+def crisis_contacts(clinic: Clinic, safety: Safety) -> dict[str, str]:
+    """What the safety page shows: the clinic's own crisis contacts win over the defaults."""
+    return {
+        "text": clinic.crisis_text or safety.crisis_text,
+        "emergency": clinic.emergency_number or safety.emergency_number,
+    }
 
 
 def _lock(intake: Intake) -> None:

@@ -9,8 +9,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app, session
 from flask_login import LoginManager, login_user, logout_user
 
-from .db import db
-from .models import Staff
+from ..db import db
+from ..models import Staff
 
 _hasher = PasswordHasher()
 login_manager = LoginManager()

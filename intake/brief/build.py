@@ -1,12 +1,12 @@
-"""Build an intake's brief from stored rows alone, as a value and as a PDF."""
+"""An intake's brief from its stored rows alone: the Brief value, the branding, a PDF now."""
 
 from __future__ import annotations
 
-from .brief.content import Brief, Meta, build_brief
-from .brief.render import Branding, render_pdf
-from .models import Clinic, Intake, utcnow
-from .questionnaires import definition_of
-from .scoring import Result
+from ..catalogue import definition_of
+from ..models import Clinic, Intake, utcnow
+from ..scoring import Result
+from .content import Brief, Meta, build_brief
+from .render import Branding, render_pdf
 
 
 def brief_for(intake: Intake) -> Brief:
@@ -39,5 +39,5 @@ def branding_of(clinic: Clinic) -> Branding:
 
 
 def pdf_for(intake: Intake) -> bytes:
-    """The brief rendered to PDF now, with the clinic's branding (jobs and the command line)."""
+    """The brief rendered to PDF now, with the clinic's branding (the command line)."""
     return render_pdf(brief_for(intake), branding=branding_of(intake.clinic))

@@ -1,6 +1,6 @@
 """The three worked examples (A, B, C) as briefs and PDFs, for people to look at and for tests.
 
-Run `python -m intake.brief.examples OUTDIR` (or `make example-briefs`) to write them.
+Run `python -m intake.brief.samples OUTDIR` (or `make example-briefs`) to write them.
 """
 
 from __future__ import annotations
@@ -49,19 +49,22 @@ BRANDINGS = {
 }
 
 
+# Who and when, for every sample brief.
+META = Meta(
+    clinic_name="Harbour Street Therapy",
+    client_name="Robin Ashdown",
+    invited_on=date(2025, 3, 1),
+    submitted_on=datetime(2025, 3, 3, 18, 42, tzinfo=UTC),
+    generated_on=datetime(2025, 3, 4, 9, 5, tzinfo=UTC),
+)
+
+
 def example_brief(letter: str, extra: dict[str, Any] | None = None) -> Brief:
     """The brief of worked example A, B or C, with typical free-text answers filled in."""
     definition = _definition()
     example = next(e for e in definition.examples if e.name.startswith(f"{letter},"))
     answers = {**FREE_TEXT, **example.answers, **(extra or {})}
-    meta = Meta(
-        clinic_name="Harbour Street Therapy",
-        client_name="Robin Ashdown",
-        invited_on=date(2025, 3, 1),
-        submitted_on=datetime(2025, 3, 3, 18, 42, tzinfo=UTC),
-        generated_on=datetime(2025, 3, 4, 9, 5, tzinfo=UTC),
-    )
-    return build_brief(definition, answers, score(definition, answers), meta)
+    return build_brief(definition, answers, score(definition, answers), META)
 
 
 @functools.lru_cache(maxsize=1)

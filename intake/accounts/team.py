@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
 
 from flask import current_app, render_template
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, mail, staff_tokens
-from .access import ADMIN, ROLES
+from .. import audit, mail
+from ..db import db
+from ..mail import Delivery
+from ..models import Clinic, Role, Staff, utcnow
+from . import tokens
 from .auth import NO_PASSWORD, hash_password
-from .db import db
-from .models import Clinic, Staff, utcnow
-
-# How an email went: through the SMTP server, only to instance/outbox/, or not at all.
-Delivery = Literal["sent", "outbox", "failed"]
 
 
 class EmailTaken(Exception):
@@ -37,7 +34,7 @@ def find_by_email(email: str) -> Staff | None:
 
 
 def invite(
-    clinic: Clinic, name: str, email: str, role: str, by: Staff
+    clinic: Clinic, name: str, email: str, role: Role, by: Staff
 ) -> tuple[Staff, str, Delivery]:
     """Create an account without a password and send its set-password link; returns the link."""
     email = email.strip().lower()
@@ -65,24 +62,24 @@ def resend_invitation(staff: Staff, by: Staff) -> tuple[str, Delivery]:
 
 def _send_invitation(staff: Staff, by: Staff) -> tuple[str, Delivery]:
     days = int(current_app.config["STAFF_INVITE_DAYS"])
-    token = staff_tokens.issue(staff, staff_tokens.INVITE, timedelta(days=days))
+    token = tokens.issue(staff, tokens.INVITE, timedelta(days=days))
     db.session.commit()
     link = mail.external_url("staff.join", token=token)
     body = render_template(
-        "email/accounts_invite.txt",
+        "email/staff_invitation.txt",
         staff=staff,
         by=by,
         clinic=staff.clinic,
-        role=ROLES[staff.role],
+        role=staff.role.label,
         link=link,
         days=days,
     )
-    return link, _deliver(staff.email, f"You are invited to {staff.clinic.name}", body)
+    return link, mail.deliver(staff.email, f"You are invited to {staff.clinic.name}", body)
 
 
 def join(token: str, name: str, password: str) -> Staff | None:
     """Accept an invitation: set name and password; None if the link is not usable."""
-    staff = staff_tokens.consume(token, staff_tokens.INVITE)
+    staff = tokens.consume(token, tokens.INVITE)
     if staff is None:
         return None
     staff.name = name.strip()
@@ -108,16 +105,18 @@ def request_reset(email: str) -> None:
         db.session.commit()
         return
     minutes = int(current_app.config["PASSWORD_RESET_MINUTES"])
-    token = staff_tokens.issue(staff, staff_tokens.RESET, timedelta(minutes=minutes))
+    token = tokens.issue(staff, tokens.RESET, timedelta(minutes=minutes))
     db.session.commit()
     link = mail.external_url("staff.reset_password", token=token)
-    body = render_template("email/accounts_reset.txt", staff=staff, link=link, minutes=minutes)
-    _deliver(staff.email, "Reset your password", body)
+    body = render_template(
+        "email/staff_password_reset.txt", staff=staff, link=link, minutes=minutes
+    )
+    mail.deliver(staff.email, "Reset your password", body)
 
 
 def reset_password(token: str, password: str) -> Staff | None:
     """Set a new password with a reset link, once; None if the link is not usable."""
-    staff = staff_tokens.consume(token, staff_tokens.RESET)
+    staff = tokens.consume(token, tokens.RESET)
     if staff is None:
         return None
     staff.password_hash = hash_password(password)
@@ -132,11 +131,11 @@ def reset_password(token: str, password: str) -> Staff | None:
     return staff
 
 
-def change_role(staff: Staff, role: str) -> None:
+def change_role(staff: Staff, role: Role) -> None:
     """Make someone an admin or a therapist; never leaves the clinic without an active admin."""
     if role == staff.role:
         return
-    if staff.role == ADMIN:
+    if staff.role == Role.ADMIN:
         _keep_an_admin(staff)
     audit.record("staff.role_changed", subject=staff, commit=False, old=staff.role, new=role)
     staff.role = role
@@ -150,7 +149,7 @@ def set_active(staff: Staff, active: bool, by: Staff) -> None:
     if not active:
         if staff.id == by.id:
             raise OwnAccount()
-        if staff.role == ADMIN:
+        if staff.role == Role.ADMIN:
             _keep_an_admin(staff)
     staff.active = active
     action = "staff.reactivated" if active else "staff.deactivated"
@@ -163,7 +162,9 @@ def _keep_an_admin(leaving: Staff) -> None:
     made at the same moment cannot each leave the other as the last one."""
     admins = db.session.scalars(
         select(Staff.id)
-        .where(Staff.clinic_id == leaving.clinic_id, Staff.role == ADMIN, Staff.active.is_(True))
+        .where(
+            Staff.clinic_id == leaving.clinic_id, Staff.role == Role.ADMIN, Staff.active.is_(True)
+        )
         .order_by(Staff.id)
         .with_for_update()
     ).all()
@@ -197,13 +198,3 @@ def signed_out(staff: Staff, reason: str) -> None:
     audit.record(
         "staff.logout", clinic_id=staff.clinic_id, actor_id=staff.id, subject=staff, reason=reason
     )
-
-
-def _deliver(to: str, subject: str, body: str) -> Delivery:
-    """Send, and say how it went rather than fail the page: the link is shown anyway."""
-    configured = mail.configured()
-    try:
-        mail.send(to, subject, body)
-    except mail.MailError:
-        return "failed"
-    return "sent" if configured else "outbox"

@@ -1,4 +1,4 @@
-"""Briefs in the staff area: the HTML page, the stored PDF download, retries and assets."""
+"""Reading briefs in the staff area: the HTML page, the stored PDF download, retries, assets."""
 
 from __future__ import annotations
 
@@ -19,9 +19,13 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit, briefs, rendering
+from .. import audit
 from ..access import intake_or_404
+from ..brief import jobs
+from ..brief.build import branding_of, brief_for
 from ..brief.render import TEMPLATES_DIR, render_html
+from ..brief.store import status as pdf_status
+from ..models import PdfStatus
 from . import bp
 
 ASSET_SUFFIXES = (".css", ".js", ".svg", ".png", ".jpg", ".woff2", ".ttf")
@@ -34,13 +38,13 @@ def intake(intake_id: int) -> str:
     if not item.submitted:
         return render_template("staff/pending.html", intake=item)
     audit.record("brief.viewed", subject=item)
-    ready = rendering.current_pdf(item) is not None  # asks for a render when missing or stale
-    status = rendering.READY if ready else rendering.status(item)
+    ready = jobs.current_pdf(item) is not None  # asks for a render when missing or stale
+    status = PdfStatus.READY if ready else pdf_status(item)
     nav = Markup(render_template("staff/brief_nav.html", intake=item, status=status))
-    branding = briefs.branding_of(item.clinic)
+    branding = branding_of(item.clinic)
     own_css = branding.css_name(".screen.css")
     return render_html(
-        briefs.brief_for(item),
+        brief_for(item),
         screen=True,
         css_url=url_for("staff.brief_asset", filename="screen.css"),
         extra_css_urls=[url_for("staff.brief_asset", filename=own_css)] if own_css else [],
@@ -56,7 +60,7 @@ def brief_pdf(intake_id: int) -> BaseResponse:
     if not item.submitted:
         flash("The brief is ready once the client has sent their answers.")
         return redirect(url_for("staff.intake", intake_id=intake_id))
-    stored = rendering.current_pdf(item)
+    stored = jobs.current_pdf(item)
     if stored is None or stored.pdf is None or stored.sha256 is None:
         flash("The PDF is being prepared. The brief below is the same document.")
         return redirect(url_for("staff.intake", intake_id=intake_id))
@@ -77,8 +81,7 @@ def retry_brief(intake_id: int) -> BaseResponse:
     """Ask again for a PDF whose render failed."""
     item = intake_or_404(intake_id)
     if item.submitted:
-        rendering.enqueue(item, retry=True)
-        audit.record("brief.retried", subject=item)
+        jobs.retry(item)
         flash("The PDF is being prepared again.")
     return redirect(url_for("staff.intake", intake_id=intake_id))
 

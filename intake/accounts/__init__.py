@@ -1,0 +1,1 @@
+"""Staff accounts: sign-in and sessions, emailed single-use links, and the team's changes."""

@@ -1,0 +1,71 @@
+"""The intake behind a client link: found, checked, and spoken in the client's language."""
+
+from __future__ import annotations
+
+from flask import abort, g, make_response, redirect, render_template, request, url_for
+from flask_babel import refresh
+from werkzeug.wrappers import Response
+
+from .. import i18n, lifecycle
+from ..catalogue import definition_of
+from ..models import Intake, IntakeStatus
+from ..questionnaire import Definition
+from ..questionnaire.flow import REVIEW
+
+
+def load(token: str) -> tuple[Intake, Definition]:
+    """The intake behind a link, and its questionnaire in the client's language.
+
+    An unknown link is a friendly 404; a withdrawn or expired one a 410 that says whom
+    to contact.
+    """
+    intake = lifecycle.by_token(token)
+    if intake is None:
+        abort(404)
+    if problem := lifecycle.link_problem(intake):
+        if intake.status != IntakeStatus.INVITED:
+            g.language = intake.language  # the language they answered in
+        page = render_template("link_closed.html", intake=intake, problem=problem)
+        abort(make_response(page, 410))
+    definition = definition_of(intake.questionnaire)
+    return intake, definition.in_language(_language(intake, definition))
+
+
+def _language(intake: Intake, definition: Definition) -> str:
+    """Pick the page's language; a choice from the link, or answering in it, sticks."""
+    asked = request.args.get("lang")
+    offered = definition.offered_languages
+    language = i18n.choose(
+        offered,
+        asked=asked,
+        stored=intake.language,
+        settled=intake.status != IntakeStatus.INVITED or intake.consent_at is not None,
+        accept=request.accept_languages,
+    )
+    if asked == language or request.method == "POST":
+        lifecycle.set_language(intake, language)
+    g.language = language
+    g.languages = [(code, i18n.language_name(code)) for code in offered]
+    refresh()  # the interface's locale follows the intake's language from here on
+    return language
+
+
+def consented(intake: Intake, definition: Definition) -> bool:
+    """Whether the client may answer: consent given, or none asked."""
+    return definition.consent is None or intake.consent_at is not None
+
+
+def gate(intake: Intake, definition: Definition) -> Response | None:
+    """Where a client goes instead: sent intakes to 'done', unsigned ones to the welcome."""
+    if intake.submitted:
+        return redirect(url_for(".done", token=intake.token))
+    if not consented(intake, definition):
+        return redirect(url_for(".start", token=intake.token))
+    return None
+
+
+def page_url(intake: Intake, page_id: str) -> str:
+    """The address of a page of the intake, or of the review."""
+    if page_id == REVIEW:
+        return url_for(".review", token=intake.token)
+    return url_for(".page", token=intake.token, page_id=page_id)
