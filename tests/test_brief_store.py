@@ -20,7 +20,8 @@ from intake.models import BriefPdf, Clinic, Intake, PdfStatus
 from tests.helpers import csrf_token
 
 QUEUE = "intake-test-h3"
-REDIS_URL = "redis://127.0.0.1:6379/0"
+# Concurrent test runs (several checkouts) each take their own Redis database number.
+REDIS_URL = os.environ.get("INTAKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 WORDS = {"why_now": "The boat-building course I gave up on.", "hopes": "Sleep.", "keep": "Walks."}
 
 
@@ -270,7 +271,7 @@ def _redis_or_skip() -> Any:
     except RedisDown:
         if os.environ.get("CI"):
             raise
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
+        pytest.skip(f"Redis is not running at {REDIS_URL}")
     return connection
 
 
