@@ -10,7 +10,8 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 # WeasyPrint needs Pango and a font; poppler-utils turns brief PDFs into images for tests.
 # The browser tests drive Debian's Chromium (never a downloaded browser) and inject axe-core,
 # which npm installs from package-lock.json.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+# The job fault tests start a Redis server of their own on another port (redis-server).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils redis-server
 BROWSER_PACKAGES := chromium nodejs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -1,4 +1,4 @@
-"""Every command: forms check, seed-demo, invite, brief, briefs worker and refresh."""
+"""Every command: forms check, seed-demo, invite, brief, briefs refresh, jobs worker."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from . import catalogue, lifecycle, mail
+from . import catalogue, lifecycle, mail, outbox
 from .accounts.auth import hash_password
 from .brief import jobs, store
 from .brief.build import pdf_for
@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(invite)
     app.cli.add_command(brief)
     app.cli.add_command(briefs)
+    app.cli.add_command(jobs_cli)
 
 
 @click.group()
@@ -125,23 +126,40 @@ def brief(intake_id: int, output: Path) -> None:
     click.echo(f"wrote {output}")
 
 
-@click.group("briefs")
-def briefs() -> None:
-    """Brief PDFs: the render worker and a sweep for stale ones."""
+@click.group("jobs")
+def jobs_cli() -> None:
+    """Background jobs: the worker that runs them."""
 
 
-@briefs.command("worker")
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def briefs_worker(burst: bool) -> None:
-    """Run an RQ worker for brief renders (needs REDIS_URL)."""
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Run what is due, then stop.")
+def jobs_worker(burst: bool) -> None:
+    """Run background jobs from Redis (brief PDFs, urgent notices), and sweep for due ones."""
     from rq import SimpleWorker
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config.get("REDIS_URL"):
-        raise click.ClickException("REDIS_URL is not set: renders run in the web process")
-    queue = jobs.queue(app)
-    # SimpleWorker runs jobs in this process, inside this app context (no fork per job).
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+        raise click.ClickException("REDIS_URL is not set: jobs run in the web process")
+    queue = outbox.queue(app)
+    outbox.sweep()  # whatever came due or was lost while no worker ran
+    sweeper = None if burst else outbox.Sweeper(app, float(app.config["JOB_SWEEP_SECONDS"]))
+    if sweeper is not None:
+        sweeper.start()
+    try:
+        # SimpleWorker runs jobs in this process, inside this app context (no fork per job):
+        # the render's child process and its warm fonts live as long as the worker.
+        SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+    finally:
+        if sweeper is not None:
+            sweeper.stop()
+
+
+@click.group("briefs")
+def briefs() -> None:
+    """Brief PDFs: the worker (the jobs worker, by its older name) and a sweep for stale ones."""
+
+
+briefs.add_command(jobs_worker, "worker")
 
 
 @briefs.command("refresh")
@@ -153,6 +171,6 @@ def briefs_refresh() -> None:
         if store.status(intake) != PdfStatus.READY:
             jobs.enqueue(intake)
             count += 1
-    if jobs.mode(current_app) == "thread":
-        jobs.wait_for_renders(timeout=3600)
+    if outbox.runner(current_app) == "thread":
+        outbox.wait(timeout=3600)
     click.echo(f"queued {count} brief(s)")

@@ -47,14 +47,21 @@ def defaults(app: Flask) -> dict[str, Any]:
         "SMTP_USERNAME": None,
         "SMTP_PASSWORD": None,
         "REDIS_URL": None,
-        # Brief PDFs: "auto" renders on RQ when REDIS_URL is set, else in a background thread.
-        "BRIEF_RENDERER": "auto",
-        "BRIEF_QUEUE": "intake-briefs",
+        # Background jobs (brief PDFs, urgent notices): "auto" runs them on RQ when REDIS_URL
+        # is set (`flask --app intake jobs worker`), else on a background thread of the web
+        # process; "eager" runs them at once in the caller (tests).
+        "JOB_RUNNER": "auto",
+        "JOB_QUEUE": "intake-jobs",
+        # How often the worker (or, in the embedded default, the web process) looks for jobs
+        # that are due (a retry, an escalation) or whose runner died.
+        "JOB_SWEEP_SECONDS": 10,
         "BRIEF_RETRY_DELAYS": (10, 60),
+        # The longest one brief's layout may take; it runs in a child process stopped there.
+        "BRIEF_TIME_LIMIT": 120,
+        # An urgent notice that could not be sent is tried again after these waits (the last
+        # one repeats, for ever: it is never dropped).
+        "NOTIFY_RETRY_DELAYS": (30, 60, 120, 300, 600),
         "STAFF_IDLE_MINUTES": 15,
-        # Urgent-intake emails go out on a background thread so the client's crisis page
-        # never waits for the mail server; None means "synchronously only when TESTING".
-        "NOTIFY_SYNC": None,
         "STAFF_INVITE_DAYS": 7,
         "PASSWORD_RESET_MINUTES": 60,
     }

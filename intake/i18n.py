@@ -9,7 +9,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, request, url_for
+from flask import Flask, g, has_request_context, request, url_for
 from flask_babel import Babel, get_locale
 from werkzeug.datastructures import LanguageAccept
 
@@ -54,12 +54,13 @@ def interface_languages() -> tuple[str, ...]:
 def select_locale() -> str:
     """The request's language: the intake's (set by the client views), else link or browser.
 
-    The staff area is not translated; it stays in the default language.
+    The staff area and background jobs are not translated; they use the default language.
     """
     chosen = g.get("language")
     if chosen:
         return str(chosen)
-    if request.blueprint == "staff":
+    if not has_request_context() or request.blueprint == "staff":
+        # Background jobs (staff emails) and the staff area speak the default language.
         return DEFAULT_LANGUAGE
     offered = interface_languages()
     asked = request.args.get("lang", "")

@@ -6,6 +6,7 @@ other; emails go out after the commit and say how they went.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -22,6 +23,8 @@ from .questionnaire import Definition
 from .questionnaire.flow import merge_answers
 from .questionnaire.model import Safety
 from .scoring import is_urgent, score
+
+log = logging.getLogger(__name__)
 
 # 32 bytes of randomness: 256 bits, far beyond guessing.
 TOKEN_BYTES = 32
@@ -183,10 +186,10 @@ def save_page(
     if newly_urgent:
         intake.urgent = True
         intake.urgent_at = now
-    db.session.commit()
-    if newly_urgent:
-        # After the commit, so the flag holds even if the email fails; never raises.
+        # In the same commit as the flag: the notice cannot be lost, and it is sent after the
+        # commit, outside this request (the crisis page never waits for the mail server).
         notify.urgent(intake)
+    db.session.commit()
     return newly_urgent
 
 
@@ -219,14 +222,16 @@ def submit(intake: Intake, definition: Definition) -> None:
     intake.result = result.to_json()
     intake.status = IntakeStatus.SUBMITTED
     intake.submitted_at = intake.updated_at = utcnow()
-    newly_urgent = result.urgent and not intake.urgent
-    if newly_urgent:
+    if result.urgent and not intake.urgent:
         intake.urgent, intake.urgent_at = True, intake.submitted_at
+        notify.urgent(intake)
+    try:
+        # The render is asked for in this same commit, and runs outside this request.
+        jobs.request_pdf(intake)
+    except Exception:
+        # The submission stands whatever the PDF does; opening the brief asks again.
+        log.exception("could not queue the brief render of intake %s", intake.id)
     db.session.commit()
-    # After the commit: the PDF renders outside this request and can never undo the submit.
-    jobs.enqueue(intake)
-    if newly_urgent:
-        notify.urgent(intake)  # never raises: the client's crisis page always follows
 
 
 def crisis_contacts(clinic: Clinic, safety: Safety) -> dict[str, str]:

@@ -98,6 +98,15 @@ class PdfStatus(StrEnum):
     FAILED = "failed"
 
 
+class JobState(StrEnum):
+    """Where a background job stands: waiting (perhaps until later), running, done, given up."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 def _state(kind: type[StrEnum]) -> Enum:
     """A column holding one of an enum's values as plain text (VARCHAR, no native type)."""
     return Enum(
@@ -283,6 +292,34 @@ class BriefPdf(db.Model):  # type: ignore[name-defined]
     queued_at: Mapped[datetime | None]
     rendered_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Job(db.Model):  # type: ignore[name-defined]
+    """One piece of background work, recorded in the same transaction as the change needing it.
+
+    Params hold ids only, never answers. A job whose worker died is found by its lease and run
+    again; every job is idempotent, so running one twice never does its work twice.
+    """
+
+    __table_args__ = (Index("ix_job_due", "state", "run_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # Jobs with the same key are one piece of work: scheduling it again while it waits is a no-op.
+    key: Mapped[str | None] = mapped_column(String(160), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[JobState] = mapped_column(_state(JobState), default=JobState.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set while running: past it, the worker is taken as dead and the job runs again.
+    lease_until: Mapped[datetime | None]
+    # When it was last handed to a runner; the sweeper hands it again only after a while.
+    dispatched_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined]

@@ -1,18 +1,32 @@
-"""Urgent safety notices: email the assigned therapist and the clinic's admins at once."""
+"""Urgent safety notices: email the assigned therapist and the clinic's admins, as a durable job.
+
+The notice is recorded in the same transaction as the urgent flag, so it cannot be lost if
+the process dies, and it is sent outside the request: a slow or broken SMTP server never holds
+up the client's crisis page. It is retried with backoff until it goes out; the dashboard says
+when one is still waiting. The email holds no answers, only a link to the staff area: email is
+not a safe channel for clinical content.
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
+from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import current_app, render_template
 from sqlalchemy import or_, select
 
-from . import audit, mail
+from . import audit, mail, outbox
 from .db import db
-from .models import Intake, Role, Staff
+from .models import Intake, Job, Role, Staff
 
 log = logging.getLogger(__name__)
+
+URGENT = "urgent.notify"
+SUBJECT = "An intake needs urgent attention"
+
+
+def _delays() -> tuple[float, ...]:
+    return tuple(float(d) for d in current_app.config.get("NOTIFY_RETRY_DELAYS", (30, 120, 600)))
 
 
 def recipients(intake: Intake) -> list[Staff]:
@@ -29,93 +43,49 @@ def recipients(intake: Intake) -> list[Staff]:
     )
 
 
-def urgent(intake: Intake) -> None:
-    """Tell staff an intake needs urgent attention, off the request path; never raises.
+def urgent(intake: Intake) -> Job:
+    """Record that staff must hear of this urgent intake; sent once the caller commits."""
+    return outbox.schedule(URGENT, {"intake_id": intake.id}, key=f"{URGENT}:{intake.id}")
 
-    The client is on their way to the crisis page: a slow or broken SMTP server must never
-    hold that page up or stop it, so the email is written here (templates need the request)
-    and sent from a background thread (at once, in the caller, when NOTIFY_SYNC is true;
-    unset, it follows TESTING). The email holds no answers, only a link to the staff area:
-    email is not a safe channel for clinical content.
-    """
+
+def waiting(intake_ids: list[int]) -> dict[int, Job]:
+    """The urgent notices not sent yet, by intake (for the dashboard)."""
+    return outbox.waiting(URGENT, "intake_id", intake_ids)
+
+
+# Never given up: retried (the last delay repeats) until the email goes out.
+@outbox.handler(URGENT, max_attempts=None, backoff=_delays, lease=lambda: 120)
+def _send(params: dict[str, Any]) -> None:
+    deliver(int(params["intake_id"]))
+
+
+def deliver(intake_id: int) -> None:
+    """Send the notice now and audit it; raises when it could not go (so it is tried again)."""
+    intake = db.session.get(Intake, intake_id)
+    if intake is None:
+        return
+    people = recipients(intake)
+    if not people:
+        log.error("urgent intake %s: the clinic has no active staff to notify", intake.id)
+        return
+    to = [p.email for p in people]
+    link = mail.external_url("staff.intake", intake_id=intake.id)
+    body = render_template("email/urgent_intake.txt", clinic=intake.clinic, link=link)
     try:
-        people = recipients(intake)
-        if not people:
-            log.error("urgent intake %s: the clinic has no active staff to notify", intake.id)
-            return
-        to = [p.email for p in people]
-        link = mail.external_url("staff.intake", intake_id=intake.id)
-        body = render_template("email/urgent_intake.txt", clinic=intake.clinic, link=link)
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-        sync = app.config.get("NOTIFY_SYNC")
-        if sync if sync is not None else app.testing:
-            deliver(intake.id, to, body)
-            return
-        thread = threading.Thread(
-            target=_in_thread, args=(app, intake.id, to, body), name="urgent-notify", daemon=True
-        )
-        thread.start()
-        with _threads_lock:
-            _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
+        mail.send(to, SUBJECT, body)
     except Exception as exc:
-        log.exception("could not notify staff of urgent intake %s", intake.id)
-        _audit_failure(intake.id, exc)
-
-
-_threads_lock = threading.Lock()
-_threads: list[threading.Thread] = []
-
-
-def wait_for_notices(timeout: float = 30) -> None:
-    """Wait until the notices sent from background threads are out (tests, shutdown)."""
-    with _threads_lock:
-        pending = list(_threads)
-        _threads.clear()
-    for thread in pending:
-        thread.join(timeout)
-
-
-def _in_thread(app: Flask, intake_id: int, to: list[str], body: str) -> None:
-    """The notice in its own thread, with its own app context and session."""
-    with app.app_context():
-        deliver(intake_id, to, body)
-
-
-def deliver(intake_id: int, to: list[str], body: str) -> None:
-    """Send a written notice and record in the audit log whether it went; never raises."""
-    try:
-        mail.send(to, "An intake needs urgent attention", body)
-    except Exception as exc:
-        # The flag is already saved and pinned on the dashboard; the log and audit say why
-        # no email came (mail.send has logged its own errors).
+        # The flag is saved and pinned on the dashboard; the log and the audit say why no
+        # email came (mail.send has logged its own errors), and the job tries again.
         if not isinstance(exc, mail.MailError):
             log.exception("urgent notice for intake %s failed", intake_id)
-        _audit_failure(intake_id, exc)
-        return
-    try:
-        intake = db.session.get(Intake, intake_id)
-        audit.record(
-            "intake.urgent_notified",
-            clinic_id=intake.clinic_id if intake else None,
-            subject=intake,
-            to=", ".join(to),
-        )
-    except Exception:
         db.session.rollback()
-        log.exception("could not audit the urgent notice of intake %s", intake_id)
-
-
-def _audit_failure(intake_id: int, exc: Exception) -> None:
-    """Record that no email went out (and never raise while doing so)."""
-    try:
-        db.session.rollback()
-        intake = db.session.get(Intake, intake_id)
         audit.record(
             "intake.urgent_notify_failed",
-            clinic_id=intake.clinic_id if intake else None,
+            clinic_id=intake.clinic_id,
             subject=intake,
             error=str(exc) or type(exc).__name__,
         )
-    except Exception:
-        db.session.rollback()
-        log.exception("could not audit the failed urgent notice of intake %s", intake_id)
+        raise
+    audit.record(
+        "intake.urgent_notified", clinic_id=intake.clinic_id, subject=intake, to=", ".join(to)
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from . import outbox
 from .dates import day, moment
 from .db import db
 from .lifecycle import client_link
@@ -23,6 +24,11 @@ def init_app(app: Flask) -> None:
     app.add_template_global(client_link)
     app.add_template_global(external_url)
     app.jinja_env.globals.update(Progress=Progress, PdfStatus=PdfStatus, Role=Role)
+
+    @app.before_request
+    def _sweep_in_the_background() -> None:
+        # The embedded default has no worker: the web process looks for due jobs itself.
+        outbox.start_web_sweeper(app)
 
     @app.get("/")
     def home() -> str:

@@ -38,17 +38,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
-    """One app for the session, its schema built by the real migrations."""
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One app for the session, its schema built by the real migrations.
+
+    Its instance folder (the outbox of emails, for one) is a fresh one, never the developer's.
+    """
+    os.environ["INTAKE_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "PUBLIC_BASE_URL": "http://localhost",
-            # Brief PDFs render at once, so tests see them; tests/test_brief_store.py covers
-            # the background thread and RQ.
-            "BRIEF_RENDERER": "eager",
+            # Background jobs run at once, so tests see them; tests/test_brief_store.py and
+            # tests/test_jobs.py cover the background thread, RQ and the sweep.
+            "JOB_RUNNER": "eager",
+            # Renders in this process (tests count and break them); retries come at once.
+            "BRIEF_TIME_LIMIT": None,
+            "BRIEF_RETRY_DELAYS": (0, 0),
         }
     )
     with app.app_context():

@@ -198,3 +198,11 @@ def pdf_text(pdf: bytes) -> str:
     """A PDF's text, pages joined, whitespace collapsed."""
     reader = PdfReader(io.BytesIO(pdf))
     return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def sleep_for(seconds: float) -> str:
+    """Work that takes a while (for time-limit tests run in a child process)."""
+    import time
+
+    time.sleep(seconds)
+    return "slept"

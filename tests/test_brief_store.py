@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake import lifecycle
+from intake import lifecycle, outbox
 from intake.brief import jobs, render, store
 from intake.catalogue import definition_of
 from intake.db import db
@@ -130,8 +130,8 @@ def test_a_template_change_renders_again_and_never_serves_the_old_pdf(
     css = templates_copy / "brief.css"
     css.write_text(css.read_text() + "\n.kicker { letter-spacing: 0.1em; }\n")
     # Nothing renders yet in the background: the stale PDF must not be served meanwhile.
-    monkeypatch.setitem(app.config, "BRIEF_RENDERER", "thread")
-    monkeypatch.setattr(jobs, "_dispatch", lambda app, intake_id: None)
+    monkeypatch.setitem(app.config, "JOB_RUNNER", "thread")
+    monkeypatch.setattr(outbox, "dispatch", lambda app, jobs: None)
     assert store.status(intake) == PdfStatus.PREPARING
     stale = download(client, intake)
     assert stale.status_code == 302
@@ -227,10 +227,10 @@ def test_retry_of_another_clinics_intake_is_404(
 def test_enqueue_failure_never_blocks_the_submission(
     staff: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def down(app: Flask, intake_id: int) -> None:
+    def down(*args: Any, **kwargs: Any) -> None:
         raise ConnectionError("queue unreachable")
 
-    monkeypatch.setattr(jobs, "_dispatch", down)
+    monkeypatch.setattr(outbox, "schedule", down)
     intake = staff["intake"]
     submit(intake)
     db.session.expire_all()
@@ -251,11 +251,11 @@ def test_statuses_for_a_list(staff: dict[str, Any], make_intake: Any) -> None:
 def test_background_thread_renders_after_the_request(
     app: Flask, client: FlaskClient, staff: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(app.config, "BRIEF_RENDERER", "thread")
+    monkeypatch.setitem(app.config, "JOB_RUNNER", "thread")
     monkeypatch.setitem(app.config, "BRIEF_RETRY_DELAYS", (0, 0))
     intake = staff["intake"]
     submit(intake)
-    jobs.wait_for_renders()
+    outbox.wait()
     row = row_of(intake)
     assert row.state == "ready" and row.attempts == 1
     assert download(client, intake).status_code == 200
@@ -284,8 +284,8 @@ def test_rq_job_on_real_redis_renders_and_retries(
     queue = Queue(QUEUE, connection=connection)
     queue.empty()
     monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
-    monkeypatch.setitem(app.config, "BRIEF_RENDERER", "auto")
-    monkeypatch.setitem(app.config, "BRIEF_QUEUE", QUEUE)
+    monkeypatch.setitem(app.config, "JOB_RUNNER", "auto")
+    monkeypatch.setitem(app.config, "JOB_QUEUE", QUEUE)
     monkeypatch.setitem(app.config, "BRIEF_RETRY_DELAYS", (0, 0))
     real = jobs.render_pdf
     calls: list[int] = []
@@ -319,10 +319,10 @@ def test_redis_down_falls_back_to_the_thread(
     app: Flask, staff: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
-    monkeypatch.setitem(app.config, "BRIEF_RENDERER", "auto")
+    monkeypatch.setitem(app.config, "JOB_RUNNER", "auto")
     intake = staff["intake"]
     submit(intake)
-    jobs.wait_for_renders()
+    outbox.wait()
     assert row_of(intake).state == "ready"
 
 

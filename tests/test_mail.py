@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import catalogue, lifecycle, mail, notify
+from intake import catalogue, lifecycle, mail, outbox
 from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import BriefPdf, Clinic, Intake, Staff, utcnow
@@ -210,7 +210,7 @@ def test_the_notice_goes_out_off_the_request_path(
     smtp: SmtpInbox,
     clinic_with_admin: dict[str, Any],
 ) -> None:
-    monkeypatch.setitem(app.config, "NOTIFY_SYNC", False)
+    monkeypatch.setitem(app.config, "JOB_RUNNER", "thread")
     release = threading.Event()
     real_send = mail.send
 
@@ -229,7 +229,7 @@ def test_the_notice_goes_out_off_the_request_path(
         assert smtp.messages == []
     finally:
         release.set()
-        notify.wait_for_notices()
+        outbox.wait()
     (message,) = smtp.messages
     assert message["Subject"] == "An intake needs urgent attention"
     db.session.expire_all()

@@ -20,6 +20,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
 from .. import dates
+from . import timed
 from .content import Brief
 
 TEMPLATES_DIR: Path = Path(__file__).resolve().parents[2] / "report_templates"
@@ -158,9 +159,17 @@ def render_html(
 
 
 def render_pdf(
-    brief: Brief, *, templates_dir: Path | None = None, branding: Branding | None = None
+    brief: Brief,
+    *,
+    templates_dir: Path | None = None,
+    branding: Branding | None = None,
+    time_limit: float | None = None,
 ) -> bytes:
-    """The brief as a tagged PDF/UA document on the clinic's paper, with its branding."""
+    """The brief as a tagged PDF/UA document on the clinic's paper, with its branding.
+
+    With time_limit (seconds), the layout runs in a child process that is stopped when it
+    overruns (timed.TimeLimitExceeded); without, here.
+    """
     root = _dir(templates_dir)
     branding = branding or Branding()
     sheets = [PRINT_CSS]
@@ -168,9 +177,18 @@ def render_pdf(
         sheets.append(own)
     inline = {LOGO_URL: (branding.logo or b"", branding.logo_mime or "")}
     html = render_html(brief, templates_dir=root, branding=branding)
-    return html_to_pdf(
-        html, templates_dir=root, stylesheets=sheets, inline=inline if branding.has_logo else None
-    )
+    logo = inline if branding.has_logo else None
+    if time_limit:
+        pdf: bytes = timed.call(
+            html_to_pdf,
+            time_limit,
+            html=html,
+            templates_dir=root,
+            stylesheets=tuple(sheets),
+            inline=logo,
+        )
+        return pdf
+    return html_to_pdf(html, templates_dir=root, stylesheets=sheets, inline=logo)
 
 
 def html_to_pdf(

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import dashboard, lifecycle
+from .. import dashboard, lifecycle, notify
 from ..access import active_staff, active_staff_member, intake_or_404
 from ..brief import store
 from . import bp
@@ -25,6 +25,7 @@ def intakes() -> str:
         filters=filters,
         therapists=active_staff(),
         pdf_status=store.statuses(result.rows),
+        notices=notify.waiting([row.id for row in result.rows if row.urgent]),
     )
 
 
