@@ -137,14 +137,22 @@ def band_of(bands: tuple[Band, ...], value: float | None) -> str | None:
 
 
 def index_value(index: Index, answers: Mapping[str, Any]) -> float | None:
-    """Mean of the answered 'plus' items minus mean of the answered 'minus' items."""
-    sides = []
-    for refs in (index.plus, index.minus):
-        nums = [n for n in (numeric(answers.get(r)) for r in refs) if n is not None]
-        if not nums:
-            return None
-        sides.append(sum(nums) / len(nums))
+    """Mean of the answered 'plus' items minus mean of the answered 'minus' items.
+
+    None (not computed) unless each side meets the missing-answer rule on its own.
+    """
+    sides = [side_mean(index, refs, answers) for refs in (index.plus, index.minus)]
+    if sides[0] is None or sides[1] is None:
+        return None
     return round(sides[0] - sides[1], 6)
+
+
+def side_mean(index: Index, refs: tuple[str, ...], answers: Mapping[str, Any]) -> float | None:
+    """The mean of one side of an index, or None when too few of its items were answered."""
+    nums = [n for n in (numeric(answers.get(r)) for r in refs) if n is not None]
+    if not nums or not index.side_counts(refs, len(nums)):
+        return None
+    return sum(nums) / len(nums)
 
 
 def safety_status(definition: Definition, answers: Mapping[str, Any]) -> tuple[bool, bool]:

@@ -322,8 +322,41 @@ def test_declined_answers_count_as_missing_in_the_default_questionnaire() -> Non
     own = result.dimension("own_motivation")
     assert (own.status, own.missing) == ("prorated", ("own_curious",))
     assert own.score == two_places(87.50)
-    # Relative autonomy averages what was given: (5 + 4) / 2 - 1.
-    assert result.indices["relative_autonomy"] == two_places(3.50)
+    # The outside side has two items and one was declined: a side with two items needs both
+    # (readiness-model.md), so relative autonomy is not computed rather than resting on one.
+    assert result.indices["relative_autonomy"] is None
+    assert "outside_reasons" not in result.flags
+
+
+# Relative autonomy: each side must meet the dimension rule on its own (own: 3 items, at most
+# one missing; outside: 2 items, both needed); otherwise not computed, and no flag rests on it.
+AUTONOMY_CASES = {
+    "both-full": ([5, 4, 5], [1, 2], 3.17, False),
+    "own-prorated": ([3, 3, None], [5, 4], -1.50, True),
+    "own-one-answer": ([2, None, None], [5, 4], None, False),
+    "outside-one-answer": ([2, 2, 2], [5, None], None, False),
+    "one-answer-each-side": ([1, None, None], [5, None], None, False),
+    "outside-blank": ([4, 4, 4], [None, None], None, False),
+    "own-blank": ([None, None, None], [4, 4], None, False),
+}
+
+
+@pytest.mark.parametrize(
+    ("own", "outside", "expected", "flagged"),
+    list(AUTONOMY_CASES.values()),
+    ids=list(AUTONOMY_CASES),
+)
+def test_relative_autonomy_needs_each_side_to_meet_the_dimension_rule(
+    own: list[int | None], outside: list[int | None], expected: float | None, flagged: bool
+) -> None:
+    answers = {**EXAMPLE_A, **answers_of(own=[5, 4, 5], outside=[1, 2])}
+    for key in ORDER["own"] + ORDER["outside"]:
+        answers.pop(key)
+    answers.update(answers_of(own=own, outside=outside))
+    result = score(READINESS, answers)
+    value = result.indices["relative_autonomy"]
+    assert value == (None if expected is None else two_places(expected))
+    assert ("outside_reasons" in result.flags) is flagged
 
 
 BAND_CASES = {

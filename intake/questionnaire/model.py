@@ -352,13 +352,34 @@ class Dimension(Frozen):
 
 
 class Index(Frozen):
-    """A signed figure: mean of 'plus' items minus mean of 'minus' items, raw values."""
+    """A signed figure: mean of 'plus' items minus mean of 'minus' items, raw values.
+
+    Each side must meet the dimension rule on its own: at most max_missing items missing and
+    at least min_answered answered (a side with fewer items needs all of them). Otherwise the
+    index is not computed, and no flag can rest on it: one answer is never a side's mean.
+    """
 
     id: Ident
     label: str = Field(min_length=1)
     description: str | None = None
     plus: tuple[Ident, ...] = Field(min_length=1)
     minus: tuple[Ident, ...] = Field(min_length=1)
+    plus_label: str | None = Field(
+        default=None, description="The brief's name for the 'plus' side, e.g. 'own reasons'."
+    )
+    minus_label: str | None = Field(
+        default=None,
+        description="The brief's name for the 'minus' side, e.g. 'outside pressure'.",
+    )
+    max_missing: int = Field(default=1, ge=0, description="Most items a side may miss.")
+    min_answered: int = Field(
+        default=2, ge=1, description="Fewest answers a side needs (at most all of its items)."
+    )
+
+    def side_counts(self, refs: tuple[str, ...], answered: int) -> bool:
+        """Whether one side, with this many of its items answered, is enough to compute."""
+        missing = len(refs) - answered
+        return missing <= self.max_missing and answered >= min(self.min_answered, len(refs))
 
 
 class Flag(Frozen):
