@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from . import catalogue, lifecycle, mail, outbox
+from . import catalogue, clinics, lifecycle, mail, outbox, phones
 from .accounts.auth import hash_password
 from .brief import jobs, store
 from .brief.build import pdf_for
@@ -22,6 +23,20 @@ from .questionnaire.examples import check_examples
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "therapist@demo.clinic"
+# A fictional number (the 555-01xx range is reserved for fiction in North America).
+DEMO_PHONE = "+12015550123"
+DEMO_EMERGENCY = "555-0100"
+DEMO_CRISIS_TEXTS = {
+    "en": "DEMO CLINIC, sample text: a real clinic names its local crisis line here, with how"
+    " to reach it day and night. In a real emergency, call your local emergency number.",
+    "es": "CLÍNICA DE DEMOSTRACIÓN, texto de ejemplo: una clínica real indica aquí su línea de"
+    " crisis local y cómo contactarla de día y de noche. En una emergencia real, llame a su"
+    " número de emergencias local.",
+}
+DEMO_PROCEDURE = (
+    "DEMO procedure: the assigned therapist calls the client within 2 hours; if there is no"
+    " answer, they try again and tell the clinical lead. Record every attempt on the intake."
+)
 
 
 def init_app(app: Flask) -> None:
@@ -75,6 +90,12 @@ def seed_demo() -> None:
         clinic = Clinic(slug=DEMO_SLUG, name="Demo Practice")
         db.session.add(clinic)
         db.session.flush()
+    if clinics.missing_crisis_contacts(clinic):
+        # Explicit demo values, labelled as such wherever they show; never a built-in default.
+        clinic.emergency_number = clinic.emergency_number or DEMO_EMERGENCY
+        clinic.crisis_texts = {**DEMO_CRISIS_TEXTS, **(clinic.crisis_texts or {})}
+        clinic.safety_procedure = clinic.safety_procedure or DEMO_PROCEDURE
+        clinic.phone_region = clinic.phone_region or "US"
     password = secrets.token_urlsafe(12)
     staff = db.session.scalar(select(Staff).where(Staff.email == DEMO_EMAIL))
     if staff is None:
@@ -87,29 +108,70 @@ def seed_demo() -> None:
     db.session.commit()
     questionnaire = catalogue.latest_builtin(current_app.config["DEFAULT_QUESTIONNAIRE"])
     assert questionnaire is not None
-    intake = lifecycle.invite(clinic, "Demo Client", questionnaire, therapist=staff)
+    intake = lifecycle.invite(
+        clinic,
+        "Demo Client",
+        questionnaire,
+        therapist=staff,
+        email="demo.client@example.org",
+        phone=DEMO_PHONE,
+    )
     click.echo(f"Client intake link: {lifecycle.client_link(intake)}")
     click.echo(f"Therapist sign-in:  {mail.external_url('staff.login')}")
     click.echo(f"  email:    {DEMO_EMAIL}")
     click.echo(f"  password: {password}")
+    click.echo(
+        "Crisis contacts: demo values (emergency number "
+        f"{clinic.emergency_number}); set your own under Settings, Safety before real use."
+    )
 
 
 @click.command("invite")
 @click.option("--clinic", "slug", required=True, help="The clinic's slug.")
 @click.option("--name", required=True, help="The client's name.")
 @click.option("--questionnaire", "key", default=None, help="Questionnaire id (default: config).")
-def invite(slug: str, name: str, key: str | None) -> None:
+@click.option("--email", default=None, help="The client's email (they confirm it).")
+@click.option(
+    "--phone", default=None, help="The client's phone, e.g. +1 201 555 0123 (they confirm it)."
+)
+def invite(slug: str, name: str, key: str | None, email: str | None, phone: str | None) -> None:
     """Create an intake for a client and print its link."""
     clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
     if clinic is None:
         raise click.ClickException(f"no clinic with slug '{slug}'")
     if not name.strip():
         raise click.ClickException("the client's name must not be blank")
+    address = _checked_email(email)
+    number = _checked_phone(phone, clinic.phone_region)
     catalogue.sync_builtin(current_app.config["FORMS_DIR"])
     version = catalogue.latest_builtin(key or current_app.config["DEFAULT_QUESTIONNAIRE"])
     if version is None:
         raise click.ClickException(f"no questionnaire '{key}'")
-    click.echo(lifecycle.client_link(lifecycle.invite(clinic, name, version)))
+    try:
+        intake = lifecycle.invite(clinic, name, version, email=address, phone=number)
+    except clinics.CrisisContactsMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(lifecycle.client_link(intake))
+
+
+def _checked_email(email: str | None) -> str | None:
+    """An email address given on the command line, checked like the staff form checks it."""
+    if email is None or not email.strip():
+        return None
+    try:
+        return str(validate_email(email.strip(), check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise click.ClickException(f"--email: {exc}") from None
+
+
+def _checked_phone(phone: str | None, region: str | None) -> str | None:
+    """A phone number given on the command line, in E.164 (read in the clinic's region)."""
+    if phone is None or not phone.strip():
+        return None
+    try:
+        return phones.parse(phone, region)
+    except phones.PhoneError as exc:
+        raise click.ClickException(f"--phone: {phones.STAFF_MESSAGES[exc.reason]}") from None
 
 
 @click.command("brief")

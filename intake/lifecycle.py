@@ -15,13 +15,12 @@ from typing import Any
 from flask import render_template
 from sqlalchemy import select
 
-from . import audit, mail, notify
+from . import audit, clinics, mail, notify
 from .brief import jobs
 from .db import db
 from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Staff, utcnow
 from .questionnaire import Definition
 from .questionnaire.flow import merge_answers
-from .questionnaire.model import Safety
 from .scoring import is_urgent, score
 
 log = logging.getLogger(__name__)
@@ -46,7 +45,12 @@ def invite(
     source: str = "invitation",
     emailed: bool = False,
 ) -> Intake:
-    """Create an intake with a fresh unguessable link token that expires per clinic setting."""
+    """Create an intake with a fresh unguessable link token that expires per clinic setting.
+
+    Raises clinics.CrisisContactsMissing until the clinic has set its crisis contacts: a
+    client must never meet a safety question whose answer leads to a built-in default.
+    """
+    clinics.require_crisis_contacts(clinic)
     intake = Intake(
         clinic_id=clinic.id,
         client_name=client_name.strip(),
@@ -234,12 +238,18 @@ def submit(intake: Intake, definition: Definition) -> None:
     db.session.commit()
 
 
-def crisis_contacts(clinic: Clinic, safety: Safety) -> dict[str, str]:
-    """What the safety page shows: the clinic's own crisis contacts win over the defaults."""
-    return {
-        "text": clinic.crisis_text or safety.crisis_text,
-        "emergency": clinic.emergency_number or safety.emergency_number,
+def note_crisis_shown(intake: Intake, crisis: clinics.Crisis, page: str) -> None:
+    """Record exactly what an urgent intake's client was first shown, for the brief (once)."""
+    if not intake.urgent or intake.crisis_shown is not None:
+        return
+    intake.crisis_shown = {
+        "emergency": crisis.emergency,
+        "text": crisis.text,
+        "language": crisis.language,
+        "page": page,
+        "at": utcnow().isoformat(timespec="seconds"),
     }
+    db.session.commit()
 
 
 def _lock(intake: Intake) -> None:

@@ -80,6 +80,24 @@ _PROGRESS_LABELS = {
 }
 
 
+class FollowUp(StrEnum):
+    """What a staff member recorded after an urgent flag: they spoke with the client, or tried."""
+
+    CONTACTED = "contacted"
+    TRIED = "tried"
+
+    @property
+    def label(self) -> str:
+        """The words every staff page and brief uses for this outcome."""
+        return _FOLLOW_UP_LABELS[self]
+
+
+_FOLLOW_UP_LABELS = {
+    FollowUp.CONTACTED: "Spoke with the client",
+    FollowUp.TRIED: "Tried to reach the client",
+}
+
+
 class PdfState(StrEnum):
     """Where the render job of an intake's brief PDF stands (stored)."""
 
@@ -124,8 +142,19 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    crisis_text: Mapped[str | None] = mapped_column(Text)
+    # What a client who reports thoughts of self-harm is shown: the clinic's emergency number
+    # and its crisis text in each language it offers ({"en": ..., "es": ...}). Until an admin
+    # has set them, no client can be invited (never a built-in default).
+    crisis_texts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     emergency_number: Mapped[str | None] = mapped_column(String(40))
+    # The languages clients may answer in (None: every language of the interface).
+    client_languages: Mapped[list[str] | None] = mapped_column(JSON)
+    # For staff: what the clinic does when an intake is flagged urgent.
+    safety_procedure: Mapped[str | None] = mapped_column(Text)
+    # An urgent intake with no recorded contact after this long notifies the admins again.
+    urgent_escalation_minutes: Mapped[int] = mapped_column(default=60)
+    # Phone numbers typed without +country are read in this region (ISO 3166, e.g. "US").
+    phone_region: Mapped[str | None] = mapped_column(String(2))
     # Branding and settings, edited by the clinic's admins.
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     logo_mime: Mapped[str | None] = mapped_column(String(40))
@@ -246,8 +275,13 @@ class Intake(db.Model):  # type: ignore[name-defined]
     current_page: Mapped[str | None] = mapped_column(String(64))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     safety_asked: Mapped[bool] = mapped_column(default=False)
+    # When the client moved on leaving the safety question blank a second time.
+    safety_skipped_at: Mapped[datetime | None]
     urgent: Mapped[bool] = mapped_column(default=False)
     urgent_at: Mapped[datetime | None]
+    # Exactly what the client was first shown after a safety answer: emergency number,
+    # crisis text, its language, when, on which page.
+    crisis_shown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
@@ -257,6 +291,15 @@ class Intake(db.Model):  # type: ignore[name-defined]
     clinic: Mapped[Clinic] = relationship()
     therapist: Mapped[Staff | None] = relationship(foreign_keys=[therapist_id])
     questionnaire: Mapped[QuestionnaireVersion] = relationship()
+    contact: Mapped[ClientContact | None] = relationship(
+        back_populates="intake", cascade="all, delete-orphan", passive_deletes=True
+    )
+    follow_ups: Mapped[list[UrgentFollowUp]] = relationship(
+        order_by="UrgentFollowUp.id",
+        back_populates="intake",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @property
     def submitted(self) -> bool:
@@ -267,6 +310,45 @@ class Intake(db.Model):  # type: ignore[name-defined]
     def progress(self) -> Progress:
         """Where the intake stands for staff (reviewed once a therapist has read the brief)."""
         return Progress.of(self)
+
+
+class ClientContact(db.Model):  # type: ignore[name-defined]
+    """How the client said the clinic may reach them (the wizard's contact step), or that they
+    would rather not say. The invitation's own email and phone stay on the intake."""
+
+    __tablename__ = "client_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_id: Mapped[int] = mapped_column(
+        ForeignKey("intake.id", ondelete="CASCADE"), unique=True
+    )
+    declined: Mapped[bool] = mapped_column(default=False)
+    # E.164, e.g. +15555550123.
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # None: not said.
+    voicemail_ok: Mapped[bool | None]
+    texts_ok: Mapped[bool | None]
+    safe_times: Mapped[str | None] = mapped_column(String(300))
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    intake: Mapped[Intake] = relationship(back_populates="contact")
+
+
+class UrgentFollowUp(db.Model):  # type: ignore[name-defined]
+    """A staff member's record on an urgent intake: contacted or tried, by whom, when, a note."""
+
+    __tablename__ = "urgent_follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intake.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    outcome: Mapped[FollowUp] = mapped_column(_state(FollowUp))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    intake: Mapped[Intake] = relationship(back_populates="follow_ups")
+    staff: Mapped[Staff] = relationship()
 
 
 class BriefPdf(db.Model):  # type: ignore[name-defined]

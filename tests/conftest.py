@@ -21,7 +21,7 @@ from intake.accounts import auth
 from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import Clinic, Intake, QuestionnaireVersion, Role, Staff, utcnow
-from tests.helpers import PASSWORD, SmtpInbox, post_form
+from tests.helpers import CRISIS_CONTACTS, PASSWORD, SmtpInbox, post_form
 
 # Tests sign in hundreds of times, so they hash with argon2's cheapest parameters; the app
 # itself keeps argon2-cffi's defaults (verification reads the parameters from each hash).
@@ -88,10 +88,11 @@ def _clean(app: Flask) -> Iterator[None]:
 
 @pytest.fixture
 def make_clinic(app: Flask) -> Any:
-    """A factory: a clinic with one therapist whose password is PASSWORD."""
+    """A factory: a clinic (its crisis contacts set) with one therapist whose password is
+    PASSWORD."""
 
     def make(slug: str = "north", email: str | None = None) -> tuple[int, str]:
-        clinic = Clinic(slug=slug, name=f"{slug.title()} Practice")
+        clinic = Clinic(slug=slug, name=f"{slug.title()} Practice", **CRISIS_CONTACTS)
         db.session.add(clinic)
         db.session.flush()
         email = email or f"therapist@{slug}.example"

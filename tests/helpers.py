@@ -37,6 +37,16 @@ WORDS = {
 }
 FULL = {**{k: str(v) for k, v in EXAMPLE_A.items()}, **WORDS}
 
+# A clinic's own crisis contacts (the test clinics' settings): US services, in both languages.
+CRISIS_CONTACTS: dict[str, Any] = {
+    "emergency_number": "911",
+    "crisis_texts": {
+        "en": "Call or text 988 (Suicide and Crisis Lifeline) at any time, day or night.",
+        "es": "Llame o envíe un mensaje de texto al 988 (Línea de Prevención del Suicidio y"
+        " Crisis) a cualquier hora, de día o de noche.",
+    },
+}
+
 # How the brief names the default questionnaire's six dimensions.
 DIMENSION_LABELS = (
     "Change readiness",

@@ -28,7 +28,7 @@ from intake.accounts import tokens
 from intake.accounts.auth import NO_PASSWORD, hash_password
 from intake.db import db
 from intake.models import Clinic, Intake, QuestionnaireDraft, Staff
-from tests.helpers import PASSWORD, csrf_token
+from tests.helpers import CRISIS_CONTACTS, PASSWORD, csrf_token
 
 LOGIN: Literal["login"] = "login"
 Expect = int | Literal["login"]
@@ -120,6 +120,7 @@ ROUTES: dict[str, Row] = {
     "staff.remind": staff(302),
     # Clinic settings and questionnaires (intake/staff/settings.py, questionnaires.py).
     "staff.settings": admins(200, 200),
+    "staff.safety_settings": admins(200, 200),
     "staff.logo": admins(200, 200),
     "staff.questionnaire_list": admins(200, 200),
     "staff.questionnaire_edit": admins(200),
@@ -141,7 +142,13 @@ def _staff(clinic: Clinic, email: str, role: str = "therapist", joined: bool = T
 
 
 def _side(slug: str) -> Side:
-    clinic = Clinic(slug=slug, name=f"{slug.title()} Practice", logo=PNG, logo_mime="image/png")
+    clinic = Clinic(
+        slug=slug,
+        name=f"{slug.title()} Practice",
+        logo=PNG,
+        logo_mime="image/png",
+        **CRISIS_CONTACTS,
+    )
     db.session.add(clinic)
     db.session.flush()
     admin = _staff(clinic, f"admin@{slug}.example", "admin")

@@ -8,7 +8,11 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
+from intake import clinics
+from intake.db import db
+from intake.models import Clinic, Intake
 from tests.helpers import FULL, complete, post_form
 
 
@@ -76,3 +80,44 @@ def test_brief_writes_a_pdf(
     result = runner.invoke(args=["brief", str(intake.id), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_invite_takes_the_clients_email_and_phone(app: Flask, make_clinic: Any) -> None:
+    make_clinic("east")
+    runner = app.test_cli_runner()
+    args = ["invite", "--clinic", "east", "--name", "Robin"]
+    result = runner.invoke(
+        args=[*args, "--email", "robin@example.org", "--phone", "+44 20 7946 0958"]
+    )
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().rsplit("/", 1)[1]
+    intake = db.session.scalar(select(Intake).where(Intake.token == token))
+    assert intake is not None
+    assert (intake.email, intake.phone) == ("robin@example.org", "+442079460958")
+    bad_phone = runner.invoke(args=[*args, "--phone", "call me"])
+    assert bad_phone.exit_code != 0 and "--phone: Please use digits" in bad_phone.output
+    local = runner.invoke(args=[*args, "--phone", "(201) 555-0123"])
+    assert local.exit_code != 0 and "country code" in local.output
+    bad_email = runner.invoke(args=[*args, "--email", "robin-at-example"])
+    assert bad_email.exit_code != 0 and "--email:" in bad_email.output
+    assert db.session.scalar(select(func.count()).select_from(Intake)) == 1
+
+
+def test_seed_demo_sets_labelled_demo_crisis_contacts_and_a_demo_phone(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Crisis contacts: demo values" in result.output
+    clinic = db.session.scalar(select(Clinic).where(Clinic.slug == "demo"))
+    assert clinic is not None and clinics.missing_crisis_contacts(clinic) == []
+    assert clinic.emergency_number == "555-0100"
+    assert clinic.crisis_texts["en"].startswith("DEMO CLINIC")
+    assert clinic.crisis_texts["es"].startswith("CLÍNICA DE DEMOSTRACIÓN")
+    assert (clinic.safety_procedure or "").startswith("DEMO")
+    intake = db.session.scalar(select(Intake).where(Intake.clinic_id == clinic.id))
+    assert intake is not None and intake.phone == "+12015550123"
+    # An admin's own values are never overwritten by a later run.
+    clinic.emergency_number = "112"
+    db.session.commit()
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    db.session.refresh(clinic)
+    assert clinic.emergency_number == "112"

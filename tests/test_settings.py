@@ -19,8 +19,6 @@ URL = "/staff/settings"
 VALID = {
     "name": "North Practice",
     "accent_color": "#336699",
-    "crisis_text": "Call the North crisis line on 0800 111 222, day or night.",
-    "emergency_number": "112",
     "default_questionnaire": "readiness",
     "link_expiry_days": "14",
 }
@@ -57,15 +55,12 @@ def test_admin_changes_settings(client: FlaskClient, admin: int, make_intake: An
     assert response.status_code == 302
     row = clinic(admin)
     assert row.accent_color == "#336699" and row.link_expiry_days == 14
-    assert row.emergency_number == "112" and row.settings_updated_at is not None
+    assert row.settings_updated_at is not None
     assert row.self_referral_token
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "settings.changed"))
     assert event is not None and "accent_color" in event.detail["fields"]
-
-    # The crisis contacts appear on the client's safety page.
-    intake = make_intake(admin)
-    support = client.get(f"/i/{intake.token}/support").get_data(as_text=True)
-    assert "0800 111 222" in support and "112" in support
+    # The crisis contacts (and their assertions) moved to Settings, Safety:
+    # tests/test_safety_settings.py.
 
 
 @pytest.mark.parametrize(
@@ -76,15 +71,16 @@ def test_admin_changes_settings(client: FlaskClient, admin: int, make_intake: An
         ({"link_expiry_days": "many"}, "link_expiry_days", "from 1 to 365"),
         ({"name": ""}, "name", "Please enter the clinic"),
         ({"default_questionnaire": "nope"}, "default_questionnaire", "Not a valid choice"),
-        ({"emergency_number": "<script>"}, "emergency_number", "Please use digits"),
     ],
 )
 def test_bad_settings_keep_what_was_typed(
     client: FlaskClient, admin: int, changes: dict[str, str], field: str, message: str
 ) -> None:
-    page = save(client, **changes).get_data(as_text=True)
+    typed = {"name": "North Practice, Harbour Street", **changes}
+    page = save(client, **typed).get_data(as_text=True)
     assert message in page and f'id="{field}-error"' in page
-    assert "0800 111 222" in page  # the crisis text typed is still in the form
+    if field != "name":
+        assert "North Practice, Harbour Street" in page  # the name typed is still in the form
     assert clinic(admin).settings_updated_at is None
 
 

@@ -6,7 +6,7 @@ from flask import abort, g, make_response, redirect, render_template, request, u
 from flask_babel import refresh
 from werkzeug.wrappers import Response
 
-from .. import i18n, lifecycle
+from .. import clinics, i18n, lifecycle
 from ..catalogue import definition_of
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition
@@ -34,7 +34,7 @@ def load(token: str) -> tuple[Intake, Definition]:
 def _language(intake: Intake, definition: Definition) -> str:
     """Pick the page's language; a choice from the link, or answering in it, sticks."""
     asked = request.args.get("lang")
-    offered = definition.offered_languages
+    offered = clinics.client_languages(intake.clinic, definition)
     language = i18n.choose(
         offered,
         asked=asked,

@@ -6,7 +6,7 @@ from flask import abort, current_app, redirect, render_template, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .. import catalogue, lifecycle
+from .. import catalogue, clinics, lifecycle
 from ..db import db
 from ..models import Clinic
 from . import bp
@@ -14,7 +14,7 @@ from .forms import ReferralForm
 
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
-def referral(token: str) -> Response | str:
+def referral(token: str) -> Response | str | tuple[str, int]:
     """Ask for a name, then open a new intake for that person."""
     clinic = db.session.scalar(select(Clinic).where(Clinic.self_referral_token == token))
     if clinic is None:
@@ -22,6 +22,9 @@ def referral(token: str) -> Response | str:
     version = catalogue.default_for(clinic, current_app.config["DEFAULT_QUESTIONNAIRE"])
     if version is None:
         abort(404)
+    if clinics.missing_crisis_contacts(clinic):
+        # Closed until the clinic's crisis contacts are set: never a built-in default.
+        return render_template("client/referral.html", form=None, clinic=clinic), 503
     form = ReferralForm()
     if form.validate_on_submit():
         intake = lifecycle.invite(

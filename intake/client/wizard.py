@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from .. import lifecycle
+from .. import clinics, lifecycle
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition, Item, Page
 from ..questionnaire.conditions import visible_items, visible_pages
@@ -182,11 +182,13 @@ def support(token: str) -> Response | str:
         abort(404)
     target = request.args.get("next", "")
     known = target == REVIEW or any(p.id == target for p in definition.pages)
+    crisis = clinics.crisis_for(intake.clinic, definition.language)
+    lifecycle.note_crisis_shown(intake, crisis, "support")
     return render_template(
         "client/support.html",
         intake=intake,
         safety=definition.safety,
-        crisis=lifecycle.crisis_contacts(intake.clinic, definition.safety),
+        crisis=crisis,
         continue_url=page_url(intake, target if known else REVIEW),
     )
 
@@ -229,11 +231,10 @@ def done(token: str) -> Response | str:
     intake, definition = load(token)
     if not intake.submitted:
         return redirect(url_for(".start", token=token))
-    crisis = (
-        lifecycle.crisis_contacts(intake.clinic, definition.safety)
-        if intake.urgent and definition.safety
-        else None
-    )
+    crisis = None
+    if intake.urgent and definition.safety:
+        crisis = clinics.crisis_for(intake.clinic, definition.language)
+        lifecycle.note_crisis_shown(intake, crisis, "done")
     return render_template("client/done.html", intake=intake, crisis=crisis)
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..accounts.auth import has_password, login_manager
+from ..clinics import missing_crisis_contacts
 from ..models import Staff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -41,9 +42,16 @@ def account_state(member: Staff) -> str:
     return "Active" if has_password(member) else "Invited, not joined yet"
 
 
+def crisis_missing() -> list[str]:
+    """What the signed-in person's clinic must still set before clients can be invited."""
+    if not current_user.is_authenticated:
+        return []
+    return missing_crisis_contacts(current_user.clinic)
+
+
 @bp.context_processor
 def _helpers() -> dict[str, object]:
-    return {"account_state": account_state}
+    return {"account_state": account_state, "crisis_missing": crisis_missing}
 
 
 from . import (  # noqa: E402,F401  (routes on bp)

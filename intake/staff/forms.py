@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -10,9 +13,12 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -27,6 +33,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from .. import phones
 from ..models import Role
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
@@ -128,6 +135,14 @@ class AuditFilterForm(FlaskForm):
             raise ValidationError("This date is before the ‘From’ date.")
 
 
+def checked_phone(text: str, region: str | None) -> str:
+    """A typed phone number in E.164, or a ValidationError saying what is wrong."""
+    try:
+        return phones.parse(text, region)
+    except phones.PhoneError as exc:
+        raise ValidationError(phones.STAFF_MESSAGES[exc.reason]) from None
+
+
 def phone_number() -> Regexp:
     """Digits and the usual separators: phone numbers as people write them."""
     return Regexp(r"^[0-9+()\-. /]+$", message="Please use digits, spaces and + ( ) - only.")
@@ -144,17 +159,20 @@ class InviteForm(FlaskForm):
         "Email (optional)",
         validators=[Optional(), Length(max=254), Regexp(EMAIL, message="This is not an email.")],
     )
-    phone = StringField(
-        "Phone (optional)",
-        validators=[
-            Optional(),
-            Length(max=40),
-            phone_number(),
-        ],
-    )
+    phone = StringField("Phone (optional)", validators=[Optional(), Length(max=40)])
     therapist_id = SelectField("Therapist", coerce=str)
     questionnaire_id = SelectField("Questionnaire", coerce=str)
     send_email = BooleanField("Send the link to the client by email now")
+
+    # The clinic's phone region (numbers typed without +country are read there).
+    region: str | None = None
+    phone_e164: str | None = None
+
+    def validate_phone(self, field: StringField) -> None:
+        """A callable number (libphonenumber), kept in E.164 for the client's contact step."""
+        self.phone_e164 = None
+        if field.data and field.data.strip():
+            self.phone_e164 = checked_phone(field.data, self.region)
 
     def validate_send_email(self, field: BooleanField) -> None:
         """Sending needs an address."""
@@ -184,17 +202,6 @@ class SettingsForm(FlaskForm):
         validators=[
             DataRequired("Please give a colour such as #1f5f7a."),
             Regexp(r"^#[0-9a-fA-F]{6}$", message="Use the form #rrggbb, for example #1f5f7a."),
-        ],
-    )
-    crisis_text = TextAreaField(
-        "Crisis contacts shown on the safety page", validators=[Optional(), Length(max=2000)]
-    )
-    emergency_number = StringField(
-        "Emergency number",
-        validators=[
-            Optional(),
-            Length(max=40),
-            phone_number(),
         ],
     )
     default_questionnaire = SelectField("Default questionnaire for new invitations")
@@ -233,3 +240,154 @@ class EditQuestionnaireForm(FlaskForm):
 
     source = TextAreaField("Definition (YAML)", validators=[Length(max=MAX_SOURCE)])
     upload = FileField("Or upload a .yaml file (replaces the text above)")
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several checkboxes (works without JavaScript)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+CRISIS_TEXT_MAX = 2000
+# Printed on page 1 of every urgent brief, so it must stay short.
+PROCEDURE_MAX = 800
+
+
+class SafetySettingsForm(FlaskForm):
+    """The clinic's crisis contacts (what a client in crisis is shown) and its urgent procedure.
+
+    Crisis texts are added per language by safety_form(); the contacts are all or nothing, and
+    once set they can be changed but never emptied: clients rely on them.
+    """
+
+    client_languages = CheckboxesField(
+        "Languages clients may answer in",
+        validators=[DataRequired("Please offer at least one language.")],
+    )
+    emergency_number = StringField(
+        "Emergency number",
+        validators=[Optional(), Length(max=40), phone_number()],
+    )
+    safety_procedure = TextAreaField(
+        "Your safety procedure (for staff)",
+        validators=[
+            Optional(),
+            Length(
+                max=PROCEDURE_MAX,
+                message=f"Please keep it under {PROCEDURE_MAX} characters: it is printed on"
+                " page 1 of every urgent brief.",
+            ),
+        ],
+    )
+    urgent_escalation_minutes = IntegerField(
+        "Remind the admins when no one has recorded contact after (minutes)",
+        default=60,
+        validators=[
+            InputRequired("Please give a number of minutes from 5 to 1440."),
+            NumberRange(5, 1440, "Please give a number of minutes from 5 to 1440."),
+        ],
+    )
+    phone_region = SelectField("Phone numbers without a country code are read as", default="")
+
+    languages: Sequence[tuple[str, str]] = ()
+    stored: Mapping[str, Any] = {}
+
+    def text_field(self, language: str) -> Any:
+        """The crisis text field of one language."""
+        return self[f"crisis_text_{language}"]
+
+    def crisis_texts(self) -> dict[str, str]:
+        """The crisis texts typed, by language."""
+        return {code: self.text_field(code).data or "" for code, _ in self.languages}
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields, then the rule: a number and a text per offered language, or nothing."""
+        if not super().validate(extra_validators):
+            return False
+        offered = set(self.client_languages.data or ())
+        number = (self.emergency_number.data or "").strip()
+        texts = {code: text.strip() for code, text in self.crisis_texts().items()}
+        given = bool(number) or any(texts[code] for code in offered)
+        ok = True
+        if not number and (given or self.stored.get("emergency_number")):
+            self.emergency_number.errors.append(
+                "Please give the number clients should call in an emergency"
+                + (
+                    " (it cannot be removed once set)."
+                    if self.stored.get("emergency_number")
+                    else "."
+                )
+            )
+            ok = False
+        stored_texts = self.stored.get("crisis_texts") or {}
+        for code, name in self.languages:
+            if code in offered and not texts[code] and (given or stored_texts.get(code)):
+                self.text_field(code).errors.append(
+                    f"Please write what a client answering in {name} is shown, or stop offering"
+                    f" {name}."
+                )
+                ok = False
+        return ok
+
+
+def safety_form(
+    languages: Sequence[tuple[str, str]],
+    regions: Sequence[tuple[str, str]],
+    stored: Mapping[str, Any],
+    **kw: Any,
+) -> SafetySettingsForm:
+    """The safety settings form with one crisis text box per interface language.
+
+    stored holds the clinic's current values: what may not be emptied, and the form's
+    starting values.
+    """
+
+    class Form(SafetySettingsForm):
+        pass
+
+    for code, name in languages:
+        setattr(
+            Form,
+            f"crisis_text_{code}",
+            TextAreaField(
+                f"Crisis text shown to clients answering in {name}",
+                validators=[Optional(), Length(max=CRISIS_TEXT_MAX)],
+            ),
+        )
+    data = {
+        "client_languages": list(stored.get("client_languages") or ()),
+        "emergency_number": stored.get("emergency_number") or "",
+        "safety_procedure": stored.get("safety_procedure") or "",
+        "urgent_escalation_minutes": stored.get("urgent_escalation_minutes") or 60,
+        "phone_region": stored.get("phone_region") or "",
+        **{
+            f"crisis_text_{code}": (stored.get("crisis_texts") or {}).get(code, "")
+            for code, _ in languages
+        },
+    }
+    form = Form(data=data, **kw)
+    form.languages = tuple(languages)
+    form.stored = stored
+    form.client_languages.choices = list(languages)
+    form.phone_region.choices = [
+        ("", "No region: clients give numbers with their country code (+...)")
+    ] + list(regions)
+    return form
+
+
+class FollowUpForm(FlaskForm):
+    """Staff record of contact with a client after an urgent flag."""
+
+    outcome = RadioField(
+        "What happened",
+        choices=[("contacted", "Spoke with the client"), ("tried", "Tried to reach the client")],
+        validators=[InputRequired("Please say whether you spoke with the client or tried to.")],
+    )
+    note = TextAreaField(
+        "A short note (how, what was agreed; no clinical detail needed)",
+        validators=[
+            Optional(),
+            Length(max=500, message="Please keep the note under 500 characters."),
+        ],
+    )

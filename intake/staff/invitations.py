@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, lifecycle
+from .. import catalogue, clinics, lifecycle
 from ..access import active_staff, active_staff_member, intake_or_404
 from ..models import Clinic
 from . import bp
@@ -37,7 +37,11 @@ def _invite_form(clinic: Clinic) -> InviteForm:
 def invite() -> BaseResponse | str:
     """Invite a client and show the link."""
     clinic = current_user.clinic
+    if missing := clinics.missing_crisis_contacts(clinic):
+        # Refused before any form: a client must never meet a built-in crisis default.
+        return render_template("staff/invite.html", form=None, missing=missing)
     form = _invite_form(clinic)
+    form.region = clinic.phone_region
     if form.validate_on_submit():
         version = catalogue.usable_version(clinic.id, int(form.questionnaire_id.data))
         therapist = (
@@ -49,7 +53,7 @@ def invite() -> BaseResponse | str:
             version,  # type: ignore[arg-type]  # the choices only hold usable versions
             therapist,
             email=(form.email.data or "").strip(),
-            phone=(form.phone.data or "").strip(),
+            phone=form.phone_e164,
             emailed=bool(form.send_email.data),
         )
         if form.send_email.data and lifecycle.send_link(item) == "failed":

@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, drafts, lifecycle
+from .. import catalogue, clinics, drafts
 from ..access import admin_only
 from ..client.forms import page_form
 from ..db import db
@@ -166,7 +166,7 @@ def _preview(definition: Definition) -> str:
             )
         )
     if definition.safety is not None:
-        crisis = lifecycle.crisis_contacts(fake.clinic, definition.safety)
+        crisis = clinics.crisis_for(fake.clinic, definition.language)
         pages.append(
             render_template(
                 "client/support.html",

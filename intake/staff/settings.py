@@ -1,4 +1,4 @@
-"""Clinic settings (admins only): name, logo, brand colour, crisis contacts, defaults."""
+"""Clinic settings (admins only): name, logo, colour, defaults; safety and crisis contacts."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, clinics, logos
+from .. import catalogue, clinics, i18n, logos, phones
 from ..access import admin_only
+from ..brief.content import language_name
 from ..models import Clinic
 from . import bp
-from .forms import SettingsForm
+from .forms import SettingsForm, safety_form
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -61,3 +62,34 @@ def logo() -> Response:
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.route("/settings/safety", methods=["GET", "POST"])
+@admin_only
+def safety_settings() -> BaseResponse | str:
+    """The clinic's crisis contacts, languages, safety procedure and urgent reminders."""
+    clinic: Clinic = current_user.clinic
+    languages = [(code, language_name(code)) for code in i18n.interface_languages()]
+    stored = {name: getattr(clinic, name) for name in clinics.SAFETY}
+    stored["client_languages"] = list(clinics.offered_languages(clinic))
+    form = safety_form(languages, phones.regions(), stored)
+    if form.validate_on_submit():
+        changed = clinics.update_safety(
+            clinic,
+            {
+                "client_languages": list(form.client_languages.data or ()),
+                "emergency_number": form.emergency_number.data or "",
+                "crisis_texts": form.crisis_texts(),
+                "safety_procedure": form.safety_procedure.data or "",
+                "urgent_escalation_minutes": form.urgent_escalation_minutes.data,
+                "phone_region": form.phone_region.data or "",
+            },
+        )
+        flash("Safety settings saved." if changed else "Nothing was changed.")
+        return redirect(url_for("staff.safety_settings"))
+    return render_template(
+        "staff/settings_safety.html",
+        form=form,
+        clinic=clinic,
+        missing=clinics.missing_crisis_contacts(clinic),
+    )
