@@ -18,7 +18,15 @@ from sqlalchemy import select
 from . import audit, clinics, mail, notify
 from .brief import jobs
 from .db import db
-from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Staff, utcnow
+from .models import (
+    ClientContact,
+    Clinic,
+    Intake,
+    IntakeStatus,
+    QuestionnaireVersion,
+    Staff,
+    utcnow,
+)
 from .questionnaire import Definition
 from .questionnaire.flow import merge_answers
 from .scoring import is_urgent, score
@@ -195,6 +203,29 @@ def save_page(
         notify.urgent(intake)
     db.session.commit()
     return newly_urgent
+
+
+def save_contact(
+    intake: Intake, values: Mapping[str, Any], page_id: str, *, confirmed: bool
+) -> None:
+    """Store how the client may be reached (the wizard's contact step) and where they resume.
+
+    confirmed: they moved on with a complete answer (a number or an email, or declined).
+    The invitation's own email and phone stay as they were.
+    """
+    _lock(intake)
+    now = utcnow()
+    contact = intake.contact
+    if contact is None:
+        contact = ClientContact(intake_id=intake.id)
+        db.session.add(contact)
+    for name, value in values.items():
+        setattr(contact, name, value)
+    if confirmed:
+        contact.confirmed_at = now
+    contact.updated_at = intake.updated_at = now
+    intake.current_page = page_id
+    db.session.commit()
 
 
 def sign_consent(intake: Intake, name: str, version: str, first_page: str) -> None:

@@ -330,7 +330,10 @@ class ClientContact(db.Model):  # type: ignore[name-defined]
     voicemail_ok: Mapped[bool | None]
     texts_ok: Mapped[bool | None]
     safe_times: Mapped[str | None] = mapped_column(String(300))
-    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the client moved on from the step with a complete answer (Back and Save keep
+    # what is valid without confirming it).
+    confirmed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     intake: Mapped[Intake] = relationship(back_populates="contact")
 

@@ -47,6 +47,16 @@ CRISIS_CONTACTS: dict[str, Any] = {
     },
 }
 
+# What a client gives on the wizard's contact step (complete() sends it unless answers
+# hold "_contact").
+CONTACT = {
+    "phone": "+44 20 7946 0958",
+    "voicemail_ok": "no",
+    "texts_ok": "yes",
+    "email": "alex@example.org",
+    "safe_times": "After 6 pm; not at work.",
+}
+
 # How the brief names the default questionnaire's six dimensions.
 DIMENSION_LABELS = (
     "Change readiness",
@@ -127,6 +137,22 @@ def fill_page(
     return post_form(client, page_url(intake, page_id), data)
 
 
+def contact_url(intake: Intake) -> str:
+    """The address of the wizard's contact step."""
+    return f"/i/{intake.token}/contact"
+
+
+def give_contact(
+    client: FlaskClient, intake: Intake, data: dict[str, Any] | None = None, action: str = "next"
+) -> Any:
+    """Post the contact step (by default the details in CONTACT)."""
+    if reload(intake).consent_at is None:
+        sign(client, intake)
+    return post_form(
+        client, contact_url(intake), {**(CONTACT if data is None else data), "action": action}
+    )
+
+
 def sign(client: FlaskClient, intake: Intake, name: str = "Alex Morgan Client", **kw: Any) -> Any:
     """Give consent on the welcome page with a typed name."""
     return post_form(client, f"/i/{intake.token}", {"consent_name": name}, **kw)
@@ -139,7 +165,10 @@ def complete(client: FlaskClient, intake: Intake, answers: dict[str, Any]) -> An
     url = page_url(intake, "now")
     while "/review" not in url:
         page_id = url.rsplit("/", 1)[1]
-        response = fill_page(client, intake, page_id, answers)
+        if page_id == "contact":
+            response = give_contact(client, intake, answers.get("_contact"))
+        else:
+            response = fill_page(client, intake, page_id, answers)
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         url = response.headers["Location"]
         if "/support" in url:

@@ -20,6 +20,7 @@ from tests.helpers import (
     WORDS,
     autosave,
     complete,
+    contact_url,
     csrf_token,
     fill_page,
     page_url,
@@ -51,7 +52,8 @@ def test_token_is_unguessable(intake: Intake) -> None:
 def test_welcome_page_greets_and_explains(client: FlaskClient, intake: Intake) -> None:
     html = client.get(f"/i/{intake.token}").get_data(as_text=True)
     assert "Alex Client" in html and "North Practice" in html
-    assert "There are 7 short sections. Most people take about 15 minutes." in html
+    # Seven pages and the contact step (every questionnaire has it).
+    assert "There are 8 short sections. Most people take about 15 minutes." in html
     assert "come back later with the same link" in html
     assert "Only the therapists at North Practice read your answers" in html
     assert "joint effort" in html
@@ -113,8 +115,8 @@ def test_complete_intake_is_scored_with_its_version(client: FlaskClient, intake:
 
 def test_progress_is_shown(client: FlaskClient, started: Intake) -> None:
     html = client.get(page_url(started, "now")).get_data(as_text=True)
-    # 'Therapy before' is hidden until previous therapy is answered yes.
-    assert "Step 1 of 7" in html
+    # 'Therapy before' is hidden until previous therapy is answered yes; the contact step counts.
+    assert "Step 1 of 8" in html
 
 
 def test_back_and_next_keep_answers(client: FlaskClient, started: Intake) -> None:
@@ -317,7 +319,8 @@ def test_question_shown_by_an_answer_on_its_page_is_asked_before_moving_on(
     assert not re.search(r'data-item="leave_message" hidden', html)
     assert reload(started).answers["contact"] == "phone"
     response = fill_page(client, started, "practical", {"contact": "phone", "leave_message": "no"})
-    assert response.headers["Location"].endswith(page_url(started, "wellbeing"))
+    # On to the contact step, which comes before the safety question's page.
+    assert response.headers["Location"].endswith(contact_url(started))
     assert reload(started).answers["leave_message"] == "no"
 
 
@@ -326,7 +329,8 @@ def test_question_already_on_screen_moves_on_at_once(client: FlaskClient, starte
     shown = " ".join(i.id for i in DEFINITION.pages[6].items)
     data = {"contact": "phone", "leave_message": "yes", "shown": shown}
     response = fill_page(client, started, "practical", data)
-    assert response.headers["Location"].endswith(page_url(started, "wellbeing"))
+    # On to the contact step, which comes before the safety question's page.
+    assert response.headers["Location"].endswith(contact_url(started))
     assert reload(started).answers["leave_message"] == "yes"
 
 
@@ -356,7 +360,7 @@ def test_language_from_the_link_sticks_on_every_device(
         page = other.get(page_url(intake, "now"), headers={"Accept-Language": "en"})
         html = page.get_data(as_text=True)
     assert "¿Qué le trae a terapia en este momento?" in html
-    assert "Paso 1 de 7" in html and "Guardar y continuar más tarde" in html
+    assert "Paso 1 de 8" in html and "Guardar y continuar más tarde" in html
     assert reload(intake).consent_version == "2026-11/es"
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import format_date, gettext
 
+from .. import phones
 from ..questionnaire import Definition, Item, Page
 from ..questionnaire import answers as wording
 from ..questionnaire.conditions import visible_items, visible_pages
@@ -53,3 +54,30 @@ def _words() -> wording.Words:
         scale_value=False,
         date=lambda value: format_date(value, "long"),
     )
+
+
+def contact_summary(contact: Any) -> list[tuple[str, str]]:
+    """The contact step's answers as the client reads them back (question, answer)."""
+    if contact is None:
+        return [(gettext("How the clinic may reach you"), gettext("Not answered"))]
+    if contact.declined:
+        return [(gettext("How the clinic may reach you"), gettext("You would rather not say"))]
+
+    def yes_no(value: bool | None) -> str:
+        if value is None:
+            return gettext("Not answered")
+        return gettext("Yes") if value else gettext("No")
+
+    return [
+        (gettext("Phone number"), phones.display(contact.phone) or gettext("Not answered")),
+        (
+            gettext("If you do not answer, may we leave a message that says who is calling?"),
+            yes_no(contact.voicemail_ok),
+        ),
+        (gettext("May we send you text messages?"), yes_no(contact.texts_ok)),
+        (gettext("Email"), contact.email or gettext("Not answered")),
+        (
+            gettext("Is there a time or a way that is best, or one we should avoid?"),
+            contact.safe_times or gettext("Not answered"),
+        ),
+    ]

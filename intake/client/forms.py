@@ -28,6 +28,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from .. import phones
 from ..questionnaire.model import DECLINED, Definition, Item, ItemType
 
 # Lazy: the words are looked up in the client's language when a form is shown.
@@ -231,3 +232,123 @@ class ReferralForm(FlaskForm):
             Email(lazy_gettext("This does not look like an email address.")),
         ],
     )
+
+
+# Why a phone number was refused, in the client's language.
+PHONE_MESSAGES = {
+    phones.NOT_A_NUMBER: lazy_gettext("Please use digits, spaces and + ( ) - only."),
+    phones.NEEDS_COUNTRY: lazy_gettext(
+        "Please start with + and your country code, for example +44 20 7946 0958."
+    ),
+    phones.NOT_VALID: lazy_gettext(
+        "This does not look like a complete phone number. Please check the digits."
+    ),
+}
+YES_NO = [SelectChoice("yes", lazy_gettext("Yes")), SelectChoice("no", lazy_gettext("No"))]
+
+
+class ContactForm(FlaskForm):
+    """The contact step: how the clinic may reach the client, or that they would rather not say.
+
+    Each field is checked on every post (Back and Save keep what is valid); moving on with
+    Next also needs a phone number or an email, or the tick that declines both.
+    """
+
+    phone = StringField(lazy_gettext("Phone number"), validators=[Optional(), Length(max=40)])
+    voicemail_ok = RadioField(
+        lazy_gettext("If you do not answer, may we leave a message that says who is calling?"),
+        choices=YES_NO,
+        validators=[Optional()],
+    )
+    texts_ok = RadioField(
+        lazy_gettext("May we send you text messages?"), choices=YES_NO, validators=[Optional()]
+    )
+    email = StringField(
+        lazy_gettext("Email"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(lazy_gettext("This does not look like an email address.")),
+        ],
+    )
+    safe_times = StringField(
+        lazy_gettext("Is there a time or a way that is best, or one we should avoid?"),
+        validators=[
+            Optional(),
+            Length(
+                max=300,
+                message=lazy_gettext("Please keep this under %(limit)s characters.", limit=300),
+            ),
+        ],
+    )
+    declined = BooleanField(lazy_gettext("I would rather not give contact details here"))
+
+    # The clinic's phone region: numbers typed without +country are read there.
+    region: str | None = None
+    phone_e164: str | None = None
+
+    def validate_phone(self, field: StringField) -> None:
+        """A number that can be called (libphonenumber), kept in E.164."""
+        self.phone_e164 = None
+        if field.data and field.data.strip():
+            try:
+                self.phone_e164 = phones.parse(field.data, self.region)
+            except phones.PhoneError as exc:
+                raise ValidationError(str(PHONE_MESSAGES[exc.reason])) from None
+
+    def check_complete(self) -> bool:
+        """For Next: a phone number or an email, or the tick, but not both; says what is wrong."""
+        given = bool((self.phone.data or "").strip() or (self.email.data or "").strip())
+        if self.declined.data and given:
+            self.declined.errors = [
+                *self.declined.errors,
+                gettext("Please untick this, or clear the phone number and email above."),
+            ]
+            return False
+        if not self.declined.data and not given:
+            self.phone.errors = [
+                *self.phone.errors,
+                gettext(
+                    "Please give a phone number or an email, or tick “%(decline)s”.",
+                    decline=self.declined.label.text,
+                ),
+            ]
+            return False
+        return True
+
+    def values(self) -> dict[str, Any]:
+        """What to store: every field that passed its checks (a blank clears it)."""
+        out: dict[str, Any] = {}
+        if not self.phone.errors:
+            out["phone"] = self.phone_e164
+        if not self.email.errors:
+            out["email"] = (self.email.data or "").strip() or None
+        for name in ("voicemail_ok", "texts_ok"):
+            if self[name].errors:
+                continue
+            data = self[name].data
+            out[name] = None if data not in ("yes", "no") else data == "yes"
+        if not self.safe_times.errors:
+            out["safe_times"] = (self.safe_times.data or "").strip() or None
+        out["declined"] = bool(self.declined.data)
+        return out
+
+
+def contact_data(
+    stored: Any, invited_phone: str | None, invited_email: str | None
+) -> dict[str, Any]:
+    """The contact step's starting values: what the client gave, else the invitation's."""
+    if stored is None:
+        return {"phone": phones.display(invited_phone), "email": invited_email or ""}
+
+    def yes_no(value: bool | None) -> str | None:
+        return None if value is None else ("yes" if value else "no")
+
+    return {
+        "phone": phones.display(stored.phone),
+        "email": stored.email or "",
+        "voicemail_ok": yes_no(stored.voicemail_ok),
+        "texts_ok": yes_no(stored.texts_ok),
+        "safe_times": stored.safe_times or "",
+        "declined": stored.declined,
+    }

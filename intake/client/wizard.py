@@ -10,14 +10,22 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from .. import clinics, lifecycle
+from .. import clinics, lifecycle, phones
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition, Item, Page
 from ..questionnaire.conditions import visible_items, visible_pages
-from ..questionnaire.flow import REVIEW, asks_again, first_missing, merge_answers, next_page
+from ..questionnaire.flow import (
+    CONTACT,
+    REVIEW,
+    asks_again,
+    first_missing,
+    merge_answers,
+    next_page,
+    steps,
+)
 from . import bp, own_copy
-from .display import sections
-from .forms import ConsentForm, answers_from, page_form
+from .display import contact_summary, sections
+from .forms import ConsentForm, ContactForm, answers_from, contact_data, page_form
 from .links import consented, gate, load, page_url
 
 
@@ -27,8 +35,8 @@ def start(token: str) -> Response | str:
     intake, definition = load(token)
     if intake.submitted:
         return redirect(url_for(".done", token=token))
-    pages = visible_pages(definition, intake.answers)
-    first = pages[0].id
+    order = steps(definition, intake.answers)
+    first = order[0]
     signed = consented(intake, definition)
     if signed and intake.current_page and intake.status == IntakeStatus.IN_PROGRESS:
         return redirect(page_url(intake, intake.current_page))
@@ -44,7 +52,7 @@ def start(token: str) -> Response | str:
         intake=intake,
         definition=definition,
         first=first,
-        section_count=len(pages),
+        section_count=len(order),
         form=form,
         today=date.today(),
     )
@@ -153,9 +161,8 @@ def _render_page(
     ask_again: bool = False,
     added: tuple[Item, ...] = (),
 ) -> str:
-    pages = visible_pages(definition, intake.answers)
     shown = visible_items(definition, current, answers)
-    index = next((n for n, p in enumerate(pages) if p.id == current.id), 0)
+    number, total = _progress(intake, definition, current.id)
     return render_template(
         "client/page.html",
         intake=intake,
@@ -166,11 +173,55 @@ def _render_page(
         errors=[item for item in shown if form[item.id].errors],
         added=added,
         form=form,
-        number=index + 1,
-        total=len(pages),
-        first=index == 0,
+        number=number,
+        total=total,
+        first=number == 1,
         ask_again=ask_again,
         autosave_url=url_for(".autosave", token=intake.token, page_id=current.id),
+    )
+
+
+def _progress(intake: Intake, definition: Definition, step: str) -> tuple[int, int]:
+    """(k, n) for "Step k of n": where this step is among the client's steps."""
+    order = steps(definition, intake.answers)
+    return (order.index(step) + 1 if step in order else 1), len(order)
+
+
+@bp.route("/i/<token>/contact", methods=["GET", "POST"])
+def contact(token: str) -> Response | str:
+    """How the clinic may reach the client (before the safety question), or that they would
+    rather not say; prefilled from the invitation. Next needs an answer; Back and Save keep
+    whatever is valid."""
+    intake, definition = load(token)
+    if (elsewhere := gate(intake, definition)) is not None:
+        return elsewhere
+    form = ContactForm(data=contact_data(intake.contact, intake.phone, intake.email))
+    form.region = intake.clinic.phone_region
+    if request.method == "POST":
+        action = request.form.get("action", "next")
+        valid = form.validate()
+        moving = valid and (action != "next" or form.check_complete())
+        target = next_page(definition, intake.answers, CONTACT, action) if moving else CONTACT
+        try:
+            lifecycle.save_contact(
+                intake, form.values(), target, confirmed=moving and action == "next"
+            )
+        except lifecycle.AlreadySubmitted:
+            return redirect(url_for(".done", token=intake.token))
+        if moving and action == "save":
+            return redirect(url_for(".saved", token=intake.token))
+        if moving:
+            flash(gettext("Your answers are saved."))
+            return redirect(page_url(intake, target))
+    number, total = _progress(intake, definition, CONTACT)
+    return render_template(
+        "client/contact.html",
+        intake=intake,
+        form=form,
+        number=number,
+        total=total,
+        first=number == 1,
+        example=phones.example(intake.clinic.phone_region),
     )
 
 
@@ -181,7 +232,7 @@ def support(token: str) -> Response | str:
     if definition.safety is None:
         abort(404)
     target = request.args.get("next", "")
-    known = target == REVIEW or any(p.id == target for p in definition.pages)
+    known = target in (REVIEW, CONTACT) or any(p.id == target for p in definition.pages)
     crisis = clinics.crisis_for(intake.clinic, definition.language)
     lifecycle.note_crisis_shown(intake, crisis, "support")
     return render_template(
@@ -216,10 +267,14 @@ def review(token: str) -> Response | str:
         except lifecycle.AlreadySubmitted:
             pass  # a double click: the first submit already did the work
         return redirect(url_for(".done", token=token))
+    order = steps(definition, intake.answers)
+    after = order.index(CONTACT) + 1
     return render_template(
         "client/review.html",
         intake=intake,
         sections=sections(definition, intake.answers),
+        contact=contact_summary(intake.contact),
+        contact_before=order[after] if after < len(order) else None,
         missing=missing,
         tried=request.method == "POST",
     )

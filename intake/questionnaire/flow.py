@@ -14,6 +14,9 @@ from .model import DECLINED, Definition, Item, Page
 
 # Where the client goes after the last page.
 REVIEW = "review"
+# The wizard's own step, not a page of the definition (no page id can start with "_"): how
+# the clinic may reach the client, asked of every questionnaire before its safety page.
+CONTACT = "_contact"
 
 
 def merge_answers(answers: Mapping[str, Any] | None, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -27,15 +30,28 @@ def merge_answers(answers: Mapping[str, Any] | None, values: Mapping[str, Any]) 
     return out
 
 
+def steps(definition: Definition, answers: Mapping[str, Any]) -> tuple[str, ...]:
+    """The steps a client with these answers goes through, in order: the pages shown, and the
+    contact step just before the page that holds the safety item (last when there is none)."""
+    ids = [p.id for p in visible_pages(definition, answers)]
+    at = len(ids)
+    if definition.safety is not None and definition.has_item(definition.safety.item):
+        safety_page = definition.page_of(definition.safety.item).id
+        if safety_page in ids:
+            at = ids.index(safety_page)
+    ids.insert(at, CONTACT)
+    return tuple(ids)
+
+
 def next_page(
     definition: Definition, answers: Mapping[str, Any], current: str, action: str
 ) -> str:
-    """The page id (or REVIEW) a client goes to from the current page.
+    """The step id (a page, CONTACT or REVIEW) a client goes to from the current step.
 
     action is next, back or save; visibility is worked out from the answers given, which
     include the ones just sent.
     """
-    ids = [p.id for p in visible_pages(definition, answers)]
+    ids = list(steps(definition, answers))
     index = ids.index(current) if current in ids else 0
     if action == "back":
         return ids[index - 1] if index > 0 else current

@@ -34,7 +34,7 @@ from wtforms.validators import (
 )
 
 from .. import phones
-from ..models import Role
+from ..models import FollowUp, Role
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -369,10 +369,10 @@ def safety_form(
     form = Form(data=data, **kw)
     form.languages = tuple(languages)
     form.stored = stored
-    form.client_languages.choices = list(languages)
+    form.client_languages.choices = [SelectChoice(code, name) for code, name in languages]
     form.phone_region.choices = [
-        ("", "No region: clients give numbers with their country code (+...)")
-    ] + list(regions)
+        SelectChoice("", "No region: clients give numbers with their country code (+...)")
+    ] + [SelectChoice(code, name) for code, name in regions]
     return form
 
 
@@ -381,7 +381,7 @@ class FollowUpForm(FlaskForm):
 
     outcome = RadioField(
         "What happened",
-        choices=[("contacted", "Spoke with the client"), ("tried", "Tried to reach the client")],
+        choices=[SelectChoice(o.value, o.label) for o in FollowUp],
         validators=[InputRequired("Please say whether you spoke with the client or tried to.")],
     )
     note = TextAreaField(

@@ -31,7 +31,8 @@ def upgrade():
         sa.Column("voicemail_ok", sa.Boolean(), nullable=True),
         sa.Column("texts_ok", sa.Boolean(), nullable=True),
         sa.Column("safe_times", sa.String(length=300), nullable=True),
-        sa.Column("confirmed_at", sa.DateTime(), nullable=False),
+        sa.Column("confirmed_at", sa.DateTime(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["intake_id"],
             ["intake.id"],
