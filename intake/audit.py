@@ -27,6 +27,9 @@ LABELS = {
     "staff.reactivated": "Reactivated an account",
     "intake.urgent_notified": "Urgent intake: staff emailed",
     "intake.urgent_notify_failed": "Urgent intake: email failed",
+    "intake.urgent_followed_up": "Urgent intake: contact with the client recorded",
+    "intake.urgent_escalated": "Urgent intake: admins reminded, no contact recorded in time",
+    "intake.urgent_escalation_failed": "Urgent intake: reminder email failed",
     "intake.reviewed": "Marked an intake reviewed",
     "intake.reassigned": "Reassigned an intake",
     "client.invited": "Invited a client",
@@ -41,6 +44,7 @@ LABELS = {
     "questionnaire.edited": "Edited a questionnaire draft",
     "questionnaire.published": "Published a questionnaire",
     "settings.changed": "Changed clinic settings",
+    "settings.safety_changed": "Changed the crisis contacts or safety settings",
 }
 
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, case, exists, func, select, tuple_
 from sqlalchemy.orm import defer, joinedload
 
 from .db import db
-from .models import Intake, IntakeStatus, Progress
+from .follow_up import Latest
+from .models import Intake, IntakeStatus, Progress, Staff, UrgentFollowUp
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -63,6 +64,11 @@ class Page:
     urgent_open: int
     next_cursor: str | None
     prev_cursor: str | None
+    # Urgent intakes with no contact recorded yet, and when the longest-waiting was flagged.
+    waiting: int = 0
+    waiting_since: datetime | None = None
+    # The latest contact recorded, by intake (rows of this page only).
+    follow_ups: dict[int, Latest] | None = None
 
 
 def filtered(clinic_id: int, filters: Filters) -> Select[tuple[Intake]]:
@@ -91,7 +97,12 @@ def page(
     """One page, urgent first then newest; `after`/`before` are cursors from a previous page."""
     base = filtered(clinic_id, filters)
     key = tuple_(Intake.urgent, Intake.created_at, Intake.id)
-    query = base.options(joinedload(Intake.therapist), defer(Intake.answers), defer(Intake.result))
+    query = base.options(
+        joinedload(Intake.therapist),
+        joinedload(Intake.contact),
+        defer(Intake.answers),
+        defer(Intake.result),
+    ).add_columns(*_latest_follow_up())
     start, end = decode(after), decode(before)
     backwards = end is not None and start is None
     if start is not None:
@@ -102,9 +113,13 @@ def page(
         order = (Intake.urgent.asc(), Intake.created_at.asc(), Intake.id.asc())
     else:
         order = (Intake.urgent.desc(), Intake.created_at.desc(), Intake.id.desc())
-    rows: list[Intake] = list(db.session.scalars(query.order_by(*order).limit(PAGE_SIZE + 1)))
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    found = list(db.session.execute(query.order_by(*order).limit(PAGE_SIZE + 1)))
+    more = len(found) > PAGE_SIZE
+    found = found[:PAGE_SIZE]
+    rows: list[Intake] = [row[0] for row in found]
+    follow_ups = {
+        row[0].id: Latest(row[1], row[2], row[3] or "") for row in found if row[1] is not None
+    }
     if backwards:
         rows.reverse()
     count = (
@@ -115,25 +130,72 @@ def page(
         )
         or 0
     )
-    urgent_open = db.session.scalar(
-        select(func.count()).select_from(
-            select(Intake.id)
-            .where(Intake.clinic_id == clinic_id, Intake.urgent.is_(True))
-            .where(Intake.reviewed_at.is_(None))
-            .limit(COUNT_CAP + 1)
-            .subquery()
-        )
-    )
+    urgent_open, waiting, waiting_since = _urgent_summary(clinic_id)
     has_next = more if not backwards else True
     has_prev = (start is not None) or (backwards and more)
     return Page(
         rows=rows,
         count=min(count, COUNT_CAP),
         count_capped=count > COUNT_CAP,
-        urgent_open=urgent_open or 0,
+        urgent_open=urgent_open,
         next_cursor=encode(rows[-1]) if rows and has_next else None,
         prev_cursor=encode(rows[0]) if rows and has_prev else None,
+        waiting=waiting,
+        waiting_since=waiting_since,
+        follow_ups=follow_ups,
     )
+
+
+def _latest_follow_up() -> tuple[Any, Any, Any]:
+    """When, what and by whom the latest contact was recorded, as columns of each row.
+
+    Correlated subqueries on the (indexed, small) follow-up table: no query per row, and no
+    extra query per page.
+    """
+    latest = (
+        select(UrgentFollowUp.id)
+        .where(UrgentFollowUp.intake_id == Intake.id)
+        .order_by(UrgentFollowUp.id.desc())
+        .limit(1)
+        .correlate(Intake)
+        .scalar_subquery()
+    )
+    at = select(UrgentFollowUp.created_at).where(UrgentFollowUp.id == latest)
+    outcome = select(UrgentFollowUp.outcome).where(UrgentFollowUp.id == latest)
+    by = (
+        select(Staff.name)
+        .join(UrgentFollowUp, UrgentFollowUp.staff_id == Staff.id)
+        .where(UrgentFollowUp.id == latest)
+    )
+    return (
+        at.correlate(Intake).scalar_subquery(),
+        outcome.correlate(Intake).scalar_subquery(),
+        by.correlate(Intake).scalar_subquery(),
+    )
+
+
+def _urgent_summary(clinic_id: int) -> tuple[int, int, datetime | None]:
+    """Urgent intakes not yet reviewed; those with no contact recorded, and the oldest flag
+    among them (one query, counted up to COUNT_CAP)."""
+    followed = exists().where(UrgentFollowUp.intake_id == Intake.id)
+    urgent = (
+        select(
+            case((Intake.reviewed_at.is_(None), 1), else_=0).label("open"),
+            case((followed, 0), else_=1).label("waiting"),
+            case((followed, None), else_=Intake.urgent_at).label("since"),
+        )
+        .where(Intake.clinic_id == clinic_id, Intake.urgent.is_(True))
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(urgent.c.open), 0),
+            func.coalesce(func.sum(urgent.c.waiting), 0),
+            func.min(urgent.c.since),
+        )
+    ).one()
+    return int(row[0]), int(row[1]), row[2]
 
 
 def encode(intake: Intake) -> str:

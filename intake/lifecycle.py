@@ -29,7 +29,7 @@ from .models import (
 )
 from .questionnaire import Definition
 from .questionnaire.flow import merge_answers
-from .scoring import is_urgent, score
+from .scoring import is_urgent, safety_status, score
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +175,7 @@ def save_page(
     page_id: str | None,
     *,
     safety_asked: bool = False,
+    safety_skipped: bool = False,
 ) -> bool:
     """Merge one page's answers and commit; returns whether this save made it urgent.
 
@@ -194,6 +195,11 @@ def save_page(
         intake.current_page = page_id
     intake.updated_at = now
     intake.safety_asked = intake.safety_asked or safety_asked
+    # Left blank when asked twice: the dashboard asks staff to check in, until it is answered.
+    if safety_skipped and intake.safety_skipped_at is None:
+        intake.safety_skipped_at = now
+    elif intake.safety_skipped_at is not None and not safety_status(definition, answers)[1]:
+        intake.safety_skipped_at = None
     newly_urgent = not intake.urgent and is_urgent(definition, answers)
     if newly_urgent:
         intake.urgent = True
@@ -260,6 +266,8 @@ def submit(intake: Intake, definition: Definition) -> None:
     if result.urgent and not intake.urgent:
         intake.urgent, intake.urgent_at = True, intake.submitted_at
         notify.urgent(intake)
+    if result.safety_unanswered and intake.safety_skipped_at is None:
+        intake.safety_skipped_at = intake.submitted_at
     try:
         # The render is asked for in this same commit, and runs outside this request.
         jobs.request_pdf(intake)

@@ -1,4 +1,6 @@
-"""Urgent safety notices: email the assigned therapist and the clinic's admins, as a durable job.
+"""Urgent safety notices: email the assigned therapist and the clinic's admins, as a durable job;
+and when no one has recorded contact with the client within the clinic's time, remind the
+admins (an escalation scheduled with the flag, that does nothing once contact is recorded).
 
 The notice is recorded in the same transaction as the urgent flag, so it cannot be lost if
 the process dies, and it is sent outside the request: a slow or broken SMTP server never holds
@@ -10,6 +12,7 @@ not a safe channel for clinical content.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, render_template
@@ -17,12 +20,14 @@ from sqlalchemy import or_, select
 
 from . import audit, mail, outbox
 from .db import db
-from .models import Intake, Job, Role, Staff
+from .models import AuditEvent, Intake, Job, Role, Staff, UrgentFollowUp, utcnow
 
 log = logging.getLogger(__name__)
 
 URGENT = "urgent.notify"
 SUBJECT = "An intake needs urgent attention"
+ESCALATE = "urgent.escalate"
+ESCALATION_SUBJECT = "Reminder: no contact recorded yet for an urgent intake"
 
 
 def _delays() -> tuple[float, ...]:
@@ -44,7 +49,18 @@ def recipients(intake: Intake) -> list[Staff]:
 
 
 def urgent(intake: Intake) -> Job:
-    """Record that staff must hear of this urgent intake; sent once the caller commits."""
+    """Record that staff must hear of this urgent intake; sent once the caller commits.
+
+    The reminder to the admins is scheduled in the same transaction, for the clinic's
+    escalation time from now.
+    """
+    minutes = intake.clinic.urgent_escalation_minutes or 60
+    outbox.schedule(
+        ESCALATE,
+        {"intake_id": intake.id},
+        key=f"{ESCALATE}:{intake.id}",
+        run_at=utcnow() + timedelta(minutes=minutes),
+    )
     return outbox.schedule(URGENT, {"intake_id": intake.id}, key=f"{URGENT}:{intake.id}")
 
 
@@ -88,4 +104,83 @@ def deliver(intake_id: int) -> None:
         raise
     audit.record(
         "intake.urgent_notified", clinic_id=intake.clinic_id, subject=intake, to=", ".join(to)
+    )
+
+
+def admins(intake: Intake) -> list[Staff]:
+    """The clinic's active admins (who hear of an urgent intake nobody has followed up)."""
+    return list(
+        db.session.scalars(
+            select(Staff)
+            .where(
+                Staff.clinic_id == intake.clinic_id,
+                Staff.active.is_(True),
+                Staff.role == Role.ADMIN,
+            )
+            .order_by(Staff.id)
+        )
+    )
+
+
+@outbox.handler(ESCALATE, max_attempts=None, backoff=_delays, lease=lambda: 120)
+def _escalate(params: dict[str, Any]) -> None:
+    escalate(int(params["intake_id"]))
+
+
+def escalate(intake_id: int) -> None:
+    """Remind the admins of an urgent intake with no contact recorded; nothing once someone
+    has recorded one, or once the reminder went out (a job run twice sends it once)."""
+    intake = db.session.get(Intake, intake_id)
+    if intake is None or not intake.urgent:
+        return
+    followed = db.session.scalar(
+        select(UrgentFollowUp.id).where(UrgentFollowUp.intake_id == intake.id).limit(1)
+    )
+    if followed is not None or _escalated(intake):
+        return
+    people = admins(intake)
+    if not people:
+        log.error("urgent intake %s: the clinic has no active admin to remind", intake.id)
+        return
+    to = [p.email for p in people]
+    waited = int((utcnow() - (intake.urgent_at or utcnow())).total_seconds() // 60)
+    link = mail.external_url("staff.intake", intake_id=intake.id)
+    body = render_template(
+        "email/urgent_escalation.txt", clinic=intake.clinic, link=link, minutes=waited
+    )
+    try:
+        mail.send(to, ESCALATION_SUBJECT, body)
+    except Exception as exc:
+        if not isinstance(exc, mail.MailError):
+            log.exception("urgent reminder for intake %s failed", intake_id)
+        db.session.rollback()
+        audit.record(
+            "intake.urgent_escalation_failed",
+            clinic_id=intake.clinic_id,
+            subject=intake,
+            error=str(exc) or type(exc).__name__,
+        )
+        raise
+    audit.record(
+        "intake.urgent_escalated",
+        clinic_id=intake.clinic_id,
+        subject=intake,
+        to=", ".join(to),
+        waited_minutes=waited,
+    )
+
+
+def _escalated(intake: Intake) -> bool:
+    """Whether the reminder for this intake already went out (the audit log says so)."""
+    return (
+        db.session.scalar(
+            select(AuditEvent.id)
+            .where(
+                AuditEvent.action == "intake.urgent_escalated",
+                AuditEvent.subject_type == "intake",
+                AuditEvent.subject_id == intake.id,
+            )
+            .limit(1)
+        )
+        is not None
     )

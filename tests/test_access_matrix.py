@@ -112,6 +112,7 @@ ROUTES: dict[str, Row] = {
     "staff.retry_brief": staff(302),
     "staff.brief_asset": staff(200, 200),
     "staff.mark_reviewed": staff(302),
+    "staff.record_follow_up": staff(302, data={"outcome": "tried"}),
     "staff.reassign": staff(302, data={"therapist_id": ""}),
     "staff.invite": staff(200, 200),
     "staff.invitation": staff(200),

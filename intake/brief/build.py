@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
+from .. import phones
 from ..catalogue import definition_of
 from ..models import Clinic, Intake, utcnow
 from ..scoring import Result
-from .content import Brief, Meta, build_brief
+from .content import (
+    Brief,
+    ConsentRecord,
+    CrisisShown,
+    Meta,
+    Reach,
+    build_brief,
+    language_name,
+)
 from .render import Branding, render_pdf
 
 
@@ -23,8 +35,74 @@ def brief_for(intake: Intake) -> Brief:
         language=definition.language,
         answered_in=intake.language,
         flagged_urgent=intake.urgent,
+        reach=reach_of(intake),
+        crisis_shown=crisis_shown_of(intake),
+        safety_procedure=intake.clinic.safety_procedure,
+        consent=consent_of(intake),
     )
     return build_brief(definition, intake.answers, Result.from_json(intake.result), meta)
+
+
+def reach_of(intake: Intake) -> Reach:
+    """How the clinic may reach the client, from the contact step and the invitation."""
+    contact = intake.contact
+    invited = Reach(
+        invited_phone=phones.display(intake.phone) or None,
+        invited_tel=phones.tel(intake.phone) or None,
+        invited_email=intake.email,
+    )
+    if contact is None:
+        return invited
+    if contact.declined:
+        return replace(invited, given=contact.confirmed_at is not None, declined=True)
+    # The invitation's details are shown beside the client's only where they differ.
+    if contact.phone == intake.phone:
+        invited = replace(invited, invited_phone=None, invited_tel=None)
+    if (contact.email or "").casefold() == (intake.email or "").casefold():
+        invited = replace(invited, invited_email=None)
+    return replace(
+        invited,
+        given=contact.confirmed_at is not None,
+        phone=phones.display(contact.phone) or None,
+        tel=phones.tel(contact.phone) or None,
+        email=contact.email,
+        voicemail_ok=contact.voicemail_ok,
+        texts_ok=contact.texts_ok,
+        safe_times=contact.safe_times,
+    )
+
+
+def crisis_shown_of(intake: Intake) -> CrisisShown | None:
+    """What the client was shown after a worrying safety answer, as recorded, if anything."""
+    shown = intake.crisis_shown
+    if not shown:
+        return None
+    try:
+        at: datetime | None = datetime.fromisoformat(str(shown.get("at")))
+    except ValueError:
+        at = None
+    language = shown.get("language")
+    return CrisisShown(
+        emergency=shown.get("emergency"),
+        text=shown.get("text"),
+        language=language_name(language) if language else None,
+        page=str(shown.get("page") or "support"),
+        at=at,
+    )
+
+
+def consent_of(intake: Intake) -> ConsentRecord | None:
+    """The consent record: typed name, time, wording version and its language."""
+    if intake.consent_at is None and intake.consent_name is None:
+        return None
+    version, _, language = (intake.consent_version or "").partition("/")
+    return ConsentRecord(
+        name=intake.consent_name,
+        at=intake.consent_at,
+        version=version or None,
+        language=language_name(language) if language else None,
+        invited_name=intake.client_name,
+    )
 
 
 def branding_of(clinic: Clinic) -> Branding:

@@ -5,6 +5,7 @@ Pure: it reads a definition, the stored answers and the stored scoring result.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,8 +25,69 @@ STRONG_FROM = 70.0
 
 
 @dataclass(frozen=True)
+class Reach:
+    """How the clinic may reach the client: what they said on the contact step (or that they
+    would rather not, or have not said), and the invitation's details beside it."""
+
+    given: bool = False
+    declined: bool = False
+    phone: str | None = None  # as people read it, e.g. +1 201-555-0123
+    tel: str | None = None  # its tel: URI
+    email: str | None = None
+    voicemail_ok: bool | None = None
+    texts_ok: bool | None = None
+    safe_times: str | None = None
+    invited_phone: str | None = None
+    invited_tel: str | None = None
+    invited_email: str | None = None
+
+    @property
+    def any_way(self) -> bool:
+        """Whether there is any number or address at all (the client's or the invitation's)."""
+        return bool(self.phone or self.email or self.invited_phone or self.invited_email)
+
+
+@dataclass(frozen=True)
+class CrisisShown:
+    """Exactly what the client was shown after their safety answer, and when."""
+
+    emergency: str | None
+    text: str | None
+    language: str | None  # the text's language, by name
+    page: str  # "support" (straight after the answer) or "done" (after sending)
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """The consent the client signed: typed name, time, wording version and language."""
+
+    name: str | None
+    at: datetime | None
+    version: str | None  # the wording's version, e.g. "2026-11"
+    language: str | None  # the wording's language, by name
+    invited_name: str
+
+    @property
+    def name_differs(self) -> bool:
+        """Whether the typed name is not the invited one (case, accents, spacing aside)."""
+        return self.name is not None and not names_match(self.name, self.invited_name)
+
+
+def names_match(one: str | None, other: str | None) -> bool:
+    """Whether two names are the same, ignoring case, accents and spacing."""
+
+    def plain(text: str | None) -> str:
+        decomposed = unicodedata.normalize("NFKD", text or "")
+        letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+        return " ".join(letters.casefold().split())
+
+    return plain(one) == plain(other)
+
+
+@dataclass(frozen=True)
 class Meta:
-    """Facts about the intake that are not answers: who, where, when."""
+    """Facts about the intake that are not answers: who, where, when, how to reach them."""
 
     clinic_name: str
     client_name: str
@@ -35,6 +97,10 @@ class Meta:
     language: str = "en"
     flagged_urgent: bool = False
     answered_in: str = "en"
+    reach: Reach | None = None
+    crisis_shown: CrisisShown | None = None
+    safety_procedure: str | None = None
+    consent: ConsentRecord | None = None
 
     @property
     def answered_in_name(self) -> str:

@@ -8,6 +8,7 @@ answers). A download is served from the store only while that version is current
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -48,6 +49,10 @@ def version_of(intake: Intake, templates: str | None = None) -> str:
     # Facts shown in the brief that live outside the immutable answers.
     for part in (intake.client_name, intake.clinic.name, str(intake.urgent), intake.language):
         digest.update(part.encode() + b"\0")
+    # The safety procedure and what the client was shown (recorded perhaps after the submit,
+    # on the confirmation page) are printed on page 1 of an urgent brief.
+    for fact in (intake.clinic.safety_procedure, intake.crisis_shown):
+        digest.update(json.dumps(fact, sort_keys=True, default=str).encode() + b"\0")
     return digest.hexdigest()
 
 

@@ -21,6 +21,7 @@ from ..questionnaire.flow import (
     first_missing,
     merge_answers,
     next_page,
+    skips_safety,
     steps,
 )
 from . import bp, own_copy
@@ -107,11 +108,19 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
         and asks_again(definition, shown, values, intake.safety_asked)
     )
     moving = valid and not added and not ask_again
+    skipped = strict and moving and skips_safety(definition, shown, values, intake.safety_asked)
     target = current.id
     if moving:
         target = next_page(definition, merge_answers(intake.answers, values), current.id, action)
     try:
-        urgent = lifecycle.save_page(intake, definition, values, target, safety_asked=ask_again)
+        urgent = lifecycle.save_page(
+            intake,
+            definition,
+            values,
+            target,
+            safety_asked=ask_again,
+            safety_skipped=skipped,
+        )
     except lifecycle.AlreadySubmitted:
         # Sent from another tab meanwhile: the answers are with the clinic, unchanged.
         return redirect(url_for(".done", token=intake.token))

@@ -71,6 +71,18 @@ def asks_again(
     return not is_answered(value) or value == DECLINED
 
 
+def skips_safety(
+    definition: Definition, items: Sequence[Item], values: Mapping[str, Any], already: bool
+) -> bool:
+    """Whether moving on leaves the safety item blank (or declined) after asking it again:
+    the clinic is then asked to check in with the client."""
+    safety = definition.safety
+    if safety is None or not already or not any(item.id == safety.item for item in items):
+        return False
+    value = values.get(safety.item)
+    return not is_answered(value) or value == DECLINED
+
+
 def first_missing(definition: Definition, answers: Mapping[str, Any]) -> tuple[Page, Item] | None:
     """The first required question the client is shown and has not answered, with its page.
 

@@ -7,7 +7,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..accounts.auth import has_password, login_manager
+from ..brief.build import reach_of
+from ..brief.content import language_name
 from ..clinics import missing_crisis_contacts
+from ..follow_up import waited
 from ..models import Staff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -51,7 +54,13 @@ def crisis_missing() -> list[str]:
 
 @bp.context_processor
 def _helpers() -> dict[str, object]:
-    return {"account_state": account_state, "crisis_missing": crisis_missing}
+    return {
+        "account_state": account_state,
+        "crisis_missing": crisis_missing,
+        "reach_of": reach_of,
+        "waited": waited,
+        "language_name": language_name,
+    }
 
 
 from . import (  # noqa: E402,F401  (routes on bp)

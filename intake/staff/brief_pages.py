@@ -1,4 +1,5 @@
-"""Reading briefs in the staff area: the HTML page, the stored PDF download, retries, assets."""
+"""An intake in the staff area: its page (the brief, or its progress), the record of contact
+after an urgent flag, the stored PDF download, retries, assets."""
 
 from __future__ import annotations
 
@@ -19,14 +20,16 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit
+from .. import audit, follow_up
 from ..access import intake_or_404
 from ..brief import jobs
 from ..brief.build import branding_of, brief_for
 from ..brief.render import TEMPLATES_DIR, render_html
 from ..brief.store import status as pdf_status
-from ..models import PdfStatus
+from ..models import FollowUp, Intake, PdfStatus
 from . import bp
+from .forms import FollowUpForm
+from .urgent import panel
 
 ASSET_SUFFIXES = (".css", ".js", ".svg", ".png", ".jpg", ".woff2", ".ttf")
 
@@ -34,13 +37,20 @@ ASSET_SUFFIXES = (".css", ".js", ".svg", ".png", ".jpg", ".woff2", ".ttf")
 @bp.get("/intakes/<int:intake_id>")
 def intake(intake_id: int) -> str:
     """One intake: its brief when submitted (with the PDF's status), its progress otherwise."""
-    item = intake_or_404(intake_id)
+    return intake_page(intake_or_404(intake_id))
+
+
+def intake_page(item: Intake, form: FollowUpForm | None = None) -> str:
+    """The intake page, with the urgent panel (and its form, as posted, when given)."""
+    urgent = panel(item, form)
     if not item.submitted:
-        return render_template("staff/pending.html", intake=item)
+        return render_template("staff/pending.html", intake=item, urgent=urgent)
     audit.record("brief.viewed", subject=item)
     ready = jobs.current_pdf(item) is not None  # asks for a render when missing or stale
     status = PdfStatus.READY if ready else pdf_status(item)
-    nav = Markup(render_template("staff/brief_nav.html", intake=item, status=status))
+    nav = Markup(
+        render_template("staff/brief_nav.html", intake=item, status=status, urgent=urgent)
+    )
     branding = branding_of(item.clinic)
     own_css = branding.css_name(".screen.css")
     return render_html(
@@ -51,6 +61,23 @@ def intake(intake_id: int) -> str:
         nav_html=nav,
         branding=branding,
     )
+
+
+@bp.post("/intakes/<int:intake_id>/follow-up")
+def record_follow_up(intake_id: int) -> BaseResponse | str:
+    """Record that someone contacted the client, or tried to, after an urgent flag."""
+    item = intake_or_404(intake_id)
+    if not follow_up.needs_follow_up(item):
+        flash("Contact is recorded here only for urgent intakes or an unanswered safety question.")
+        return redirect(url_for("staff.intake", intake_id=intake_id))
+    form = FollowUpForm()
+    if not form.validate_on_submit():
+        # The same page again, with the message beside the field and the note kept.
+        return intake_page(item, form)
+    outcome = FollowUp(form.outcome.data)
+    follow_up.record(item, current_user, outcome, form.note.data)
+    flash(f"Recorded for {item.client_name}: {outcome.label.lower()}.")
+    return redirect(url_for("staff.intake", intake_id=intake_id))
 
 
 @bp.get("/intakes/<int:intake_id>/brief.pdf")

@@ -11,6 +11,7 @@ from ..access import active_staff, active_staff_member, intake_or_404
 from ..models import Clinic
 from . import bp
 from .forms import InviteForm
+from .urgent import panel
 
 MAIL_FAILED = "The email could not be sent just now. Please copy the link and send it yourself."
 
@@ -72,6 +73,7 @@ def invitation(intake_id: int) -> str:
         link=lifecycle.client_link(item),
         problem=lifecycle.link_problem(item),
         therapists=active_staff(),
+        urgent=panel(item),
     )
 
 

@@ -1,0 +1,26 @@
+"""The urgent panel of staff pages: how to reach the client, the clinic's safety procedure, what
+the client was shown, and the record of contact (contacted or tried, by whom, when, a note)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import follow_up
+from ..brief.build import consent_of, crisis_shown_of, reach_of
+from ..models import Intake
+from .forms import FollowUpForm
+
+
+def panel(item: Intake, form: FollowUpForm | None = None) -> dict[str, Any]:
+    """What the urgent panel (staff/_urgent.html) shows for one intake."""
+    since = item.urgent_at if item.urgent else item.safety_skipped_at
+    return {
+        "needed": follow_up.needs_follow_up(item),
+        "reach": reach_of(item),
+        "shown": crisis_shown_of(item),
+        "consent": consent_of(item),
+        "procedure": item.clinic.safety_procedure,
+        "follow_ups": list(item.follow_ups),
+        "waited": follow_up.waited(since) if not item.follow_ups else "",
+        "form": form or FollowUpForm(formdata=None),
+    }
