@@ -242,3 +242,166 @@ def test_clinic_css_override_is_applied_without_python(tmp_path: Path) -> None:
     pdf = render_pdf(example_brief("A"), branding=branding, templates_dir=templates)
     assert "Overridden by the clinic" in " ".join(text_of(pdf))
     assert Branding(slug="../brief").css_name(templates_dir=templates) is None
+
+
+# Page 1 of the urgent brief: everything a therapist needs in three minutes.
+
+
+def pdftotext_first_page(pdf: Path) -> str:
+    """Page 1's text as poppler's pdftotext reads it (what copy and search get)."""
+    out = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, check=True
+    )
+    return out.stdout.decode()
+
+
+def test_the_text_layer_reads_urgent_not_spaced_letters(examples: dict[str, Path]) -> None:
+    text = pdftotext_first_page(examples["C"])
+    assert "URGENT" in text and "U RGENT" not in text
+
+
+def test_urgent_page_one_says_how_to_reach_the_client_and_what_to_do(
+    examples: dict[str, Path],
+) -> None:
+    first = text_of(examples["C"].read_bytes())[0]
+    for expected in (
+        "How to reach Robin Ashdown",
+        "+1 201-555-0123",
+        "leave no message",
+        "robin.ashdown@example.org",
+        "After 6 pm on weekdays",
+        "Language English",
+        "the emergency number 911",
+        "crisis text in English",
+        "Clinic’s safety procedure: The assigned therapist calls the client the same day",
+    ):
+        assert expected in first, expected
+    # The phone number is a link a phone (or a softphone) can call.
+    links = [
+        annot.get_object()["/A"]["/URI"]
+        for annot in PdfReader(examples["C"]).pages[0].get("/Annots", [])
+        if "/A" in annot.get_object()
+    ]
+    assert "tel:+1-201-555-0123" in links
+
+
+@pytest.mark.parametrize("letter", ["A", "B", "C"])
+def test_page_one_quotes_what_they_want_from_the_therapist(
+    examples: dict[str, Path], letter: str
+) -> None:
+    first = text_of(examples[letter].read_bytes())[0]
+    assert "What would you like from your therapist?" in first
+    assert "Tell me what to do so that it stops." in first
+    assert "What are you ready to do yourself?" in first and "Come every week." in first
+
+
+SENTENCE = (
+    "Work has been hard since the restructuring in the autumn, and I keep feeling stuck. "
+    "My partner said I should come, and I think she is right about that. "
+    "Some nights I lie awake going over every conversation of the day. "
+)
+LONG = {
+    key: (SENTENCE * 30)[:4000]
+    for key in ("why_now", "hopes", "keep", "expect_therapist", "expect_self")
+}
+
+
+def crowded(letter: str, extra: dict[str, Any], paper: str) -> tuple[Any, bytes]:
+    """A brief with the longest answers, its PDF on the given paper."""
+    brief = example_brief(letter, {**LONG, **extra})
+    return brief, render_pdf(brief, branding=Branding(paper=paper))
+
+
+def lowest_ink(pdf: bytes, tmp_path: Path) -> float:
+    """How far down page 1 the content reaches (0-1), running footer left out."""
+    path = tmp_path / "page.pdf"
+    path.write_bytes(pdf)
+    image = page_images(path)[0].convert("L")
+    width, height = image.size
+    rows = [
+        y
+        for y in range(int(height * 0.9))
+        if min(image.crop((0, y, width, y + 1)).get_flattened_data()) < 180
+    ]
+    return rows[-1] / height
+
+
+@pytest.mark.parametrize(
+    ("letter", "extra", "paper"),
+    [
+        ("C", {}, "Letter"),  # urgent, the longest answers
+        ("B", {"self_harm": 2}, "Letter"),  # urgent and every pattern, on the shorter paper
+        ("B", {"self_harm": 2}, "A4"),
+        ("B", {"self_harm": None}, "Letter"),  # safety question left blank
+        ("A", {}, "A4"),
+    ],
+    ids=["urgent-letter", "urgent-patterns-letter", "urgent-patterns-a4", "blank", "plain"],
+)
+def test_page_one_holds_everything_with_the_longest_answers(
+    letter: str, extra: dict[str, Any], paper: str, tmp_path: Path
+) -> None:
+    """Long answers are quoted in part (whole in the appendix), so page 1 never loses the
+    profile, the patterns or the rulers to page 2 and never ends half empty."""
+    brief, pdf = crowded(letter, extra, paper)
+    pages = text_of(pdf)
+    first = pages[0]
+    expected = [
+        "In the client’s own words",
+        "What would you like from your therapist?",
+        "Suggested openers",
+        brief.openers[0][:40],
+        "Readiness profile",
+        *DIMENSION_LABELS,
+        "Bands are provisional",
+        "Own motivation, beside outside pressure",
+        "Patterns worth attention",
+        "Importance and confidence",
+        "Cut short here to fit this page",
+    ]
+    expected += [f.label for f in brief.flags] + [f.stance[:40] for f in brief.flags if f.stance]
+    if brief.rulers and brief.rulers.note:
+        expected += [brief.rulers.note.label, (brief.rulers.note.stance or "")[:40]]
+    if brief.safety.urgent:
+        expected += ["URGENT", "How to reach Robin Ashdown", "Clinic’s safety procedure"]
+    missing = [text for text in expected if text not in first]
+    assert not missing, f"not on page 1: {missing}"
+    assert "What the answers suggest" not in first
+    assert lowest_ink(pdf, tmp_path) > 0.72, "page 1 ends half empty"
+    # Every answer is whole in the appendix.
+    assert LONG["why_now"][-60:].strip() in " ".join(pages[1:])
+
+
+def test_relative_autonomy_is_shown_beside_own_motivation_in_plain_words(
+    examples: dict[str, Path],
+) -> None:
+    first = text_of(examples["B"].read_bytes())[0]
+    assert (
+        "Own motivation, beside outside pressure: own reasons 3.0, outside pressure 4.5"
+        " (answers 1–5): outside pressure weighs more." in first
+    )
+    details = " ".join(text_of(examples["B"].read_bytes())[1:])
+    assert "outside pressure, on average “Mostly true” (4.5 of 5, 2 of 2 answered)" in details
+
+
+def test_relative_autonomy_not_computed_says_so_and_raises_nothing() -> None:
+    brief = example_brief("B", {"out_guilt": None})
+    assert "outside_reasons" not in {f.id for f in brief.flags}
+    first = text_of(render_pdf(brief))[0]
+    assert "Own motivation, beside outside pressure: not computed" in first
+    assert "outside pressure: 1 of 2 answered" in first
+    assert "Reasons mostly from outside" not in first
+    assert not any("outside" in opener.lower() for opener in brief.openers)
+
+
+def test_the_appendix_holds_the_consent_and_what_the_client_was_shown(
+    examples: dict[str, Path],
+) -> None:
+    pages = text_of(examples["C"].read_bytes())
+    appendix = " ".join(pages[1:])
+    assert "Signed by typing “Robin Ashdown” on 3 March 2025, 18:02 UTC" in appendix
+    assert "wording version 2026-11 (English)" in appendix
+    assert "differs from the invited name" not in appendix
+    assert "Crisis information shown" in appendix
+    assert "emergency number 911" in appendix
+    assert "Call or text 988 (Suicide and Crisis Lifeline) at any time" in appendix
+    assert "Crisis information shown" not in " ".join(text_of(examples["A"].read_bytes()))

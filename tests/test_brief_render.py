@@ -363,3 +363,83 @@ def test_templates_dir_can_be_overridden(make_brief: Callable[..., Brief], tmp_p
     assert render_html(brief, templates_dir=tmp_path) == "<p>Robin Ashdown|False</p>"
     assert render_pdf(brief, templates_dir=tmp_path).startswith(b"%PDF")
     assert render._environment(tmp_path.resolve()) is render._environment(tmp_path.resolve())
+
+
+# Page 1 quotes the client's words in part, cut where a reader expects it, never in an opener.
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("Short enough.", 100, "Short enough."),
+        ("One thing. Another thing. A third thing here.", 30, "One thing. Another thing."),
+        ("Is it me? Or them? I do not know any more.", 22, "Is it me? Or them?"),
+        ("no stops at all in this long sentence of mine", 20, "no stops at all in"),
+        ("Tiny. Then a very long sentence that goes on and on", 30, "Tiny. Then a very long"),
+        ("First line\nsecond line\nthird line", 70, "First line\nsecond line"),
+    ],
+)
+def test_excerpts_end_at_a_sentence_or_a_word(text: str, limit: int, expected: str) -> None:
+    from intake.brief.content import excerpt
+
+    assert excerpt(text, limit) == expected
+
+
+def test_quotes_share_page_ones_room_shortest_first() -> None:
+    from intake.brief.content import Quote, fit
+
+    quotes = (
+        Quote("A?", "Brief."),
+        Quote("B?", "Long answer. " * 40),
+        Quote("C?", "Another long answer. " * 40),
+    )
+    fitted = fit(quotes, 306)
+    assert fitted[0].short == "Brief." and not fitted[0].cut
+    assert fitted[1].cut and fitted[2].cut
+    assert len(fitted[1].short) <= 150 and len(fitted[2].short) <= 150
+    assert all(q.text == original.text for q, original in zip(fitted, quotes, strict=True))
+
+
+@pytest.mark.parametrize("letter", ["A", "B", "C"])
+def test_no_opener_repeats_an_answer_or_cuts_it(
+    make_brief: Callable[..., Brief], letter: str
+) -> None:
+    long_why = "I keep losing sleep over work and I want to understand why it happens. " * 5
+    brief = make_brief(letter, why_now=long_why)
+    answers = [q.text for q in brief.own_words] + [long_why]
+    for opener in brief.openers:
+        assert not opener.endswith("…")
+        for answer in answers:
+            for start in range(0, max(1, len(answer) - 30), 10):
+                assert answer[start : start + 30] not in opener, (opener, answer)
+    assert (
+        "“What brings you to therapy now?” (quoted on this page)"
+        in brief.openers[1 if letter == "C" else 0]
+    )
+
+
+def test_an_urgent_brief_opens_with_how_they_are(make_brief: Callable[..., Brief]) -> None:
+    assert make_brief("C").openers[0].startswith("Begin with how they are now")
+    assert not make_brief("A").openers[0].startswith("Begin with how they are now")
+
+
+def test_a_clinics_own_larger_type_still_keeps_everything_on_page_one(tmp_path: Path) -> None:
+    """The layout quotes less until page 1 holds everything, whatever a clinic's CSS does."""
+    import shutil
+
+    from intake.brief.render import Branding
+    from intake.brief.samples import example_brief
+
+    templates = tmp_path / "report_templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    (templates / "clinics").mkdir(exist_ok=True)
+    (templates / "clinics" / "big.css").write_text(
+        ".quote blockquote { font-size: 12pt; line-height: 1.6; }\n"
+    )
+    long = "It has been a hard year. I do not sleep, and I worry about everything. " * 20
+    brief = example_brief("B", {"why_now": long, "hopes": long, "keep": long})
+    pdf = render_pdf(brief, branding=Branding(slug="big", paper="Letter"), templates_dir=templates)
+    first = pdf_pages(pdf)[0]
+    for text in ("Patterns worth attention", "Hopes to be taken care of", "Importance and"):
+        assert text in first
+    assert "Cut short here to fit this page" in first

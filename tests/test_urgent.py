@@ -4,12 +4,14 @@ the admins when no one has recorded contact in time."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from intake import notify, outbox
@@ -28,6 +30,11 @@ from tests.helpers import (
 )
 
 PROCEDURE = "Call the client within two hours; if no answer, tell the clinical lead."
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    """Each page's text, whitespace collapsed."""
+    return [" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages]
 
 
 def jobs_of(kind: str) -> list[Job]:
@@ -324,3 +331,29 @@ def test_the_consent_record_is_on_the_staff_pages_and_says_when_names_differ(
     db.session.commit()
     page = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
     assert "differs from the invited name" not in page
+
+
+def test_the_brief_of_a_sent_urgent_intake_says_how_to_reach_the_client_on_page_one(
+    client: FlaskClient, login: Any, north: dict[str, Any]
+) -> None:
+    intake: Intake = north["intake"]
+    flag(client, intake)
+    post_form(client, f"/i/{intake.token}/review", {})
+    assert reload(intake).submitted
+    login(north["therapist"])
+    page = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
+    box = page[page.index('class="safety urgent"') :]
+    box = box[: box.index("</section>")]
+    for text in ('href="tel:+44-20-7946-0958"', "leave no message", PROCEDURE, "911"):
+        assert text in box, text
+    # Above the brief, the record of contact and its form (the box already says how to reach).
+    nav = page[: page.index("<header")]
+    assert "Record contact" in nav and "No contact recorded yet" in nav
+    # The stored PDF: page 1 has the number, the procedure; the appendix the consent.
+    pdf = client.get(f"/staff/intakes/{intake.id}/brief.pdf")
+    assert pdf.status_code == 200
+    pages = pdf_pages(pdf.data)
+    assert (
+        "+44 20 7946 0958" in pages[0] and "Clinic’s safety procedure: Call the client" in pages[0]
+    )
+    assert "Signed by typing “Alex Client”" in " ".join(pages[1:])

@@ -5,23 +5,41 @@ Pure: it reads a definition, the stored answers and the stored scoring result.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
 from ..questionnaire.answers import answer_text
-from ..questionnaire.conditions import is_answered, seen_answers, visible_items, visible_pages
-from ..questionnaire.model import Definition
+from ..questionnaire.conditions import (
+    is_answered,
+    numeric,
+    seen_answers,
+    visible_items,
+    visible_pages,
+)
+from ..questionnaire.model import TEXT_TYPES, Definition
 from ..scoring import DimensionScore, Result
 
-# Openers quote the client; a long answer is cut so the suggestion stays readable.
-QUOTE_CHARS = 160
+# Page 1 quotes the client's words within this many characters in all, less room for the
+# urgent box and each pattern, and never less than the floor; each quote ends at a sentence
+# where it can. Every answer is in full in the appendix. (Measured: tests/test_brief_pdf.py
+# fills page 1 with the longest answers on US Letter, urgent, with every pattern.)
+PAGE_ONE_BUDGET = 1300
+URGENT_ROOM = 250
+PATTERN_ROOM = 140
+PAGE_ONE_FLOOR = 200
+# Less room than this for quotes: page 1 sets each quote on its question's line.
+CROWDED_BELOW = 360
+# A line break takes a line: counted as this many characters.
+LINE_CHARS = 45
 HOW_CHARS = 70
 STRONG_FROM = 70.0
+MISSING_TEXTS = ("Not answered", "Preferred not to answer")
 
 
 @dataclass(frozen=True)
@@ -119,10 +137,82 @@ def language_name(code: str, in_language: str = "en") -> str:
 
 @dataclass(frozen=True)
 class Quote:
-    """A question and the client's own answer to it, as text."""
+    """A question and the client's own answer to it, as text (and as page 1 quotes it)."""
 
     prompt: str
     text: str
+    # What page 1 quotes: the whole answer, or its start (whole sentences where possible).
+    excerpt: str | None = None
+
+    @property
+    def short(self) -> str:
+        """The answer as page 1 quotes it."""
+        return self.text if self.excerpt is None else self.excerpt
+
+    @property
+    def cut(self) -> bool:
+        """Whether page 1 shows only the start of the answer."""
+        return self.short != self.text
+
+    @property
+    def answered(self) -> bool:
+        """Whether there is an answer (not a blank, not declined)."""
+        return self.text not in MISSING_TEXTS
+
+
+def weight(text: str) -> int:
+    """How much room a text takes on the page, in characters (a line break takes a line)."""
+    return len(text) + LINE_CHARS * text.count("\n")
+
+
+def excerpt(text: str, limit: int) -> str:
+    """The start of a text that takes at most limit characters of room: whole sentences when
+    they fill at least half of it, else whole words (the brief marks the cut). Line breaks
+    are kept."""
+    if weight(text) <= limit:
+        return text
+    head, room = "", limit
+    for char in text:
+        room -= LINE_CHARS + 1 if char == "\n" else 1
+        if room < 0:
+            break
+        head += char
+    if text[len(head)] == "\n":
+        return head.rstrip()  # a whole line
+    ends = [m.end() for m in re.finditer(r"[.!?…](?=\s)|\n", head + " ")]
+    if ends and weight(head[: ends[-1]]) >= limit // 2:
+        return head[: ends[-1]].rstrip()
+    if not text[len(head)].isspace():
+        head = head.rsplit(None, 1)[0] if " " in head or "\n" in head else head
+    return head.rstrip(" ,;:\n")
+
+
+def fit(quotes: tuple[Quote, ...], budget: int) -> tuple[Quote, ...]:
+    """The quotes with excerpts that share the budget: shortest first take what they need,
+    the rest share what is left equally."""
+    limits: dict[int, int] = {}
+    left = budget
+    order = sorted(range(len(quotes)), key=lambda n: weight(quotes[n].text))
+    for done, n in enumerate(order):
+        share = left // (len(order) - done)
+        limits[n] = min(weight(quotes[n].text), share)
+        left -= limits[n]
+    return tuple(
+        replace(q, excerpt=excerpt(q.text, limits[n]) if q.answered else None)
+        for n, q in enumerate(quotes)
+    )
+
+
+@dataclass(frozen=True)
+class Beside:
+    """An index shown beside the dimension it builds on (relative autonomy beside own
+    motivation): both sides in plain words, or why it was not computed."""
+
+    label: str
+    other: str  # the side set against the dimension, e.g. "outside pressure"
+    short: str  # one line for page 1
+    long: str  # the details table
+    value: float | None
 
 
 @dataclass(frozen=True)
@@ -137,6 +227,7 @@ class ProfileLine:
     status: str
     line: str
     how: str
+    beside: Beside | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +300,36 @@ class Brief:
     practical: tuple[Quote, ...]
     appendix: tuple[AppendixPage, ...]
 
+    # What page 1 quotes in the client's own words: why now and what they hope for, then
+    # what they want from the therapist and from themselves (excerpts that fit page 1).
+    telling: tuple[Quote, ...] = ()
+    # Page 1 is crowded (urgent, several patterns, long answers): each quote then starts on
+    # its question's line.
+    crowded: bool = False
+    # The room (in characters) page 1's quotes were fitted into.
+    room: int = PAGE_ONE_BUDGET
+
+    def with_room(self, room: int) -> Brief:
+        """The same brief with page 1's quotes fitted into less (or more) room."""
+        room = max(PAGE_ONE_FLOOR, room)
+        return replace(
+            self, telling=fit(self.telling, room), crowded=room < CROWDED_BELOW, room=room
+        )
+
+
+def page_one_candidates(brief: Brief) -> tuple[Brief, ...]:
+    """The brief, then versions quoting less on page 1, for a layout to try in turn until
+    page 1 holds everything (the estimate of room is usually right the first time)."""
+    out = [brief]
+    for share in (0.7, 0.45, 0.0):
+        smaller = brief.with_room(int(brief.room * share))
+        if smaller.room < out[-1].room and (smaller.telling, smaller.crowded) != (
+            out[-1].telling,
+            out[-1].crowded,
+        ):
+            out.append(smaller)
+    return tuple(out)
+
 
 def build_brief(
     definition: Definition, answers: Mapping[str, Any], result: Result, meta: Meta
@@ -217,7 +338,7 @@ def build_brief(
     seen = seen_answers(definition, answers)
     layout = definition.brief
     own_words = _quotes(definition, layout.own_words, seen)
-    profile = tuple(_profile_line(definition, d) for d in result.dimensions)
+    profile = tuple(_profile_line(definition, d, result, seen) for d in result.dimensions)
     rulers = _rulers(definition, seen, result)
     # The wide-gap flag is told by the importance/confidence section itself, not twice.
     told = layout.gap_flag if rulers else None
@@ -226,6 +347,9 @@ def build_brief(
         for f in definition.flags
         if f.id in result.flags and f.id != told
     )
+    urgent = result.urgent or meta.flagged_urgent
+    wide = rulers is not None and rulers.note is not None
+    room = PAGE_ONE_BUDGET - _room_taken(meta, urgent, flag_notes, wide)
     return Brief(
         meta=meta,
         title=definition.title,
@@ -237,11 +361,14 @@ def build_brief(
         bands=tuple(BandInfo(b.id, b.label, b.min, b.max) for b in definition.bands),
         flags=flag_notes,
         rulers=rulers,
-        openers=_openers(definition, result, own_words),
+        openers=_openers(definition, result, own_words, urgent=urgent),
         expectations=_quotes(definition, layout.expectations, seen),
         background=_quotes(definition, layout.background, seen),
         practical=_quotes(definition, layout.practical, seen),
         appendix=_appendix(definition, seen),
+        telling=_telling(definition, seen, own_words, room),
+        crowded=room < CROWDED_BELOW,
+        room=max(PAGE_ONE_FLOOR, room),
     )
 
 
@@ -256,6 +383,35 @@ def _quotes(
     )
 
 
+def _room_taken(meta: Meta, urgent: bool, flags: tuple[FlagNote, ...], wide: bool) -> int:
+    """How much of page 1's room for quotes the urgent box and the patterns take, in
+    characters: the box with its procedure and contact details, and each pattern."""
+    taken = PATTERN_ROOM * (len(flags) + wide)
+    if urgent:
+        reach = meta.reach
+        taken += URGENT_ROOM + int(0.6 * len(meta.safety_procedure or ""))
+        if reach is not None:
+            taken += int(0.6 * len(reach.safe_times or ""))
+            taken += 100 * bool(reach.invited_phone or reach.invited_email)
+    return taken
+
+
+def _telling(
+    definition: Definition,
+    seen: Mapping[str, Any],
+    own_words: tuple[Quote, ...],
+    room: int,
+) -> tuple[Quote, ...]:
+    """The client's own words page 1 quotes, within the room the rest of page 1 leaves:
+    the layout's own words, then its free-text expectations that were answered."""
+    texts = tuple(
+        i for i in definition.brief.expectations if definition.item(i).type in TEXT_TYPES
+    )
+    wants = tuple(q for q in _quotes(definition, texts, seen) if q.answered)
+    quotes = own_words + tuple(q for q in wants if q not in own_words)
+    return fit(quotes, max(PAGE_ONE_FLOOR, room))
+
+
 def _was_shown(definition: Definition, item_id: str, seen: Mapping[str, Any]) -> bool:
     page = definition.page_of(item_id)
     if page not in visible_pages(definition, seen):
@@ -263,7 +419,9 @@ def _was_shown(definition: Definition, item_id: str, seen: Mapping[str, Any]) ->
     return any(i.id == item_id for i in visible_items(definition, page, seen))
 
 
-def _profile_line(definition: Definition, d: DimensionScore) -> ProfileLine:
+def _profile_line(
+    definition: Definition, d: DimensionScore, result: Result, seen: Mapping[str, Any]
+) -> ProfileLine:
     dim = next(x for x in definition.dimensions if x.id == d.id)
     band = next((b for b in definition.bands_for(dim) if b.id == d.band), None)
     line = (
@@ -280,7 +438,84 @@ def _profile_line(definition: Definition, d: DimensionScore) -> ProfileLine:
         status=d.status,
         line=line,
         how=_how(definition, d),
+        beside=_beside(definition, dim.label, set(dim.items), result, seen),
     )
+
+
+def _beside(
+    definition: Definition,
+    label: str,
+    items: set[str],
+    result: Result,
+    seen: Mapping[str, Any],
+) -> Beside | None:
+    """The index whose 'plus' side is this dimension's items (relative autonomy beside own
+    motivation), in plain words: each side's average answer and which weighs more."""
+    index = next((i for i in definition.indices if set(i.plus) == items), None)
+    if index is None:
+        return None
+    plus_name, minus_name = _side_names(index, label)
+    value = result.indices.get(index.id)
+    sides = []
+    for refs, name in ((index.plus, plus_name), (index.minus, minus_name)):
+        given = [n for n in (numeric(seen.get(r)) for r in refs) if n is not None]
+        sides.append((name, refs, given))
+    if value is None:
+        short_sides = [
+            f"{name.lower()}: {len(given)} of {len(refs)} answered" for name, refs, given in sides
+        ]
+        why = "; ".join(short_sides)
+        return Beside(
+            index.label,
+            minus_name,
+            f"not computed ({why}), so no pattern or opener rests on it.",
+            f"{index.label}: not computed, too few answers on one side ({why}); no pattern or"
+            " opener rests on it.",
+            None,
+        )
+    low, high = definition.scale_for(definition.item(index.plus[0]))
+    means = [sum(given) / len(given) for _, _, given in sides]
+    weigh = _weighs(value, plus_name, minus_name)
+    short = (
+        f"{plus_name.lower()} {means[0]:.1f}, {minus_name} {means[1]:.1f} (answers {low}–{high}):"
+        f" {weigh}."
+    )
+    words = [
+        f"{name}, on average “{_scale_word(definition, refs[0], mean)}” ({mean:.1f} of {high},"
+        f" {len(given)} of {len(refs)} answered)"
+        for (name, refs, given), mean in zip(sides, means, strict=True)
+    ]
+    long = f"{'; '.join(words)}: {weigh} ({index.label.lower()} {value:+.1f})."
+    return Beside(index.label, minus_name, short, long[:1].upper() + long[1:], round(value, 2))
+
+
+def _side_names(index: Any, label: str) -> tuple[str, str]:
+    """The two sides' names: the definition's own, else its description's 'A minus B'."""
+    found = re.match(r"\s*(.+?) minus (.+?)(?:[,.;(]|$)", index.description or "")
+    plus = index.plus_label or (found.group(1) if found else label)
+    minus = index.minus_label or (found.group(2) if found else "the other side")
+    return plus[:1].upper() + plus[1:], minus[:1].lower() + minus[1:]
+
+
+def _weighs(value: float, plus: str, minus: str) -> str:
+    """Which side weighs more, in words (under one answer step apart: about the same)."""
+    if value >= 2:
+        return f"{plus.lower()} weigh clearly more"
+    if value >= 1:
+        return f"{plus.lower()} weigh more"
+    if value <= -2:
+        return f"{minus} weighs clearly more"
+    if value <= -1:
+        return f"{minus} weighs more"
+    return "both weigh about the same"
+
+
+def _scale_word(definition: Definition, item_id: str, mean: float) -> str:
+    """The answer word nearest an average, e.g. 'Mostly true'."""
+    item = definition.item(item_id)
+    low, _ = definition.scale_for(item)
+    labels = definition.scale_labels(item)
+    return labels[min(len(labels) - 1, max(0, round(mean) - low))]
 
 
 def _how(definition: Definition, d: DimensionScore) -> str:
@@ -336,16 +571,21 @@ def _rulers(definition: Definition, seen: Mapping[str, Any], result: Result) -> 
 
 
 def _openers(
-    definition: Definition, result: Result, own_words: tuple[Quote, ...]
+    definition: Definition, result: Result, own_words: tuple[Quote, ...], *, urgent: bool = False
 ) -> tuple[str, ...]:
-    """Two or three first-session topics: the client's own words, then the lowest dimensions."""
+    """Two or three first-session topics: safety first when urgent, the client's own words
+    (pointed to, never repeated or cut), then the lowest dimensions. None rests on an index."""
     openers: list[str] = []
-    words = next(
-        (q for q in own_words if q.text not in ("Not answered", "Preferred not to answer")), None
-    )
+    if urgent:
+        openers.append(
+            "Begin with how they are now and since their safety answer (see the urgent box);"
+            " the rest can wait."
+        )
+    words = next((q for q in own_words if q.answered), None)
     if words:
         openers.append(
-            f"Start from their own words about “{words.prompt.rstrip('?')}”: “{_cut(words.text)}”"
+            f"Start from their answer to “{words.prompt}” (quoted on this page): invite them"
+            " to say more, in their own way."
         )
     scored = sorted(
         (d for d in result.dimensions if d.score is not None), key=lambda d: d.score or 0
@@ -359,14 +599,17 @@ def _openers(
             openers.append(f"{dim.label}: {dim.opener}")
     if len(openers) < 2:
         hopes = own_words[1] if len(own_words) > 1 else None
-        if hopes and hopes.text not in ("Not answered", "Preferred not to answer"):
-            openers.append(f"What they hope will be different: “{_cut(hopes.text)}”")
+        if hopes and hopes.answered and hopes is not words:
+            openers.append(
+                f"Ask what would show them that things are changing, from their answer to"
+                f" “{hopes.prompt.rstrip('?')}” (quoted on this page)."
+            )
         else:
             openers.append("Ask what they would like to be different after our work together.")
     return tuple(openers)
 
 
-def _cut(text: str, limit: int = QUOTE_CHARS) -> str:
+def _cut(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 

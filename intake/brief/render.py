@@ -21,7 +21,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
 from .. import dates
 from . import timed
-from .content import Brief
+from .content import Brief, page_one_candidates
 
 TEMPLATES_DIR: Path = Path(__file__).resolve().parents[2] / "report_templates"
 TEMPLATE_NAME = "brief.html"
@@ -34,6 +34,8 @@ PAPER_SIZES = {"A4": "A4", "Letter": "letter"}
 LOGO_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"})
 # The logo never exists as a file: the fetcher serves it from memory under this URL.
 LOGO_URL = "intake-asset:clinic-logo"
+# The id of the (empty) element that ends what page 1 must hold (report_templates/brief.html).
+PAGE_ONE_END = "page-one-end"
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
@@ -176,23 +178,28 @@ def render_pdf(
     if own := branding.css_name(templates_dir=root):
         sheets.append(own)
     inline = {LOGO_URL: (branding.logo or b"", branding.logo_mime or "")}
-    html = render_html(brief, templates_dir=root, branding=branding)
+    # Page 1 quotes the client's words in part; when the first try does not leave room for
+    # everything page 1 must hold, the next (shorter quotes) is laid out instead.
+    htmls = tuple(
+        render_html(candidate, templates_dir=root, branding=branding)
+        for candidate in page_one_candidates(brief)
+    )
     logo = inline if branding.has_logo else None
     if time_limit:
         pdf: bytes = timed.call(
             html_to_pdf,
             time_limit,
-            html=html,
+            html=htmls,
             templates_dir=root,
             stylesheets=tuple(sheets),
             inline=logo,
         )
         return pdf
-    return html_to_pdf(html, templates_dir=root, stylesheets=sheets, inline=logo)
+    return html_to_pdf(htmls, templates_dir=root, stylesheets=sheets, inline=logo)
 
 
 def html_to_pdf(
-    html: str,
+    html: str | Sequence[str],
     *,
     templates_dir: Path | None = None,
     stylesheets: Sequence[str] = (PRINT_CSS,),
@@ -200,16 +207,25 @@ def html_to_pdf(
     variant: str | None = PDF_VARIANT,
 ) -> bytes:
     """Lay out an HTML string with stylesheets from the templates directory, fetching only
-    template assets (and the inline ones given); tagged PDF/UA-1 unless variant is None."""
+    template assets (and the inline ones given); tagged PDF/UA-1 unless variant is None.
+
+    Given several, the first whose page 1 reaches its PAGE_ONE_END element is written (else
+    the last): the layouts differ only in how much of the client's words page 1 quotes.
+    """
     root = _dir(templates_dir)
     fetcher = AssetFetcher(root, inline)
+    tries = [html] if isinstance(html, str) else list(html)
     with _LOCK:
         font_config, sheets = _stylesheets(root, tuple(stylesheets), _signature(root, stylesheets))
-        document = weasyprint.HTML(string=html, base_url=path2url(root), url_fetcher=fetcher)
-        pdf: bytes = document.write_pdf(
-            stylesheets=list(sheets), font_config=font_config, pdf_variant=variant
-        )
-    return pdf
+        for n, text in enumerate(tries):
+            document = weasyprint.HTML(
+                string=text, base_url=path2url(root), url_fetcher=fetcher
+            ).render(stylesheets=list(sheets), font_config=font_config, pdf_variant=variant)
+            last = n == len(tries) - 1
+            if last or (document.pages and PAGE_ONE_END in document.pages[0].anchors):
+                pdf: bytes = document.write_pdf(pdf_variant=variant)
+                return pdf
+    raise AssertionError("unreachable: the last layout is always written")
 
 
 # One render at a time per process: parsed stylesheets and loaded fonts are shared.

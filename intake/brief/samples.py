@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import functools
 import sys
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from ..questionnaire import Definition, load_file
 from ..scoring import score
-from .content import Brief, Meta, build_brief
+from .content import Brief, ConsentRecord, CrisisShown, Meta, Reach, build_brief
 from .render import Branding, render_pdf
 
 FORM = Path(__file__).resolve().parents[2] / "forms" / "readiness.yaml"
@@ -58,13 +59,53 @@ META = Meta(
     generated_on=datetime(2025, 3, 4, 9, 5, tzinfo=UTC),
 )
 
+# What a clinic and a client typically leave on the record beside the answers: the contact
+# step, the consent, the clinic's procedure, and (for C) what the client was shown.
+REACH = Reach(
+    given=True,
+    phone="+1 201-555-0123",
+    tel="tel:+1-201-555-0123",
+    email="robin.ashdown@example.org",
+    voicemail_ok=False,
+    texts_ok=True,
+    safe_times="After 6 pm on weekdays; not at work.",
+)
+CONSENT = ConsentRecord(
+    name="Robin Ashdown",
+    at=datetime(2025, 3, 3, 18, 2, tzinfo=UTC),
+    version="2026-11",
+    language="English",
+    invited_name="Robin Ashdown",
+)
+PROCEDURE = (
+    "The assigned therapist calls the client the same day, within two hours during opening"
+    " hours. No answer: try again within the hour and tell the clinical lead (ext. 204). Record"
+    " every attempt on the intake."
+)
+SHOWN = CrisisShown(
+    emergency="911",
+    text="Call or text 988 (Suicide and Crisis Lifeline) at any time, day or night. Harbour"
+    " Street Therapy is open Monday to Friday, 9 am to 6 pm: call 201-555-0100.",
+    language="English",
+    page="support",
+    at=datetime(2025, 3, 3, 18, 31, tzinfo=UTC),
+)
+
+
+def example_meta(letter: str) -> Meta:
+    """The sample meta of example A, B or C (C, the urgent one, with what the client saw)."""
+    meta = replace(META, reach=REACH, consent=CONSENT, safety_procedure=PROCEDURE)
+    if letter == "C":
+        meta = replace(meta, flagged_urgent=True, crisis_shown=SHOWN)
+    return meta
+
 
 def example_brief(letter: str, extra: dict[str, Any] | None = None) -> Brief:
     """The brief of worked example A, B or C, with typical free-text answers filled in."""
     definition = _definition()
     example = next(e for e in definition.examples if e.name.startswith(f"{letter},"))
     answers = {**FREE_TEXT, **example.answers, **(extra or {})}
-    return build_brief(definition, answers, score(definition, answers), META)
+    return build_brief(definition, answers, score(definition, answers), example_meta(letter))
 
 
 @functools.lru_cache(maxsize=1)
