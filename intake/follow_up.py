@@ -61,6 +61,8 @@ def waited(moment: datetime | None, now: datetime | None = None) -> str:
     minutes = minutes_since(moment, now)
     if minutes is None:
         return ""
+    if minutes < 1:
+        return "less than a minute"
     if minutes < 60:
         return f"{minutes} min"
     hours, rest = divmod(minutes, 60)

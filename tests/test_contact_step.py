@@ -131,7 +131,7 @@ def test_a_local_number_is_read_in_the_clinics_region_and_stored_in_e164(
         ({"phone": "555-0100"}, "phone", "does not look like a complete phone number"),
         ({"phone": "+44 20 1234"}, "phone", "does not look like a complete phone number"),
         ({"email": "robin-at-example"}, "email", "does not look like an email address"),
-        ({"safe_times": "x" * 301}, "safe_times", "under 300 characters"),
+        ({"safe_times": "x" * 151}, "safe_times", "under 150 characters"),
         ({"phone": "", "email": ""}, "phone", "Please give a phone number or an email"),
         ({"declined": "y"}, "declined", "Please untick this"),
         ({"voicemail_ok": "maybe"}, "voicemail_ok", "Not a valid choice"),

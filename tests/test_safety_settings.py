@@ -96,7 +96,7 @@ def test_admin_sets_the_crisis_contacts_and_clients_see_them(
         ({"crisis_text_es": ""}, "crisis_text_es", "answering in Spanish is shown"),
         ({"client_languages": None}, "client_languages", "at least one language"),
         ({"urgent_escalation_minutes": "0"}, "urgent_escalation_minutes", "from 5 to 1440"),
-        ({"safety_procedure": "x" * 801}, "safety_procedure", "page 1 of every urgent brief"),
+        ({"safety_procedure": "x" * 401}, "safety_procedure", "page 1 of every urgent brief"),
         ({"phone_region": "XX"}, "phone_region", "Not a valid choice"),
     ],
 )

@@ -238,8 +238,8 @@ def test_every_page_staff_look_at_shows_how_to_reach_the_client(
     row = dashboard[dashboard.index('<tr class="urgent">') :]
     row = row[: row.index("</tr>")]
     assert 'href="tel:+44-20-7946-0958"' in row and "(no messages)" in row
-    assert "Spanish" in row and "No contact recorded: waiting 0 min" in row
-    assert "1 waiting for a first contact; the longest for 0 min" in dashboard
+    assert "Spanish" in row and "No contact recorded: waiting less than a minute" in row
+    assert "1 waiting for a first contact; the longest for less than a minute" in dashboard
 
 
 def test_the_dashboard_shows_how_long_and_then_who(
@@ -357,3 +357,22 @@ def test_the_brief_of_a_sent_urgent_intake_says_how_to_reach_the_client_on_page_
         "+44 20 7946 0958" in pages[0] and "Clinic’s safety procedure: Call the client" in pages[0]
     )
     assert "Signed by typing “Alex Client”" in " ".join(pages[1:])
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [
+        (0, "less than a minute"),
+        (1, "1 min"),
+        (59, "59 min"),
+        (60, "1 h"),
+        (95, "1 h 35 min"),
+        (47 * 60, "47 h"),
+        (49 * 60, "2 days"),
+    ],
+)
+def test_how_long_an_intake_has_waited_reads_plainly(minutes: int, expected: str) -> None:
+    from intake.follow_up import waited
+
+    now = utcnow()
+    assert waited(now - timedelta(minutes=minutes, seconds=20), now) == expected

@@ -244,6 +244,8 @@ PHONE_MESSAGES = {
         "This does not look like a complete phone number. Please check the digits."
     ),
 }
+# A few words: the brief prints them in its urgent box.
+SAFE_TIMES_MAX = 150
 YES_NO = [SelectChoice("yes", lazy_gettext("Yes")), SelectChoice("no", lazy_gettext("No"))]
 
 
@@ -276,8 +278,10 @@ class ContactForm(FlaskForm):
         validators=[
             Optional(),
             Length(
-                max=300,
-                message=lazy_gettext("Please keep this under %(limit)s characters.", limit=300),
+                max=SAFE_TIMES_MAX,
+                message=lazy_gettext(
+                    "Please keep this under %(limit)s characters.", limit=SAFE_TIMES_MAX
+                ),
             ),
         ],
     )

@@ -251,7 +251,7 @@ class CheckboxesField(SelectMultipleField):
 
 CRISIS_TEXT_MAX = 2000
 # Printed on page 1 of every urgent brief, so it must stay short.
-PROCEDURE_MAX = 800
+PROCEDURE_MAX = 400
 
 
 class SafetySettingsForm(FlaskForm):

@@ -115,6 +115,15 @@ def test_every_client_page_passes_axe(phone: Any, live_url: str, intake: Intake)
     page.wait_for_selector("#save-status:has-text('saved')")
     check(page, "09-practical-autosaved")
     click_and_wait(page, NEXT)
+    # The contact step (every questionnaire has it, before its safety question).
+    page.wait_for_url("**/contact")
+    assert focused(page, "h1")
+    check(page, "09b-contact")
+    click_and_wait(page, NEXT)  # neither a number nor an email, nor declined
+    assert focused(page, ".error-summary")
+    check(page, "09c-contact-error")
+    page.check("#declined")
+    click_and_wait(page, NEXT)
     page.wait_for_url("**/p/wellbeing")
     check(page, "10-wellbeing")
     click_and_wait(page, NEXT)  # left blank: asked once more
@@ -171,6 +180,9 @@ def test_review_with_a_missing_answer_and_a_question_added_by_the_server(
     bare.goto(f"{base}/p/practical")
     assert bare.is_visible("#q-leave_message")  # contact=phone is saved by now
     bare.check("#contact-0")
+    click_and_wait(bare, NEXT)
+    assert bare.url.endswith("/contact")  # the contact step, a plain form too
+    bare.fill("#email", "robin@example.org")
     click_and_wait(bare, NEXT)
     assert bare.url.endswith("/p/wellbeing")
     screenshot(bare, "22-wellbeing-without-script-phone")
@@ -244,6 +256,12 @@ def test_whole_intake_by_keyboard_on_a_phone_in_spanish(
     screenshot(page, "es-04-practical")
     tab_to(page, NEXT)
     press_and_wait(page)
+    assert heading(page) == "Cómo podemos comunicarnos con usted"
+    tab_to(page, "#phone")
+    page.keyboard.type("+34 612 345 678")
+    screenshot(page, "es-04b-contact")
+    tab_to(page, NEXT)
+    press_and_wait(page)
     assert heading(page) == "Cómo se ha sentido últimamente"
     choose(page, "self_harm", 0)  # Ningún día
     tab_to(page, NEXT)
@@ -264,6 +282,7 @@ def test_whole_intake_by_keyboard_on_a_phone_in_spanish(
     assert stored.answers["cr_want"] == 4 and stored.answers["importance"] == 8
     assert stored.answers["contact"] == "phone" and stored.answers["leave_message"] == "no"
     assert stored.answers["self_harm"] == 0 and not stored.urgent
+    assert stored.contact is not None and stored.contact.phone == "+34612345678"
 
 
 def test_safety_path_shows_help_first_and_lets_the_client_continue(
