@@ -155,13 +155,19 @@ def cached_download() -> Callable[[], bytes]:
             "SECRET_KEY": "bench-secret",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite",
             "WTF_CSRF_ENABLED": False,
-            "BRIEF_RENDERER": "eager",
+            "JOB_RUNNER": "eager",
         }
     )
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         catalogue.sync_builtin(app.config["FORMS_DIR"])
-        clinic = Clinic(slug="bench", name="Harbour Street Therapy")
+        # A clinic may invite once its crisis contacts are set.
+        clinic = Clinic(
+            slug="bench",
+            name="Harbour Street Therapy",
+            emergency_number="911",
+            crisis_texts={"en": "Call or text 988 at any time.", "es": "Llame al 988."},
+        )
         db.session.add(clinic)
         db.session.flush()
         password = "bench password 123"
