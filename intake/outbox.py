@@ -76,7 +76,8 @@ def schedule(
 ) -> Job:
     """Record a job in the current transaction; it is handed to a runner once that commits.
 
-    With a key, a job of that key still waiting or running is returned instead of a second.
+    With a key, a job of that key still waiting is returned instead of a second (one already
+    running may be working from older facts, so a new one follows it).
     """
     if kind not in _kinds:
         raise KeyError(f"no handler for job kind {kind!r}")
@@ -84,10 +85,10 @@ def schedule(
     due = run_at is None or run_at <= now
     if key is not None:
         waiting = db.session.scalar(
-            select(Job).where(Job.key == key, Job.state.in_((JobState.PENDING, JobState.RUNNING)))
+            select(Job).where(Job.key == key, Job.state == JobState.PENDING).limit(1)
         )
         if waiting is not None:
-            if waiting.state == JobState.PENDING and due:
+            if due:
                 # Asked for now: hand it out again after the commit (a second hand-out of a
                 # job is harmless; its claim runs it once).
                 waiting.run_at, waiting.dispatched_at = min(waiting.run_at, now), now
