@@ -148,7 +148,9 @@ def score_dimension(
     )
 
 
-def score_sum(definition: Definition, dim: Dimension, answers: Mapping[str, Any]) -> DimensionScore:
+def score_sum(
+    definition: Definition, dim: Dimension, answers: Mapping[str, Any]
+) -> DimensionScore:
     """The sum of the items' weights on the instrument's own scale, in exact arithmetic.
 
     With items missing (at most max_missing, never one listed in never_impute) the total is
@@ -274,7 +276,8 @@ def summary(definition: Definition, result: Result) -> dict[str, Any]:
     for d in result.dimensions:
         dim = by_id.get(d.id)
         low, high = definition.range_of(dim) if dim else (0, 100)
-        band = next((b for b in definition.bands_for(dim) if b.id == d.band), None) if dim else None
+        bands = definition.bands_for(dim) if dim else ()
+        band = next((b for b in bands if b.id == d.band), None)
         measures.append(
             {
                 "id": d.id,

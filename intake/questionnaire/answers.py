@@ -69,7 +69,9 @@ def answer_text(definition: Definition, item: Item, value: Any, words: Words = E
 def _scale_word(definition: Definition, item: Item, value: Any, words: Words) -> str:
     low, _ = definition.scale_for(item)
     labels = definition.scale_labels(item)
-    position = value - low if isinstance(value, int) and not isinstance(value, bool) else -1
+    # An agreement scale's points are whole numbers, so its low end is one too.
+    start = int(low)
+    position = value - start if isinstance(value, int) and not isinstance(value, bool) else -1
     if not 0 <= position < len(labels):
         return str(value)
     return f"{labels[position]} ({value})" if words.scale_value else labels[position]

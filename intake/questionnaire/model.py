@@ -260,7 +260,9 @@ class Option(Frozen):
         description="What this answer adds to a score (FHIR's itemWeight). Default: the value,"
         " when the value is a whole number.",
     )
-    code: Coding | None = Field(default=None, description="The answer's code, e.g. a LOINC LA code.")
+    code: Coding | None = Field(
+        default=None, description="The answer's code, such as a LOINC LA code."
+    )
 
     @property
     def score(self) -> int | float | None:
