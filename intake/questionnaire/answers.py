@@ -9,7 +9,7 @@ definition, a hand-made record) reads as itself, never as an error. Answers writ
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -75,6 +75,17 @@ def _scale_word(definition: Definition, item: Item, value: Any, words: Words) ->
     if not 0 <= position < len(labels):
         return str(value)
     return f"{labels[position]} ({value})" if words.scale_value else labels[position]
+
+
+def answer_problems(definition: Definition, answers: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(item id, problem) for each answer that names no question or does not fit its own."""
+    problems = []
+    for key, value in answers.items():
+        if not definition.has_item(key):
+            problems.append((key, f"unknown item '{key}'"))
+        elif (problem := answer_problem(definition, definition.item(key), value)) is not None:
+            problems.append((key, problem))
+    return problems
 
 
 def answer_problem(definition: Definition, item: Item, value: Any) -> str | None:

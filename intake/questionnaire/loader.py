@@ -15,7 +15,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.scalarbool import ScalarBoolean
 
-from .answers import answer_problem
+from .answers import answer_problems
 from .model import (
     DEFAULT_SCALE,
     ID_PATTERN,
@@ -396,11 +396,8 @@ def check_references(d: Definition) -> Iterator[tuple[Path_, str]]:
     if layout.gap_flag and layout.gap_flag not in {f.id for f in d.flags}:
         yield ("brief", "gap_flag"), f"unknown flag '{layout.gap_flag}'"
     for n, example in enumerate(d.examples):
-        for key, value in example.answers.items():
-            if not d.has_item(key):
-                yield ("examples", n, "answers", key), f"unknown item '{key}'"
-            elif (problem := answer_problem(d, d.item(key), value)) is not None:
-                yield ("examples", n, "answers", key), problem
+        for key, problem in answer_problems(d, example.answers):
+            yield ("examples", n, "answers", key), problem
         if example.expect.safety_unanswered is not None and d.safety is None:
             place = ("examples", n, "expect", "safety_unanswered")
             yield place, "this questionnaire has no safety item"
