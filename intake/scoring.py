@@ -8,7 +8,7 @@ can be stored as JSON and the brief rebuilt and explained from stored rows alone
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any, Literal
@@ -159,7 +159,6 @@ def score_sum(
     """
     keyed: dict[str, float] = {}
     missing: list[str] = []
-    total = Fraction(0)
     for item_id in dim.items:
         item = definition.item(item_id)
         value = definition.item_value(item, answers.get(item_id))
@@ -170,19 +169,18 @@ def score_sum(
             low, high = definition.scale_for(item)
             value = (low + high) - value
         keyed[item_id] = value
-        # A weight written 0.1 means one tenth, not the float nearest to it.
-        total += Fraction(str(value)) if isinstance(value, float) else Fraction(value)
     answered = len(dim.items) - len(missing)
     reason: str | None = None
     if any(item_id in missing for item_id in dim.never_impute):
         reason = NEVER_IMPUTED
     elif len(missing) > dim.allowed_missing or answered < dim.min_answered:
         reason = TOO_FEW
-    exact: Fraction | None = None
+    exact: Fraction | int | None = None
     result: int | None = None
     if reason is None:
-        exact = total * len(dim.items) / answered
-        result = round_total(exact, dim.rounding_rule)
+        total = _exact_sum(keyed.values())
+        exact = total if not missing else Fraction(total) * len(dim.items) / answered
+        result = exact if isinstance(exact, int) else round_total(exact, dim.rounding_rule)
     status: Status = "not_scored" if reason else ("prorated" if missing else "scored")
     return DimensionScore(
         id=dim.id,
@@ -192,11 +190,19 @@ def score_sum(
         items=dim.items,
         reversed=dim.reverse,
         missing=tuple(missing),
-        keyed={k: _plain_number(v) for k, v in keyed.items()},
+        keyed={k: v if isinstance(v, int) else _plain_number(v) for k, v in keyed.items()},
         method=dim.method.value,
         exact=None if exact is None else _plain_number(exact),
         reason=reason,
     )
+
+
+def _exact_sum(values: Iterable[float]) -> int | Fraction:
+    """A sum without float error: whole numbers add as ints; a weight 0.1 is one tenth."""
+    numbers = list(values)
+    if all(isinstance(v, int) for v in numbers):
+        return sum(int(v) for v in numbers)
+    return sum((Fraction(str(v)) for v in numbers), Fraction(0))
 
 
 def round_total(value: Fraction, rule: Rounding) -> int:
