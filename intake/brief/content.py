@@ -460,18 +460,18 @@ def _appendix(
 ) -> tuple[AppendixPage, ...]:
     """Every page the client saw, with every item they saw; hidden items are left out.
 
-    Questions a total's section lists already (skip) are not repeated; a page left with
-    none is left out.
+    Questions a total's section lists already (skip) are not repeated, and a page of nothing
+    but those is left out.
     """
-    pages = (
-        AppendixPage(
-            page.title,
-            tuple(
-                Quote(item.prompt, answer_text(definition, item, seen.get(item.id)))
-                for item in visible_items(definition, page, seen)
-                if item.id not in skip
-            ),
+    pages = []
+    for page in visible_pages(definition, seen):
+        shown = visible_items(definition, page, seen)
+        if shown and all(item.id in skip for item in shown):
+            continue
+        quotes = tuple(
+            Quote(item.prompt, answer_text(definition, item, seen.get(item.id)))
+            for item in shown
+            if item.id not in skip
         )
-        for page in visible_pages(definition, seen)
-    )
-    return tuple(page for page in pages if page.answers)
+        pages.append(AppendixPage(page.title, quotes))
+    return tuple(pages)
