@@ -250,6 +250,9 @@ def test_a_clinic_can_copy_the_phq9_run_its_examples_and_publish(
     assert post_form(client, "/staff/questionnaires", form).headers["Location"].endswith(EDIT)
     source = draft_text(admin)
     assert "method: sum" in source and "never_impute: [phq9_9]" in source
+    preview = html.unescape(press(client, "preview", source).get_data(as_text=True))
+    assert "Little interest or pleasure in doing things" in preview
+    assert "No permission required to reproduce" in " ".join(preview.split())
     table = press(client, "examples", source).get_data(as_text=True)
     assert "DIFFERS" not in table and table.count("matches") >= 30
     assert "rounded up to 23" in html.unescape(table)
