@@ -485,7 +485,7 @@ _SUM_ONLY = {
     "range": "a 'mean' dimension is always on 0-100",
     "rounding": "a 'mean' dimension is not rounded",
     "proration": "a 'mean' dimension averages the answers it has",
-    "never_impute": "a 'mean' dimension never fills in answers",
+    "never_impute": "on a 'mean' dimension, limit blanks with max_missing",
     "unscored_items": "list them in the brief layout instead",
 }
 
