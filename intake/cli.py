@@ -1,10 +1,12 @@
-"""Every command: forms check, seed-demo, invite, brief, briefs refresh, jobs worker."""
+"""Every command: forms check and score, seed-demo, invite, brief, briefs refresh, jobs worker."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 from pathlib import Path
+from typing import IO
 
 import click
 from flask import Flask, current_app
@@ -18,7 +20,9 @@ from .brief.build import pdf_for
 from .db import db
 from .models import Clinic, Intake, IntakeStatus, PdfStatus, Role, Staff
 from .questionnaire import DefinitionError, load_file
+from .questionnaire.answers import answer_problems
 from .questionnaire.examples import check_examples
+from .scoring import score, summary
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "therapist@demo.clinic"
@@ -59,6 +63,46 @@ def forms_check(paths: tuple[Path, ...]) -> None:
     if problems:
         sys.exit(1)
     click.echo(f"{len(files)} definition(s) OK")
+
+
+@forms.command("score")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--answers",
+    "answers_file",
+    required=True,
+    type=click.File("r", encoding="utf-8"),
+    help="A JSON object of answers by item id; '-' reads them from standard input.",
+)
+def forms_score(path: Path, answers_file: IO[str]) -> None:
+    """Score answers against one definition and print the result as JSON.
+
+    Each measure on its own scale (id, score, status, band, items used and missing), the
+    flags and whether the answers are urgent. Exit 1, saying why, when the definition or
+    the answers are not valid.
+    """
+    try:
+        definition = load_file(path)
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    name = "standard input" if answers_file.name == "<stdin>" else answers_file.name
+    try:
+        answers = json.load(answers_file)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(
+            f"{name}: not JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"
+        ) from None
+    if not isinstance(answers, dict):
+        raise click.ClickException(f"{name}: must be a JSON object of answers by item id")
+    wrong = answer_problems(definition, answers)
+    for item_id, message in wrong:
+        click.echo(f"{name}: {item_id}: {message}", err=True)
+    if wrong:
+        sys.exit(1)
+    result = score(definition, answers)
+    click.echo(json.dumps(summary(definition, result), indent=2, ensure_ascii=False))
 
 
 def _migrate_and_sync() -> None:

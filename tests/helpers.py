@@ -20,7 +20,7 @@ from sqlalchemy import select
 from intake import drafts
 from intake.db import db
 from intake.models import AuditEvent, Intake, QuestionnaireVersion
-from intake.questionnaire import load_file
+from intake.questionnaire import Definition, load_file
 
 PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -105,11 +105,12 @@ def fill_page(
     page_id: str,
     answers: dict[str, Any],
     action: str = "next",
+    definition: Definition = DEFINITION,
 ) -> Any:
     """Post one page with the answers that belong to it (signing the consent first if need be)."""
     if reload(intake).consent_at is None:
         sign(client, intake)
-    page = next(p for p in DEFINITION.pages if p.id == page_id)
+    page = next(p for p in definition.pages if p.id == page_id)
     data = {i.id: answers[i.id] for i in page.items if i.id in answers}
     if "shown" in answers:
         data["shown"] = answers["shown"]
@@ -122,14 +123,19 @@ def sign(client: FlaskClient, intake: Intake, name: str = "Alex Morgan Client", 
     return post_form(client, f"/i/{intake.token}", {"consent_name": name}, **kw)
 
 
-def complete(client: FlaskClient, intake: Intake, answers: dict[str, Any]) -> Any:
+def complete(
+    client: FlaskClient,
+    intake: Intake,
+    answers: dict[str, Any],
+    definition: Definition = DEFINITION,
+) -> Any:
     """Sign, walk Next through every page the client is shown, then send from the review."""
     if reload(intake).consent_at is None:
         sign(client, intake)
-    url = page_url(intake, "now")
+    url = page_url(intake, definition.pages[0].id)
     while "/review" not in url:
         page_id = url.rsplit("/", 1)[1]
-        response = fill_page(client, intake, page_id, answers)
+        response = fill_page(client, intake, page_id, answers, definition=definition)
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         url = response.headers["Location"]
         if "/support" in url:

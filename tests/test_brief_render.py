@@ -363,3 +363,13 @@ def test_templates_dir_can_be_overridden(make_brief: Callable[..., Brief], tmp_p
     assert render_html(brief, templates_dir=tmp_path) == "<p>Robin Ashdown|False</p>"
     assert render_pdf(brief, templates_dir=tmp_path).startswith(b"%PDF")
     assert render._environment(tmp_path.resolve()) is render._environment(tmp_path.resolve())
+
+
+def test_readiness_brief_has_no_total_section(make_brief: Callable[..., Brief]) -> None:
+    # The profile's questionnaire has no total: its brief is the profile as before.
+    brief = make_brief("A")
+    assert brief.measures == () and brief.copyright is None and brief.patterns_checked
+    html = render_html(brief)
+    assert 'class="measure"' not in html and "scale-chart" not in html
+    assert 'class="profile"' in html and 'class="openers"' in html and 'class="flags"' in html
+    assert "Questions listed with a total above are not repeated" not in html

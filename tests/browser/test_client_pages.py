@@ -316,3 +316,41 @@ def test_self_referral_and_closed_link_pages_pass_axe(
     page.goto(intake_url(live_url, expired))
     assert "expired" in heading(page)
     check(page, "25-link-expired")
+
+
+def test_phq9_alone_in_spanish_on_a_phone(
+    browser: Any, live_url: str, intake: Intake, make_intake: Any
+) -> None:
+    from intake import catalogue, lifecycle
+
+    clinic = db.session.get(Clinic, intake.clinic_id)
+    version = catalogue.latest_builtin("phq9")
+    assert clinic is not None and version is not None
+    phq9 = lifecycle.invite(clinic, "Robin Ashdown", version)
+    context = browser.new_context(viewport=PHONE, has_touch=True, locale="es-ES")
+    page = context.new_page()
+    base = intake_url(live_url, phq9)
+    page.goto(base)
+    assert heading(page) == "Cuestionario sobre la salud del paciente (PHQ-9)"
+    check(page, "40-phq9-welcome-es")
+    page.fill("#consent_name", "Robin Ashdown")
+    click_and_wait(page, "button.primary")
+    page.wait_for_url("**/p/phq9")
+    assert "Poco interés o placer en hacer cosas" in page.inner_text("main")
+    assert page.is_hidden("#q-phq9_difficulty")  # asked once a problem is ticked
+    check(page, "41-phq9-es")
+    for n in range(1, 9):
+        page.check(f"#phq9_{n}-1")  # Varios días
+    page.wait_for_selector("#q-phq9_difficulty:not([hidden])")
+    page.check("#phq9_9-0")  # Ningún día
+    page.check("#phq9_difficulty-1")
+    check(page, "42-phq9-es-difficulty-shown")
+    click_and_wait(page, NEXT)
+    page.wait_for_url("**/review")
+    check(page, "43-phq9-review-es")
+    click_and_wait(page, "button.primary")
+    page.wait_for_url("**/done")
+    context.close()
+    stored = reload(phq9)
+    assert stored.result is not None and stored.result["dimensions"][0]["score"] == 8
+    assert stored.answers["phq9_difficulty"] == "somewhat" and not stored.urgent
