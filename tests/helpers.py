@@ -198,3 +198,26 @@ def pdf_text(pdf: bytes) -> str:
     """A PDF's text, pages joined, whitespace collapsed."""
     reader = PdfReader(io.BytesIO(pdf))
     return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+# Staff sign-in.
+
+
+def switch_browser() -> None:
+    """Forget per-request caches before another browser's request.
+
+    pytest-flask keeps one app context (so one g) for the whole test: flask_wtf caches the
+    CSRF token and Flask-Login the signed-in user in g, which would leak between browsers.
+    """
+    from flask import g
+
+    g.pop("csrf_token", None)
+    g.pop("_login_user", None)
+
+
+def signed_in(client: FlaskClient) -> bool:
+    """Whether this browser is signed in, judged by its own session only."""
+    switch_browser()
+    response = client.get("/staff/")
+    switch_browser()
+    return response.status_code == 200

@@ -121,7 +121,8 @@ def password_problem(password: str, context: Iterable[str] = ()) -> str | None:
     """Why a new password is refused (too short, common, or easy to guess), or None."""
     if len(password) < MIN_PASSWORD:
         return f"Please use at least {MIN_PASSWORD} characters."
-    words = [w for text in context for w in str(text).replace("@", " ").split() if w]
+    texts = [str(text) for text in context if text]
+    words = texts + [w for text in texts for w in text.replace("@", " ").split() if w]
     # zxcvbn (offline): dictionaries of common and breached passwords, names, keyboard
     # patterns, dates and repeats; the first 72 characters are plenty to judge.
     result = zxcvbn(password[:72], user_inputs=words[:20])
