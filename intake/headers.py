@@ -15,9 +15,14 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 def init_app(app: Flask) -> None:
     """Set the headers after every request, errors and redirects included."""
-    app.before_request(lambda: g.pop("csp_nonce", None))
+    app.before_request(_fresh_nonce)
     app.after_request(secure)
     app.add_template_global(csp_nonce)
+
+
+def _fresh_nonce() -> None:
+    # Each response its own nonce, even where one app context serves many requests.
+    g.pop("csp_nonce", None)
 
 
 def csp_nonce() -> str:

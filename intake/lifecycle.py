@@ -15,6 +15,7 @@ from flask import render_template
 from sqlalchemy import select
 
 from . import audit, mail, notify
+from .referrals import SELF_REFERRAL
 from .brief import jobs
 from .db import db
 from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Staff, utcnow
@@ -25,7 +26,6 @@ from .scoring import is_urgent, score
 
 # 32 bytes of randomness: 256 bits, far beyond guessing.
 TOKEN_BYTES = 32
-SELF_REFERRAL = "self_referral"
 
 
 class AlreadySubmitted(Exception):

@@ -8,7 +8,7 @@ import threading
 from flask import Flask, current_app, render_template
 from sqlalchemy import or_, select
 
-from . import audit, mail
+from . import audit, mail, referrals
 from .db import db
 from .models import Intake, Role, Staff
 
@@ -38,6 +38,8 @@ def urgent(intake: Intake) -> None:
     unset, it follows TESTING). The email holds no answers, only a link to the staff area:
     email is not a safe channel for clinical content.
     """
+    if not referrals.notice_allowed(intake):
+        return  # a flood of self-referrals: flagged on the dashboard, emails held back
     try:
         people = recipients(intake)
         if not people:

@@ -178,14 +178,19 @@ def answers_from(form: FlaskForm, items: Sequence[Item], *, valid_only: bool) ->
 
 
 def from_form_value(item: Item, data: Any) -> Any:
-    """A form field's data as the stored answer (ints stay ints, blanks become None)."""
-    if data in (None, "", []):
+    """A form field's data as the stored answer (ints stay ints, blanks become None).
+
+    Only a value the question offers is ever stored: anything else (" ", text where a
+    number belongs) reads as no answer, never as an error.
+    """
+    if data in (None, "", []) or (isinstance(data, str) and not data.strip()):
         return None
     if data == DECLINED or (isinstance(data, list) and data == [DECLINED]):
         return DECLINED
     t = item.type
     if t in (ItemType.AGREEMENT, ItemType.RULER):
-        return int(data)
+        text = str(data).strip()
+        return int(text) if text.isascii() and text.lstrip("-").isdigit() and len(text) < 6 else None
     if t is ItemType.DATE:
         return data.isoformat() if isinstance(data, date) else None
     if t is ItemType.CONSENT:
@@ -230,4 +235,10 @@ class ReferralForm(FlaskForm):
             Length(max=254),
             Email(lazy_gettext("This does not look like an email address.")),
         ],
+    )
+    # A trap for robots: hidden from people (and screen readers), filled only by scripts.
+    homepage = StringField(
+        lazy_gettext("Leave this empty"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
     )

@@ -243,7 +243,7 @@ def answers_copy(token: str) -> Response:
     intake, definition = load(token)
     if not intake.submitted:
         return redirect(url_for(".start", token=token))
-    pdf = own_copy.answers_pdf(intake, definition)
+    pdf = own_copy.cached_answers_pdf(intake, definition)
     response = send_file(
         io.BytesIO(pdf),
         mimetype="application/pdf",
