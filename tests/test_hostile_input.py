@@ -227,3 +227,18 @@ def test_a_costly_logo_stored_earlier_is_left_out_of_briefs(make_clinic: Any) ->
     db.session.commit()
     assert branding_of(clinic).logo == clinic.logo
     assert db.session.scalars(select(Clinic)).all()
+
+
+def test_a_value_for_a_question_not_yet_seen_is_validated_too(
+    client: FlaskClient, make_clinic: Any, make_intake: Any
+) -> None:
+    """Found by the fuzz: a page post whose 'shown' list left a question out stored that
+    question's value unvalidated (an agreement of -1057, a yes/no of '../../etc/passwd')."""
+    clinic_id, _ = make_clinic()
+    intake: Intake = make_intake(clinic_id)
+    fill_page(client, intake, "now", FULL)
+    data = {"exp_together": "-1057", "previous_therapy": "../../etc/passwd", "shown": ""}
+    response = fill_page(client, intake, "expectations", data)
+    assert response.status_code in (200, 302)
+    stored = reload(intake).answers
+    assert "exp_together" not in stored and "previous_therapy" not in stored
