@@ -19,7 +19,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     import os
 
     from flask import Flask
-
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import cli, config, headers, i18n, throttle, web

@@ -15,13 +15,13 @@ from flask import render_template
 from sqlalchemy import select
 
 from . import audit, mail, notify
-from .referrals import SELF_REFERRAL
 from .brief import jobs
 from .db import db
 from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Staff, utcnow
 from .questionnaire import Definition
 from .questionnaire.flow import merge_answers
 from .questionnaire.model import Safety
+from .referrals import SELF_REFERRAL
 from .scoring import is_urgent, score
 
 # 32 bytes of randomness: 256 bits, far beyond guessing.

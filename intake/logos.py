@@ -44,9 +44,7 @@ SVG_ATTRIBUTES = {
 }  # fmt: skip
 # url(#local) references are fine; any other url(), imports or escapes are not. Dash
 # patterns are refused too: a tiny dash on a long path is millions of dashes to draw.
-UNSAFE_VALUE = re.compile(
-    r"url\s*\(\s*[^#\s)]|@import|expression|javascript:|\\|dasharray", re.I
-)
+UNSAFE_VALUE = re.compile(r"url\s*\(\s*[^#\s)]|@import|expression|javascript:|\\|dasharray", re.I)
 LOCAL_REFERENCE = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
 
 register_namespace("", SVG_NS)

@@ -48,7 +48,8 @@ def init_app(app: Flask) -> None:
 
 
 def _limiter() -> MovingWindowRateLimiter:
-    return current_app.extensions["intake_throttle"][1]  # type: ignore[no-any-return]
+    limiter: MovingWindowRateLimiter = current_app.extensions["intake_throttle"][1]
+    return limiter
 
 
 def limits_of(rule: str) -> list[RateLimitItem]:

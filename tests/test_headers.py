@@ -79,7 +79,9 @@ def test_every_route_has_the_headers(
     login(world["email"])
     seen = 0
     for rule in app.url_map.iter_rules():
-        args = {a: per_endpoint.get(rule.endpoint, {}).get(a, values.get(a)) for a in rule.arguments}
+        args = {
+            a: per_endpoint.get(rule.endpoint, {}).get(a, values.get(a)) for a in rule.arguments
+        }
         with app.test_request_context():
             url = url_for(rule.endpoint, **args)
         if "GET" in (rule.methods or ()):

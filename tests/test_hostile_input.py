@@ -200,8 +200,12 @@ def test_over_long_titles_and_versions_are_problems_in_the_editor(
             "point at other <use>",
         ),
         (
-            SVG + b'<defs><g id="p">' + b'<rect width="1" height="1"/>' * 1500 + b"</g></defs>"
-            + b'<use href="#p"/>' * 10 + b"</svg>",
+            SVG
+            + b'<defs><g id="p">'
+            + b'<rect width="1" height="1"/>' * 1500
+            + b"</g></defs>"
+            + b'<use href="#p"/>' * 10
+            + b"</svg>",
             "too complex",
         ),
     ],

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from intake import notify
 from intake.db import db
 from intake.models import AuditEvent, Clinic, Intake, Role, Staff
-from tests.helpers import BEFORE_SAFETY, FULL, PASSWORD, csrf_token, fill_page, post_form
+from tests.helpers import BEFORE_SAFETY, FULL, PASSWORD, csrf_token, fill_page
 
 URL = "/r/open-door"
 

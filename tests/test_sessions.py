@@ -73,9 +73,7 @@ def test_idle_is_also_judged_on_the_server(
     """A copied cookie that keeps its own clock fresh still ends when the server saw nothing."""
     _, email = make_clinic()
     login(email)
-    db.session.execute(
-        update(StaffSession).values(last_seen_at=utcnow() - timedelta(minutes=17))
-    )
+    db.session.execute(update(StaffSession).values(last_seen_at=utcnow() - timedelta(minutes=17)))
     db.session.commit()
     assert not signed_in(client)
     assert [e.detail["reason"] for e in actions("staff.logout")] == ["idle"]

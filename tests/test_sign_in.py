@@ -261,7 +261,9 @@ def test_reset_emails_are_bounded_per_account_and_address(
     for _ in range(5):
         assert post_form(client, "/staff/password/forgot", {"email": email}).status_code == 200
     assert len(smtp.messages) == 3  # three an hour for one account; the page says the same
-    limited = [e for e in events("staff.password_reset_requested") if e.detail.get("sent") is False]
+    limited = [
+        e for e in events("staff.password_reset_requested") if e.detail.get("sent") is False
+    ]
     assert len(limited) == 2
     refused = post_form(client, "/staff/password/forgot", {"email": email})
     assert refused.status_code == 429
@@ -293,7 +295,9 @@ def test_weak_passwords_are_refused(
     assert not signed_in(client)
 
 
-def test_a_strong_password_is_taken(client: FlaskClient, make_clinic: Any, smtp: SmtpInbox) -> None:
+def test_a_strong_password_is_taken(
+    client: FlaskClient, make_clinic: Any, smtp: SmtpInbox
+) -> None:
     _, email = make_clinic()
     post_form(client, "/staff/password/forgot", {"email": email})
     link = smtp.link().split("localhost", 1)[1]

@@ -45,7 +45,9 @@ def enrol(client: FlaskClient, url: str) -> tuple[str, list[str]]:
     secret = SECRET_RE.search(page)
     assert secret, page
     key = secret.group(1).replace(" ", "")
-    wrong = post_form(client, url, {"code": "000000" if pyotp.TOTP(key).now() != "000000" else "1"})
+    wrong = post_form(
+        client, url, {"code": "000000" if pyotp.TOTP(key).now() != "000000" else "1"}
+    )
     assert "That code is not right" in wrong.get_data(as_text=True)
     done = post_form(client, url, {"code": pyotp.TOTP(key).now()})
     codes = CODES_RE.findall(done.get_data(as_text=True))

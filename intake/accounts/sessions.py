@@ -55,7 +55,9 @@ def current(staff: Staff) -> tuple[StaffSession | None, str | None]:
         return None, None
     now = utcnow()
     idle = timedelta(minutes=float(current_app.config["STAFF_IDLE_MINUTES"])) + SEEN_EVERY
-    reason = "lifetime" if row.expires_at <= now else "idle" if now - row.last_seen_at > idle else None
+    reason = (
+        "lifetime" if row.expires_at <= now else "idle" if now - row.last_seen_at > idle else None
+    )
     if reason:
         _end_rows([row.id], reason)
         db.session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app, render_template
 from sqlalchemy import func, select
@@ -130,14 +131,16 @@ def request_reset(email: str) -> None:
     email = normal_email(email)
     accounts = [s for s in accounts_by_email(email) if s.active]
     limited = bool(accounts) and bool(throttle.take("reset_account", email))
-    for staff in accounts or [None]:
+    extra: dict[str, Any] = {"sent": False, "reason": "too many requests"} if limited else {}
+    people: list[Staff | None] = [*accounts] or [None]
+    for staff in people:
         audit.record(
             "staff.password_reset_requested",
             clinic_id=staff.clinic_id if staff else None,
             subject=staff,
             commit=False,
             email=email,
-            **({"sent": False, "reason": "too many requests"} if limited else {}),
+            **extra,
         )
     if limited or not accounts:
         db.session.commit()
@@ -245,10 +248,13 @@ def signed_in(staff: Staff) -> None:
     db.session.commit()
 
 
-def sign_in_failed(email: str, accounts: Staff | list[Staff] | None, reason: str = "password") -> None:
+def sign_in_failed(
+    email: str, accounts: Staff | list[Staff] | None, reason: str = "password"
+) -> None:
     """Note a failed sign-in: the email tried (never the password), for each clinic's admins."""
-    people = accounts if isinstance(accounts, list) else [accounts] if accounts else []
-    for staff in people or [None]:
+    found = accounts if isinstance(accounts, list) else [accounts] if accounts else []
+    people: list[Staff | None] = [*found] or [None]
+    for staff in people:
         audit.record(
             "staff.login_failed",
             clinic_id=staff.clinic_id if staff else None,
@@ -262,7 +268,8 @@ def sign_in_failed(email: str, accounts: Staff | list[Staff] | None, reason: str
 
 def sign_in_locked(email: str, accounts: list[Staff], scope: str, seconds: int) -> None:
     """Note that failed sign-ins locked an email or a client address for a while."""
-    for staff in accounts or [None]:
+    people: list[Staff | None] = [*accounts] or [None]
+    for staff in people:
         audit.record(
             "staff.login_locked",
             clinic_id=staff.clinic_id if staff else None,

@@ -190,7 +190,9 @@ def from_form_value(item: Item, data: Any) -> Any:
     t = item.type
     if t in (ItemType.AGREEMENT, ItemType.RULER):
         text = str(data).strip()
-        return int(text) if text.isascii() and text.lstrip("-").isdigit() and len(text) < 6 else None
+        return (
+            int(text) if text.isascii() and text.lstrip("-").isdigit() and len(text) < 6 else None
+        )
     if t is ItemType.DATE:
         return data.isoformat() if isinstance(data, date) else None
     if t is ItemType.CONSENT:

@@ -16,7 +16,7 @@ ENROLLING = "enrolling_secret"
 
 
 def _me() -> Staff:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 @bp.get("/account")
@@ -37,7 +37,7 @@ def change_password() -> BaseResponse | str:
     """A new password; the current one confirms it is me. Other browsers are signed out."""
     me = _me()
     form = ChangePasswordForm()
-    form.password_context = (me.name, me.email, me.clinic.name, "intake")  # type: ignore[attr-defined]
+    form.password_context = (me.name, me.email, me.clinic.name, "intake")
     if form.validate_on_submit():
         if not auth.verify_password(me, form.current.data or ""):
             form.current.errors.append("That is not your current password.")
@@ -102,5 +102,7 @@ def renew_recovery_codes() -> BaseResponse | str:
 def sign_out_elsewhere() -> BaseResponse:
     """End every other browser's session of mine."""
     ended = team.end_sessions(_me(), keep_current=True)
-    flash(f"Signed out on {ended} other browser(s)." if ended else "No other browser was signed in.")
+    flash(
+        f"Signed out on {ended} other browser(s)." if ended else "No other browser was signed in."
+    )
     return redirect(url_for("staff.account"))

@@ -197,13 +197,15 @@ def login_code() -> BaseResponse | str | tuple[str, int]:
             remaining = two_factor.remaining_codes(staff)
             if remaining <= 3 and not typed.strip().isdigit():
                 flash(
-                    f"You have {remaining} recovery codes left. Make new ones on your account page."
+                    f"You have {remaining} recovery codes left; make new ones on your account page."
                 )
             return redirect(state["next"])
         db.session.rollback()
         team.sign_in_failed(staff.email, staff, reason="code")
         if throttle.hit("second_factor", staff.id):
-            team.sign_in_locked(staff.email, [staff], "code", throttle.wait("second_factor", staff.id))
+            team.sign_in_locked(
+                staff.email, [staff], "code", throttle.wait("second_factor", staff.id)
+            )
         form.code.errors.append("That code is not right. Codes change every 30 seconds.")
     return render_template("staff/login_code.html", form=form)
 
@@ -281,7 +283,7 @@ def reset_password(token: str) -> BaseResponse:
     if member is None:
         return _link_page("staff/accounts_link_invalid.html", 410, joining=False)
     form = SetPasswordForm()
-    form.password_context = _context(member)  # type: ignore[attr-defined]
+    form.password_context = _context(member)
     if form.validate_on_submit():
         if team.reset_password(token, form.password.data or "") is None:
             return _link_page("staff/accounts_link_invalid.html", 410, joining=False)
@@ -304,7 +306,7 @@ def join(token: str) -> BaseResponse:
     if member is None:
         return _link_page("staff/accounts_link_invalid.html", 410, joining=True)
     form = JoinForm(name=member.name)
-    form.password_context = _context(member)  # type: ignore[attr-defined]
+    form.password_context = _context(member)
     if form.validate_on_submit():
         joined = team.join(token, form.name.data or "", form.password.data or "")
         if joined is None:

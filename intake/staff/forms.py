@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from typing import Any
 
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    Field,
     DateField,
     EmailField,
+    Field,
     IntegerField,
     PasswordField,
     SelectField,
@@ -37,7 +37,6 @@ ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # The largest questionnaire text the editor takes, typed or uploaded.
 MAX_SOURCE = 200_000
-
 
 
 class StrongPassword:
@@ -114,7 +113,11 @@ class CodeForm(FlaskForm):
             InputRequired("Please enter the code."),
             Length(max=40, message="That is not a code we sent or your app shows."),
         ],
-        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "off",
+            "spellcheck": "false",
+        },
     )
 
 
