@@ -196,9 +196,7 @@ def login_code() -> BaseResponse | str | tuple[str, int]:
             team.signed_in(staff)
             remaining = two_factor.remaining_codes(staff)
             if remaining <= 3 and not typed.strip().isdigit():
-                flash(
-                    f"You have {remaining} recovery codes left; make new ones on your account page."
-                )
+                flash(f"{remaining} recovery codes left; make new ones on your account page.")
             return redirect(state["next"])
         db.session.rollback()
         team.sign_in_failed(staff.email, staff, reason="code")
