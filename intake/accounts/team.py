@@ -189,7 +189,7 @@ def change_password(staff: Staff, password: str) -> int:
 
 def end_sessions(staff: Staff, *, keep_current: bool = False) -> int:
     """Sign a person out everywhere (or everywhere else); returns how many sessions ended."""
-    ended = sessions.end_all(staff, "signed_out_everywhere", keep_current=keep_current)
+    ended = sessions.end_all(staff, "everywhere", keep_current=keep_current)
     audit.record("staff.sessions_ended", subject=staff, commit=False, sessions=ended)
     db.session.commit()
     return ended
