@@ -246,3 +246,16 @@ def test_a_value_for_a_question_not_yet_seen_is_validated_too(
     assert response.status_code in (200, 302)
     stored = reload(intake).answers
     assert "exp_together" not in stored and "previous_therapy" not in stored
+
+
+def test_a_text_answer_cannot_pose_as_prefer_not_to_answer(
+    client: FlaskClient, make_clinic: Any, make_intake: Any
+) -> None:
+    """Found by bench/fuzz.py: "__declined__" typed in a text box was stored as a decline."""
+    clinic_id, _ = make_clinic()
+    intake: Intake = make_intake(clinic_id)
+    fill_page(client, intake, "now", FULL)
+    response = fill_page(client, intake, "now", {**FULL, "why_now": "__declined__"}, "save")
+    assert response.status_code == 200
+    assert "Please write your answer in your own words." in response.get_data(as_text=True)
+    assert reload(intake).answers["why_now"] == FULL["why_now"]

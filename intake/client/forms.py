@@ -103,10 +103,10 @@ def _field(definition: Definition, item: Item, strict: bool) -> Field:
     t = item.type
     if t is ItemType.SHORT_TEXT:
         limit = item.max_length or SHORT_TEXT_MAX
-        return StringField(validators=required + [_length(limit)], **kw)
+        return StringField(validators=required + [_length(limit), _not_the_marker], **kw)
     if t is ItemType.LONG_TEXT:
         limit = item.max_length or 4000
-        return TextAreaField(validators=required + [_length(limit)], **kw)
+        return TextAreaField(validators=required + [_length(limit), _not_the_marker], **kw)
     if t is ItemType.DATE:
         return DateField(
             validators=required,
@@ -126,6 +126,13 @@ def _field(definition: Definition, item: Item, strict: bool) -> Field:
     return RadioField(
         validators=required, choices=choices, invalid_choice_message=CHOICE_MESSAGE, **kw
     )
+
+
+def _not_the_marker(form: Any, field: Field) -> None:
+    """The stored marker of "prefer not to answer" is never an answer in words (found by the
+    fuzz: a text box sent it and the answer then read as declined)."""
+    if isinstance(field.data, str) and field.data.strip() == DECLINED:
+        raise ValidationError(gettext("Please write your answer in your own words."))
 
 
 def _length(limit: int) -> Length:
