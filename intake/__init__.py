@@ -19,8 +19,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     import os
 
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import cli, config, i18n, web
+    from . import cli, config, headers, i18n, throttle, web
     from .accounts import auth
     from .client import bp as client_bp
     from .db import db, migrate
@@ -35,12 +36,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.check(app)
     os.makedirs(app.instance_path, exist_ok=True)
+    if proxies := int(app.config.get("TRUSTED_PROXIES") or 0):
+        # The client's address and scheme as the proxies in front saw them (rate limits,
+        # audit entries, secure cookies).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db)
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)
+    headers.init_app(app)
+    throttle.init_app(app)
     app.register_blueprint(client_bp)
     app.register_blueprint(staff_bp)
     cli.init_app(app)

@@ -17,6 +17,8 @@ TRACKED = (
     "emergency_number",
     "default_questionnaire",
     "link_expiry_days",
+    "referral_daily_cap",
+    "require_two_factor",
 )
 
 
@@ -35,6 +37,8 @@ def update_settings(
     before = {name: getattr(clinic, name) for name in TRACKED}
     for name in TRACKED:
         value = values[name]
+        if value is None and name == "referral_daily_cap":
+            continue  # left blank: the cap stays as it was
         setattr(clinic, name, value.strip() if isinstance(value, str) else value)
     clinic.crisis_text = clinic.crisis_text or None
     clinic.emergency_number = clinic.emergency_number or None

@@ -62,6 +62,15 @@ def defaults(app: Flask) -> dict[str, Any]:
         # one repeats, for ever: it is never dropped).
         "NOTIFY_RETRY_DELAYS": (30, 60, 120, 300, 600),
         "STAFF_IDLE_MINUTES": 15,
+        # A staff session ends this long after sign-in, however active.
+        "STAFF_SESSION_HOURS": 12,
+        # Counters of failed sign-ins and floods (intake/throttle.py): Redis when REDIS_URL
+        # or THROTTLE_STORAGE_URL is set (shared by every web process), else memory.
+        "THROTTLE_STORAGE_URL": None,
+        "THROTTLE_RULES": {},
+        "THROTTLE_PREFIX": "intake",
+        # How many reverse proxies in front set X-Forwarded-For/-Proto (0: none trusted).
+        "TRUSTED_PROXIES": 0,
         "STAFF_INVITE_DAYS": 7,
         "PASSWORD_RESET_MINUTES": 60,
     }
@@ -83,6 +92,10 @@ def from_environment() -> dict[str, Any]:
         env["SMTP_STARTTLS"] = True
     if idle := os.environ.get("INTAKE_STAFF_IDLE_MINUTES"):
         env["STAFF_IDLE_MINUTES"] = int(idle)
+    if hours := os.environ.get("INTAKE_STAFF_SESSION_HOURS"):
+        env["STAFF_SESSION_HOURS"] = int(hours)
+    if proxies := os.environ.get("INTAKE_TRUSTED_PROXIES"):
+        env["TRUSTED_PROXIES"] = int(proxies)
     if redis := os.environ.get("INTAKE_REDIS_URL"):
         env["REDIS_URL"] = redis
     if os.environ.get("INTAKE_PRODUCTION", "").lower() in ("1", "true", "yes"):
@@ -91,7 +104,7 @@ def from_environment() -> dict[str, Any]:
 
 
 def check(app: Flask) -> None:
-    """Refuse to start in production without a real secret."""
+    """Refuse to start in production without a real secret; production cookies are locked."""
     if app.config["PRODUCTION"]:
         secret = app.config.get("SECRET_KEY")
         if not secret or secret == DEV_SECRET or len(str(secret)) < 32:
@@ -100,4 +113,10 @@ def check(app: Flask) -> None:
                 " environment or instance/config.py to a random string of 32+ characters"
                 " (python -c 'import secrets; print(secrets.token_hex(32))')."
             )
+        # __Host-: only ever set over HTTPS, for this exact host and path "/", so neither a
+        # sibling subdomain nor plain HTTP can plant or read it.
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
         app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["SESSION_COOKIE_PATH"] = "/"
+        app.config["SESSION_COOKIE_DOMAIN"] = None
+        app.config["PREFERRED_URL_SCHEME"] = "https"

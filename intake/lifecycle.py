@@ -22,13 +22,13 @@ from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Staff, u
 from .questionnaire import Definition
 from .questionnaire.flow import merge_answers
 from .questionnaire.model import Safety
+from .referrals import SELF_REFERRAL
 from .scoring import is_urgent, score
 
 log = logging.getLogger(__name__)
 
 # 32 bytes of randomness: 256 bits, far beyond guessing.
 TOKEN_BYTES = 32
-SELF_REFERRAL = "self_referral"
 
 
 class AlreadySubmitted(Exception):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, Literal
 
-from flask import current_app, has_request_context, url_for
+from flask import Flask, current_app, has_request_context, url_for
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +80,41 @@ def deliver(to: str | list[str], subject: str, body: str) -> Delivery:
     except MailError:
         return "failed"
     return "sent" if configured() else "outbox"
+
+
+_threads_lock = threading.Lock()
+_threads: list[threading.Thread] = []
+
+
+def send_later(to: str | list[str], subject: str, body: str) -> None:
+    """Send from a background thread, after the response; never raises.
+
+    For messages whose sending must not show in the response time (a password reset must
+    take as long for an unknown email as for a known one). At once, in the caller, when
+    MAIL_SYNC is true; unset, it follows TESTING.
+    """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    sync = app.config.get("MAIL_SYNC")
+    if sync if sync is not None else app.testing:
+        deliver(to, subject, body)
+        return
+    thread = threading.Thread(
+        target=_in_thread, args=(app, to, subject, body), name="mail", daemon=True
+    )
+    thread.start()
+    with _threads_lock:
+        _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
+
+
+def _in_thread(app: Flask, to: str | list[str], subject: str, body: str) -> None:
+    with app.app_context():
+        deliver(to, subject, body)
+
+
+def wait_for_mail(timeout: float = 30) -> None:
+    """Wait until messages sent from background threads are out (tests, shutdown)."""
+    with _threads_lock:
+        pending = list(_threads)
+        _threads.clear()
+    for thread in pending:
+        thread.join(timeout)

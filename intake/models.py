@@ -10,6 +10,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Enum,
     ForeignKey,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -134,6 +136,10 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     link_expiry_days: Mapped[int] = mapped_column(default=30)
     default_questionnaire: Mapped[str | None] = mapped_column(String(64))
     self_referral_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # At most this many self-referrals in 24 hours (a flood cannot bury the real ones).
+    referral_daily_cap: Mapped[int] = mapped_column(default=20, server_default="20")
+    # Every staff member signs in with a second factor (enrolled at their next sign-in).
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
     settings_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -141,17 +147,31 @@ class Clinic(db.Model):  # type: ignore[name-defined]
 class Staff(UserMixin, db.Model):  # type: ignore[name-defined]
     """A person who works at a clinic and reads briefs."""
 
+    # An email is unique within a clinic only: one clinic must not learn, by being refused,
+    # that an address has an account at another (and a therapist may work at two).
+    __table_args__ = (UniqueConstraint("clinic_id", "email"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_state(Role), default=Role.THERAPIST)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two-factor sign-in (TOTP): the shared secret, when it was confirmed, and the last time
+    # step used, so one code never works twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     clinic: Mapped[Clinic] = relationship()
+
+    @property
+    def two_factor(self) -> bool:
+        """Whether this person signs in with a code from an authenticator app."""
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
     @property
     def is_admin(self) -> bool:
@@ -177,6 +197,38 @@ class StaffToken(db.Model):  # type: ignore[name-defined]
     used_at: Mapped[datetime | None]
 
     staff: Mapped[Staff] = relationship()
+
+
+class StaffSession(db.Model):  # type: ignore[name-defined]
+    """One signed-in browser: ended on the server by sign-out, a new password, deactivation,
+    "sign out everywhere", 15 idle minutes or its absolute lifetime."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    # sha256 of the random token in the (signed) session cookie.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined]
+    """A one-time code that signs a person in when their authenticator app is lost."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    # argon2id, like passwords: a copy of the database gives no working code.
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
 
 
 class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]

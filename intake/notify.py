@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app, render_template
 from sqlalchemy import or_, select
 
-from . import audit, mail, outbox
+from . import audit, mail, outbox, referrals
 from .db import db
 from .models import Intake, Job, Role, Staff
 
@@ -43,8 +43,14 @@ def recipients(intake: Intake) -> list[Staff]:
     )
 
 
-def urgent(intake: Intake) -> Job:
-    """Record that staff must hear of this urgent intake; sent once the caller commits."""
+def urgent(intake: Intake) -> Job | None:
+    """Record that staff must hear of this urgent intake; sent once the caller commits.
+
+    None when the notice is held back: a flood of self-referrals from one address (the flag
+    itself always stands and is pinned on the dashboard; the hold is audited).
+    """
+    if not referrals.notice_allowed(intake):
+        return None
     return outbox.schedule(URGENT, {"intake_id": intake.id}, key=f"{URGENT}:{intake.id}")
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from typing import Any
+
+from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from . import outbox
 from .dates import day, moment
@@ -13,11 +16,24 @@ from .mail import external_url
 from .models import PdfStatus, Progress, Role
 
 csrf = CSRFProtect()
+# The largest id any of our integer columns holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in every route: ids beyond 64 bits are a 404, never a database overflow."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", MAX_ID)
+        kwargs.setdefault("fixed_digits", 0)
+        super().__init__(map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:
     """CSRF on every form, friendly error pages, the home page, template filters and names."""
+    app.url_map.converters["int"] = IdConverter
     csrf.init_app(app)
+    app.before_request(refuse_nul)
     _errors(app)
     app.add_template_filter(day)
     app.add_template_filter(moment, "datetime")
@@ -35,12 +51,31 @@ def init_app(app: Flask) -> None:
         return render_template("home.html")
 
 
+def refuse_nul(*_: Any) -> None:
+    """Refuse a request whose address, query or form holds a NUL character.
+
+    No person types one, PostgreSQL cannot store one, and no field of ours means anything
+    with it: the request is answered 400 before any view (or database) sees it.
+    """
+    values = [*(request.view_args or {}).values(), request.path]
+    values += [v for _, v in request.args.items(multi=True)]
+    if request.method in ("POST", "PUT", "PATCH"):
+        values += [v for _, v in request.form.items(multi=True)]
+        values += list(request.form.keys()) + list(request.args.keys())
+    if any("\x00" in str(value) for value in values):
+        abort(400)
+
+
 def _errors(app: Flask) -> None:
     """Friendly pages for the errors a person can meet; never a stack trace."""
 
     @app.errorhandler(404)
     def not_found(_: Exception) -> tuple[str, int]:
         return render_template("error.html", code=404), 404
+
+    @app.errorhandler(400)
+    def bad_request(_: Exception) -> tuple[str, int]:
+        return render_template("error.html", code=400), 400
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_: Exception) -> tuple[str, int]:

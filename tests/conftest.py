@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from intake import catalogue, create_app, lifecycle
+from intake import catalogue, create_app, lifecycle, throttle
 from intake.accounts import auth
 from intake.accounts.auth import hash_password
 from intake.db import db
@@ -74,6 +74,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 def _clean(app: Flask) -> Iterator[None]:
     """Each test starts empty but for the built-in questionnaires, whatever tables exist."""
     yield
+    throttle.reset(app)  # counters of failed sign-ins and floods start at zero too
     with app.app_context():
         db.session.rollback()
         with db.engine.begin() as conn:

@@ -206,6 +206,233 @@ def pdf_text(pdf: bytes) -> str:
     return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
 
 
+# Staff sign-in.
+
+
+def switch_browser() -> None:
+    """Forget per-request caches before another browser's request.
+
+    pytest-flask keeps one app context (so one g) for the whole test: flask_wtf caches the
+    CSRF token and Flask-Login the signed-in user in g, which would leak between browsers.
+    """
+    from flask import g
+
+    g.pop("csrf_token", None)
+    g.pop("_login_user", None)
+
+
+def signed_in(client: FlaskClient) -> bool:
+    """Whether this browser is signed in, judged by its own session only."""
+    switch_browser()
+    response = client.get("/staff/")
+    switch_browser()
+    return response.status_code == 200
+
+
+# Fuzzing: every client and staff form posted with generated values (tests/test_fuzz.py,
+# bench/fuzz.py).
+
+
+def hostile_values() -> Any:
+    """A Hypothesis strategy of what a hostile or careless client may send in one field."""
+    from hypothesis import strategies as st
+
+    chars = st.characters(blacklist_categories=("Cs",))
+    special = [
+        "", " ", "\t", "\x00", "a\x00b", "0", "-1", "1", "3", "10", "11", "99", "1e9", "3.5",
+        str(2**63), str(2**64), str(10**30), "-" + str(2**70), "__declined__", "yes", "no",
+        "email", "phone", "<script>alert(1)</script>", "' OR 1=1 --", "{{7*7}}", "%00",
+        "../../etc/passwd", "A" * 5000, "é" * 400, "2026-13-45", "9999-12-31", "0001-01-01",
+        "2026-02-30", "\u202e", "\r\n", "admin", "therapist", "y", "on", "#zzzzzz", "#1f5f7a",
+    ]  # fmt: skip
+    one = st.one_of(
+        st.sampled_from(special),
+        st.text(chars, max_size=40),
+        st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    )
+    return st.one_of(one, st.lists(one, min_size=0, max_size=3))
+
+
+class Fuzzer:
+    """Posts generated values to every form of both sides and checks what was kept.
+
+    "Lost" counts a saved answer that changed although nothing valid replaced it: another
+    intake's answers, another page's answers, or an answer on the posted page that became
+    something the question does not offer.
+    """
+
+    def __init__(self, app: Any) -> None:
+        from intake import catalogue, lifecycle
+        from intake.accounts.auth import hash_password
+        from intake.models import Clinic, Role, Staff
+
+        self.app = app
+        clinic = Clinic(slug="fuzz", name="Fuzz Practice", self_referral_token="fuzz-door")
+        db.session.add(clinic)
+        db.session.flush()
+        hashed = hash_password(PASSWORD)
+        self.admin = Staff(clinic_id=clinic.id, email="admin@fuzz.example", name="Ada",
+                           role=Role.ADMIN, password_hash=hashed)  # fmt: skip
+        self.colleague = Staff(clinic_id=clinic.id, email="col@fuzz.example", name="Col",
+                               password_hash=hashed)  # fmt: skip
+        db.session.add_all([self.admin, self.colleague])
+        db.session.commit()
+        version = catalogue.latest_builtin("readiness")
+        assert version is not None
+        self.version_id = version.id
+        self.target = lifecycle.invite(clinic, "Fuzz Target", version, self.admin)
+        self.other = lifecycle.invite(clinic, "Kept Client", version, self.admin)
+        self.staff = app.test_client()
+        self.client = app.test_client()
+        self.anonymous = app.test_client()
+        for intake in (self.target, self.other):
+            sign(self.client, intake, "Fuzz Person")
+            for page in DEFINITION.pages[:3]:
+                fill_page(self.client, intake, page.id, FULL, action="save")
+        post_form(self.staff, "/staff/login", {"email": self.admin.email, "password": PASSWORD})
+        self.tokens: dict[int, str] = {}
+        self.posts = self.server_errors = self.lost = 0
+        self.problems: list[str] = []
+
+    def forms(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(who posts, url, field names) for every form with fields."""
+        staff = [
+            ("anonymous", "/staff/login", ("email", "password")),
+            ("anonymous", "/staff/password/forgot", ("email",)),
+            ("staff", "/staff/invite", ("client_name", "email", "phone", "therapist_id",
+                                        "questionnaire_id", "send_email")),
+            ("staff", "/staff/team/invite", ("name", "email", "role")),
+            ("staff", f"/staff/team/{self.colleague.id}/role", ("role",)),
+            ("staff", "/staff/settings", ("name", "accent_color", "crisis_text",
+                                          "emergency_number", "default_questionnaire",
+                                          "link_expiry_days", "referral_daily_cap",
+                                          "self_referral")),
+            ("staff", "/staff/questionnaires", ("original", "key", "title")),
+            ("staff", f"/staff/intakes/{self.other.id}/therapist", ("therapist_id",)),
+            ("staff", "/staff/account/password", ("current", "password", "confirm")),
+            ("staff-get", "/staff/", ("q", "status", "therapist", "after", "before")),
+            ("staff-get", "/staff/audit", ("action", "actor", "start", "end", "page")),
+            ("anonymous", "/r/fuzz-door", ("client_name", "email", "homepage")),
+            ("client", f"/i/{self.target.token}", ("consent_name",)),
+        ]  # fmt: skip
+        pages = [
+            ("client", page_url(self.target, p.id), (*(i.id for i in p.items), "action", "shown"))
+            for p in DEFINITION.pages
+        ]
+        autosaves = [
+            ("client-xhr", page_url(self.target, p.id) + "/autosave", tuple(i.id for i in p.items))
+            for p in DEFINITION.pages
+        ]
+        return staff + pages + autosaves
+
+    def _browser(self, who: str) -> FlaskClient:
+        return {"anonymous": self.anonymous, "staff": self.staff, "staff-get": self.staff}.get(
+            who, self.client
+        )
+
+    def _token(self, browser: FlaskClient) -> str:
+        key = id(browser)
+        if key not in self.tokens:
+            page = "/staff/login" if browser is not self.client else page_url(self.target, "now")
+            self.tokens[key] = csrf_token(browser, page)
+        return self.tokens[key]
+
+    def post(self, form: tuple[str, str, tuple[str, ...]], values: dict[str, Any]) -> None:
+        """One post (or GET for search forms) with these values, then the checks."""
+        from intake import throttle
+
+        who, url, _ = form
+        browser = self._browser(who)
+        before = self._answers()
+        throttle.reset(self.app)  # the limits are tested elsewhere; here every post gets in
+        switch_browser()
+        data = {k: v for k, v in values.items() if v is not None}
+        if who == "staff-get":
+            response = browser.get(url, query_string=data)
+        elif who == "client-xhr":
+            response = browser.post(url, data=data, headers={"X-CSRFToken": self._token(browser)})
+        else:
+            response = browser.post(url, data={**data, "csrf_token": self._token(browser)})
+        switch_browser()
+        self.posts += 1
+        status = response.status_code
+        response.close()
+        if status >= 500:
+            self.server_errors += 1
+            self.problems.append(f"{status} from {url} with {data!r}"[:500])
+        self._check(url, data, before)
+
+    def _answers(self) -> dict[int, dict[str, Any]]:
+        db.session.expire_all()
+        rows = db.session.scalars(select(Intake).where(Intake.id.in_([self.target.id,
+                                                                     self.other.id])))  # fmt: skip
+        return {row.id: dict(row.answers or {}) for row in rows}
+
+    def _check(self, url: str, data: dict[str, Any], before: dict[int, dict[str, Any]]) -> None:
+        after = self._answers()
+        if after[self.other.id] != before[self.other.id]:
+            self._lose(f"another intake's answers changed after {url}")
+        page = next(
+            (p for p in DEFINITION.pages if url.startswith(page_url(self.target, p.id))), None
+        )
+        on_page = {i.id: i for i in page.items} if page else {}
+        old, new = before[self.target.id], after[self.target.id]
+        for key in set(old) | set(new):
+            if old.get(key) == new.get(key):
+                continue
+            item = on_page.get(key)
+            if item is None:
+                self._lose(f"answer {key} changed after a post to {url}")
+            elif new.get(key) is not None and not _valid(item, new[key], data.get(key)):
+                self._lose(f"answer {key} became {new[key]!r} after {data.get(key)!r}")
+        if self.client.get(f"/i/{self.target.token}/review").status_code >= 500:
+            self._lose("the client's review page no longer opens")
+
+    def _lose(self, problem: str) -> None:
+        self.lost += 1
+        self.problems.append(problem[:500])
+
+
+def _valid(item: Any, stored: Any, posted: Any) -> bool:
+    """Whether a stored answer is one the question offers and the client sent."""
+    from datetime import date
+
+    from intake.questionnaire.model import DECLINED, ItemType
+
+    sent = [str(v) for v in (posted if isinstance(posted, list) else [posted])]
+    if stored == DECLINED:
+        return bool(item.decline) and DECLINED in sent
+    t = item.type
+    if t in (ItemType.SHORT_TEXT, ItemType.LONG_TEXT):
+        limit = item.max_length or (300 if t is ItemType.SHORT_TEXT else 4000)
+        return (
+            isinstance(stored, str)
+            and stored == stored.strip()
+            and 0 < len(stored) <= limit
+            and "\x00" not in stored
+            and any(s.strip() == stored for s in sent)
+        )
+    if t is ItemType.CONSENT:
+        return stored is True
+    if t is ItemType.DATE:
+        try:
+            date.fromisoformat(stored)
+        except (TypeError, ValueError):
+            return False
+        return True
+    if t is ItemType.YES_NO:
+        return stored in ("yes", "no") and stored in sent
+    if t is ItemType.RULER:
+        return isinstance(stored, int) and 0 <= stored <= 10 and str(stored) in sent
+    if t is ItemType.AGREEMENT:
+        low, high = DEFINITION.scale_for(item)
+        return isinstance(stored, int) and low <= stored <= high and str(stored) in sent
+    options = {o.value for o in item.options or ()}
+    if isinstance(stored, list):
+        return bool(stored) and all(v in options and str(v) in sent for v in stored)
+    return stored in options and str(stored) in sent
+
+
 def sleep_for(seconds: float) -> str:
     """Work that takes a while (for time-limit tests run in a child process)."""
     import time

@@ -96,6 +96,16 @@ ROUTES: dict[str, Row] = {
     "staff.forgot_password": public(200),
     "staff.reset_password": public(200, params={"token": lambda s: s.reset_token}),
     "staff.join": public(200, params={"token": lambda s: s.invite_token}),
+    # The steps after the password: without a half-done sign-in, back to the sign-in page.
+    "staff.login_choose": public(302),
+    "staff.login_code": public(302),
+    "staff.login_enrol": public(302),
+    # One's own account (intake/staff/account.py).
+    "staff.account": staff(200, 200),
+    "staff.change_password": staff(200, 200),
+    "staff.two_factor_setup": staff(200, 200),
+    "staff.renew_recovery_codes": staff(302, 302),  # no two-factor yet: back to the account
+    "staff.sign_out_elsewhere": staff(302, 302),
     # Team and audit log (intake/staff/admin.py, intake/staff/audit_log.py).
     "staff.team": admins(200, 200),
     "staff.invite_staff": admins(200, 200),
@@ -103,6 +113,8 @@ ROUTES: dict[str, Row] = {
     "staff.change_role": admins(302, data={"role": "admin"}),
     "staff.deactivate_staff": admins(302),
     "staff.reactivate_staff": admins(302),
+    "staff.sign_out_member": admins(302),
+    "staff.reset_two_factor": admins(302),
     "staff.resend_staff_invitation": admins(200, params={"staff_id": lambda s: s.invitee.id}),
     "staff.audit_log": admins(200, 200),
     # Dashboard and intakes (intake/staff/workspace.py, briefs.py, invitations.py).

@@ -59,3 +59,29 @@ def test_the_instance_file_is_read_and_the_environment_wins(
     assert app.config["MAIL_FROM"] == "North <intake@north.example>"
     assert app.config["STAFF_IDLE_MINUTES"] == 20
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance}/intake.sqlite"
+
+
+def test_the_development_secret_is_refused_in_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from intake.config import DEV_SECRET
+
+    monkeypatch.setenv("INTAKE_PRODUCTION", "1")
+    monkeypatch.setenv("SECRET_KEY", DEV_SECRET)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_cookies_are_host_only_secure_and_http_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INTAKE_PRODUCTION", "1")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("INTAKE_DATABASE_URL", "sqlite:///:memory:")
+    app = create_app()
+    response = app.test_client().get("/staff/login", base_url="https://intake.example")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=")
+    for part in ("Secure", "HttpOnly", "Path=/", "SameSite=Lax"):
+        assert part in cookie, cookie
+    assert "Domain=" not in cookie

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from .. import logos
 from ..catalogue import definition_of
 from ..models import Clinic, Intake, utcnow
 from ..scoring import Result
@@ -27,12 +30,23 @@ def brief_for(intake: Intake) -> Brief:
     return build_brief(definition, intake.answers, Result.from_json(intake.result), meta)
 
 
+log = logging.getLogger(__name__)
+
+
 def branding_of(clinic: Clinic) -> Branding:
-    """A clinic's branding settings as the renderer takes them."""
+    """A clinic's branding settings as the renderer takes them.
+
+    An SVG logo stored before today's structure checks is checked again here and left out
+    when it would be too costly to draw (a brief without its logo beats a stalled render).
+    """
+    logo, mime = clinic.logo, clinic.logo_mime
+    if logo is not None and mime == "image/svg+xml" and (why := logos.too_complex(logo)):
+        log.warning("clinic %s: stored SVG logo left out of briefs: %s", clinic.slug, why)
+        logo = mime = None
     return Branding(
         slug=clinic.slug,
-        logo=clinic.logo,
-        logo_mime=clinic.logo_mime,
+        logo=logo,
+        logo_mime=mime,
         accent=clinic.accent_color or "",
         paper=clinic.paper_size or "A4",
     )

@@ -36,8 +36,15 @@ def sections(definition: Definition, answers: Mapping[str, Any]) -> list[Section
 
 
 def answer_text(definition: Definition, item: Item, value: Any) -> str:
-    """An answer as the client gave it: option labels, dates in their language, blanks named."""
-    return wording.answer_text(definition, item, value, _words())
+    """An answer as the client gave it: option labels, dates in their language, blanks named.
+
+    Never fails: a stored value that no longer reads (a hand-made record, an older rule)
+    is shown as it is, so the client can always open their own review and copy.
+    """
+    try:
+        return wording.answer_text(definition, item, value, _words())
+    except Exception:
+        return str(value)
 
 
 def _words() -> wording.Words:

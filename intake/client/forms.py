@@ -103,10 +103,10 @@ def _field(definition: Definition, item: Item, strict: bool) -> Field:
     t = item.type
     if t is ItemType.SHORT_TEXT:
         limit = item.max_length or SHORT_TEXT_MAX
-        return StringField(validators=required + [_length(limit)], **kw)
+        return StringField(validators=required + [_length(limit), _not_the_marker], **kw)
     if t is ItemType.LONG_TEXT:
         limit = item.max_length or 4000
-        return TextAreaField(validators=required + [_length(limit)], **kw)
+        return TextAreaField(validators=required + [_length(limit), _not_the_marker], **kw)
     if t is ItemType.DATE:
         return DateField(
             validators=required,
@@ -126,6 +126,13 @@ def _field(definition: Definition, item: Item, strict: bool) -> Field:
     return RadioField(
         validators=required, choices=choices, invalid_choice_message=CHOICE_MESSAGE, **kw
     )
+
+
+def _not_the_marker(form: Any, field: Field) -> None:
+    """The stored marker of "prefer not to answer" is never an answer in words (found by the
+    fuzz: a text box sent it and the answer then read as declined)."""
+    if isinstance(field.data, str) and field.data.strip() == DECLINED:
+        raise ValidationError(gettext("Please write your answer in your own words."))
 
 
 def _length(limit: int) -> Length:
@@ -178,14 +185,21 @@ def answers_from(form: FlaskForm, items: Sequence[Item], *, valid_only: bool) ->
 
 
 def from_form_value(item: Item, data: Any) -> Any:
-    """A form field's data as the stored answer (ints stay ints, blanks become None)."""
-    if data in (None, "", []):
+    """A form field's data as the stored answer (ints stay ints, blanks become None).
+
+    Only a value the question offers is ever stored: anything else (" ", text where a
+    number belongs) reads as no answer, never as an error.
+    """
+    if data in (None, "", []) or (isinstance(data, str) and not data.strip()):
         return None
     if data == DECLINED or (isinstance(data, list) and data == [DECLINED]):
         return DECLINED
     t = item.type
     if t in (ItemType.AGREEMENT, ItemType.RULER):
-        return int(data)
+        text = str(data).strip()
+        return (
+            int(text) if text.isascii() and text.lstrip("-").isdigit() and len(text) < 6 else None
+        )
     if t is ItemType.DATE:
         return data.isoformat() if isinstance(data, date) else None
     if t is ItemType.CONSENT:
@@ -230,4 +244,10 @@ class ReferralForm(FlaskForm):
             Length(max=254),
             Email(lazy_gettext("This does not look like an email address.")),
         ],
+    )
+    # A trap for robots: hidden from people (and screen readers), filled only by scripts.
+    homepage = StringField(
+        lazy_gettext("Leave this empty"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
     )

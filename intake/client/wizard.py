@@ -86,12 +86,14 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     # A question that appeared since the page was drawn (no JavaScript to show it in
     # place) is shown first, not reported as an error: the client has not seen it yet.
     added = _not_seen(intake, definition, current, shown) if strict else ()
+    # Whatever is valid is saved on every post, so nothing is lost and a safety answer
+    # is flagged even when another field on the page still needs fixing. Taken before the
+    # errors of newly shown questions are set aside below: a value that failed validation
+    # is never stored, whichever question it was sent for.
+    values = answers_from(form, shown, valid_only=True)
     for item in added:
         form[item.id].errors = []
     valid = not any(form[item.id].errors for item in shown)
-    # Whatever is valid is saved on every post, so nothing is lost and a safety answer
-    # is flagged even when another field on the page still needs fixing.
-    values = answers_from(form, shown, valid_only=True)
     ask_again = (
         strict
         and valid
@@ -243,7 +245,7 @@ def answers_copy(token: str) -> Response:
     intake, definition = load(token)
     if not intake.submitted:
         return redirect(url_for(".start", token=token))
-    pdf = own_copy.answers_pdf(intake, definition)
+    pdf = own_copy.cached_answers_pdf(intake, definition)
     response = send_file(
         io.BytesIO(pdf),
         mimetype="application/pdf",

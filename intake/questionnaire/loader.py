@@ -100,13 +100,87 @@ def load_text(text: str, source: str = "<text>") -> Definition:
     return definition
 
 
+# Limits checked before the YAML parser sees a text: its cost grows much faster than the text
+# (a 6 KB "[[[[...]]]]" took 46 s of CPU, and deeper nesting overflows the stack), so the
+# shape is measured first by a linear scan, and only texts of a sane shape are parsed.
+MAX_TEXT = 256 * 1024
+MAX_FLOW_DEPTH = 16
+MAX_INDENT = 80
+MAX_DASHES = 8
+# The parser's cost is linear in its events (~15 µs each); the built-in questionnaire has
+# about 1,700. Counting stops at the cap, so no text keeps a worker busy for long.
+MAX_EVENTS = 20_000
+
+
+def check_shape(text: str, source: str) -> None:
+    """Refuse, with file and line, a text too large or nested too deeply to parse quickly."""
+    if len(text) > MAX_TEXT:
+        message = f"the definition is larger than {MAX_TEXT // 1024} KB"
+        raise DefinitionError([Problem(source, "", None, message)])
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise DefinitionError([Problem(source, "", line, "the text holds a NUL character")])
+    depth, quote, line, previous = 0, "", 1, "\n"
+    at_line_start = True
+    n, length = 0, len(text)
+    while n < length:
+        ch = text[n]
+        if ch == "\n":
+            line, at_line_start = line + 1, True
+            if quote == "":
+                previous = ch
+            n += 1
+            continue
+        if at_line_start and quote == "":
+            stripped = text[n : n + MAX_INDENT * 2 + 1]
+            indent = len(stripped) - len(stripped.lstrip(" "))
+            dashes = re.match(r"(?:-[ \t]+)*", stripped[indent:])
+            if indent > MAX_INDENT or (dashes and dashes.group(0).count("-") > MAX_DASHES):
+                message = "this line is indented or nested too deeply; please flatten it"
+                raise DefinitionError([Problem(source, "", line, message)])
+            at_line_start = False
+        if quote == '"':
+            if ch == "\\":
+                n += 2
+                continue
+            if ch == '"':
+                quote = ""
+        elif quote == "'":
+            if ch == "'":
+                quote = ""
+        elif ch in "\"'" and previous in ":-[{,\n":
+            quote = ch
+        elif ch == "#" and text[n - 1 : n] in ("", " ", "\t", "\n"):
+            end = text.find("\n", n)
+            n = length if end < 0 else end
+            continue
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                message = f"brackets are nested more than {MAX_FLOW_DEPTH} deep"
+                raise DefinitionError([Problem(source, "", line, message)])
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        if not ch.isspace():
+            previous = ch
+        n += 1
+
+
 def _parse(text: str, source: str) -> Any:
+    check_shape(text, source)
     yaml = YAML(typ="rt")
     try:
         # Aliases are refused before loading: expanding nested aliases grows exponentially
         # (a few hundred bytes can keep the server busy for minutes), and a definition
         # reads more clearly with its texts written out.
-        for event in yaml.parse(text):
+        for count, event in enumerate(yaml.parse(text)):
+            if count > MAX_EVENTS:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                message = (
+                    f"the definition has more than {MAX_EVENTS:,} YAML values; split it or"
+                    " simplify it"
+                )
+                raise DefinitionError([Problem(source, "", line, message)])
             if isinstance(event, AliasEvent):
                 line = event.start_mark.line + 1 if event.start_mark else None
                 message = "aliases (*name) are not supported here; write the value out in full"

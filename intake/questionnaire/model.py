@@ -16,6 +16,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -23,6 +24,8 @@ from pydantic_core import PydanticCustomError, core_schema
 
 # Identifiers appear in URLs, form field names and stored answers, so keep them plain.
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+MAX_VERSION = 1_000_000
+MAX_TITLE = 200
 Ident = Annotated[str, Field(pattern=ID_PATTERN)]
 
 # Stored in place of a value when the client chose "prefer not to answer".
@@ -316,7 +319,7 @@ class Item(Frozen):
     scale: Ident | None = Field(default=None, description="Name of a scale (agreement items).")
     low_label: Text | None = Field(default=None, description="Ruler: what 0 means.")
     high_label: Text | None = Field(default=None, description="Ruler: what 10 means.")
-    max_length: int | None = Field(default=None, gt=0)
+    max_length: int | None = Field(default=None, gt=0, le=100_000)
     show_if: Condition | None = None
     codes: tuple[Coding, ...] = Field(
         default=(), description="What the question is, for other systems (e.g. its LOINC code)."
@@ -580,7 +583,8 @@ class Definition(Frozen):
     """A whole questionnaire, one version of it."""
 
     id: Ident
-    version: int = Field(ge=1)
+    # Versions and titles are stored in indexed columns: bounded here, never a database error.
+    version: int = Field(ge=1, le=MAX_VERSION)
     title: Text
     language: Language = Field(
         default="en", description="The language of plain texts, and of the therapist's brief."
@@ -633,6 +637,14 @@ class Definition(Frozen):
         """The languages a client may answer in, the definition's own first."""
         rest = tuple(lang for lang in self.languages if lang != self.language)
         return (self.language, *rest)
+
+    @field_validator("title")
+    @classmethod
+    def _short_title(cls, title: Text) -> Text:
+        longest = max(len(t) for t in (str(title), *title.translations.values()))
+        if longest > MAX_TITLE:
+            raise ValueError(f"keep the title under {MAX_TITLE} characters (it has {longest})")
+        return title
 
     def in_language(self, language: str) -> Definition:
         """This definition with every client-facing text in a language it offers.

@@ -18,6 +18,7 @@ from . import bp
 from .forms import AuditFilterForm
 
 PER_PAGE = 50
+MAX_PAGE = 100_000
 
 
 @bp.get("/audit")
@@ -37,7 +38,8 @@ def audit_log() -> str:
     query = _filtered(clinic_audit(), form) if valid else clinic_audit()
     page = db.paginate(
         query.options(selectinload(AuditEvent.actor)),
-        page=request.args.get("page", 1, type=int),
+        # Bounded: a page number past 64 bits must not reach the database as an offset.
+        page=min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE),
         per_page=PER_PAGE,
         error_out=False,
     )

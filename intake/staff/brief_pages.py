@@ -19,12 +19,13 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit
+from .. import audit, throttle
 from ..access import intake_or_404
 from ..brief import jobs
 from ..brief.build import branding_of, brief_for
 from ..brief.render import TEMPLATES_DIR, render_html
 from ..brief.store import status as pdf_status
+from ..headers import csp_nonce
 from ..models import PdfStatus
 from . import bp
 
@@ -46,6 +47,7 @@ def intake(intake_id: int) -> str:
     return render_html(
         brief_for(item),
         screen=True,
+        style_nonce=csp_nonce(),
         css_url=url_for("staff.brief_asset", filename="screen.css"),
         extra_css_urls=[url_for("staff.brief_asset", filename=own_css)] if own_css else [],
         nav_html=nav,
@@ -71,8 +73,7 @@ def brief_pdf(intake_id: int) -> BaseResponse:
     )
     audit.record("brief.downloaded", subject=item)
     response.set_etag(stored.sha256)
-    response.cache_control.private = True
-    response.cache_control.no_cache = True
+    response.cache_control.no_store = True  # clinical content: never kept by the browser
     return response.make_conditional(request)
 
 
@@ -80,7 +81,13 @@ def brief_pdf(intake_id: int) -> BaseResponse:
 def retry_brief(intake_id: int) -> BaseResponse:
     """Ask again for a PDF whose render failed."""
     item = intake_or_404(intake_id)
-    if item.submitted:
+    if not item.submitted or pdf_status(item) != PdfStatus.FAILED:
+        # Only a failed (or stuck) render is retried: presses while one is queued or ready
+        # add no work for the shared renderer.
+        flash("The PDF is already being prepared." if item.submitted else "Not submitted yet.")
+    elif wait := throttle.take("brief_retry_clinic", item.clinic_id):
+        flash(f"Many PDFs were retried just now. Please try again in {throttle.minutes(wait)}.")
+    else:
         jobs.retry(item)
         flash("The PDF is being prepared again.")
     return redirect(url_for("staff.intake", intake_id=intake_id))

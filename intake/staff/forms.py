@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    Field,
     IntegerField,
     PasswordField,
     SelectField,
@@ -27,6 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..accounts.auth import MIN_PASSWORD, password_problem
 from ..models import Role
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
@@ -34,8 +38,21 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # The largest questionnaire text the editor takes, typed or uploaded.
 MAX_SOURCE = 200_000
 
-# Long enough to resist guessing, short enough to remember as a phrase.
-MIN_PASSWORD = 12
+
+class StrongPassword:
+    """At least MIN_PASSWORD characters, and not common or easy to guess (zxcvbn).
+
+    A form may set `password_context` (the person's name, email, clinic) so that a password
+    made of them is refused too.
+    """
+
+    def __call__(self, form: Any, field: Field) -> None:
+        """Raise with the reason when the password is weak (Length reports short ones)."""
+        if len(field.data or "") < MIN_PASSWORD:
+            return
+        problem = password_problem(field.data or "", getattr(form, "password_context", ()))
+        if problem:
+            raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):
@@ -66,6 +83,7 @@ class SetPasswordForm(FlaskForm):
             InputRequired("Please choose a password."),
             Length(min=MIN_PASSWORD, message=f"Please use at least {MIN_PASSWORD} characters."),
             Length(max=1024),
+            StrongPassword(),
         ],
     )
     confirm = PasswordField(
@@ -75,6 +93,38 @@ class SetPasswordForm(FlaskForm):
             EqualTo("password", "The two passwords are not the same."),
         ],
     )
+
+
+class ChangePasswordForm(SetPasswordForm):
+    """A signed-in person's new password, with the current one to confirm it is them."""
+
+    current = PasswordField(
+        "Current password",
+        validators=[InputRequired("Please enter your current password."), Length(max=1024)],
+    )
+
+
+class CodeForm(FlaskForm):
+    """A six-digit code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        validators=[
+            InputRequired("Please enter the code."),
+            Length(max=40, message="That is not a code we sent or your app shows."),
+        ],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "off",
+            "spellcheck": "false",
+        },
+    )
+
+
+class ChooseClinicForm(FlaskForm):
+    """Which clinic to sign in to, when one email has an account at several."""
+
+    account = SelectField("Clinic", coerce=str)
 
 
 class JoinForm(SetPasswordForm):
@@ -206,6 +256,13 @@ class SettingsForm(FlaskForm):
         ],
     )
     self_referral = BooleanField("Offer a public self-referral link")
+    referral_daily_cap = IntegerField(
+        "Self-referrals accepted per day (then the link asks people to call)",
+        validators=[Optional(), NumberRange(0, 1000, "Please give a number from 0 to 1000.")],
+    )
+    require_two_factor = BooleanField(
+        "Require two-factor sign-in (an authenticator app) for every staff member"
+    )
 
 
 class NewQuestionnaireForm(FlaskForm):

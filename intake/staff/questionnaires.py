@@ -131,10 +131,14 @@ def _uploaded_text(form: EditQuestionnaireForm) -> str | None:
         form.upload.errors = [f"The file is larger than {MAX_UPLOAD // 1024} KB."]
         return None
     try:
-        return str(data.decode("utf-8")).replace("\r\n", "\n")
+        text = str(data.decode("utf-8")).replace("\r\n", "\n")
     except UnicodeDecodeError:
         form.upload.errors = ["The file is not UTF-8 text; save it with UTF-8 encoding."]
         return None
+    if "\x00" in text:
+        form.upload.errors = ["The file holds NUL characters, so it is not a text file."]
+        return None
+    return text
 
 
 def _preview(definition: Definition) -> str:
