@@ -20,7 +20,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from flask import Flask
 
-    from . import cli, config, i18n, web
+    from . import cli, config, health, i18n, logs, metrics, web
     from .accounts import auth
     from .client import bp as client_bp
     from .db import db, migrate
@@ -36,11 +36,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     config.check(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    logs.init_app(app)
+    metrics.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db)
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)
+    health.init_app(app)
     app.register_blueprint(client_bp)
     app.register_blueprint(staff_bp)
     cli.init_app(app)

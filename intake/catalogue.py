@@ -76,6 +76,18 @@ def definition_of(version: QuestionnaireVersion) -> Definition:
     return _parse(version.sha256, version.source)
 
 
+def preload_builtin(forms_dir: str | Path) -> None:
+    """Parse the built-in files into this process's cache, in every language they offer.
+
+    They are the very texts sync_builtin stores, so definition_of finds them parsed.
+    """
+    for path in definition_files(forms_dir):
+        text = path.read_text(encoding="utf-8")
+        definition = _parse(sha256(text), text)
+        for language in definition.offered_languages:
+            definition.in_language(language)
+
+
 @lru_cache(maxsize=64)
 def _parse(digest: str, source: str) -> Definition:
     # Keyed by digest: a stored version never changes, so its parse never goes stale.

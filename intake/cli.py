@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from . import catalogue, lifecycle, mail
+from . import catalogue, lifecycle, logs, mail, serving
 from .accounts.auth import hash_password
 from .brief import jobs, store
 from .brief.build import pdf_for
@@ -134,14 +134,16 @@ def briefs() -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def briefs_worker(burst: bool) -> None:
     """Run an RQ worker for brief renders (needs REDIS_URL)."""
-    from rq import SimpleWorker
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: renders run in the web process")
     queue = jobs.queue(app)
-    # SimpleWorker runs jobs in this process, inside this app context (no fork per job).
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+    # Fonts and stylesheets loaded before the first job, and kept: the worker runs every job
+    # in this process, inside this app context (RQ's SimpleWorker: no fork per job), each
+    # under the request id it was queued with.
+    serving.warm_up(app)
+    worker = logs.worker_class()([queue], connection=queue.connection)
+    worker.work(burst=burst, with_scheduler=True)
 
 
 @briefs.command("refresh")

@@ -14,7 +14,7 @@ from typing import Any
 from flask import render_template
 from sqlalchemy import select
 
-from . import audit, mail, notify
+from . import audit, mail, metrics, notify
 from .brief import jobs
 from .db import db
 from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Staff, utcnow
@@ -184,6 +184,7 @@ def save_page(
         intake.urgent = True
         intake.urgent_at = now
     db.session.commit()
+    metrics.page_saved(autosave=page_id is None)
     if newly_urgent:
         # After the commit, so the flag holds even if the email fails; never raises.
         notify.urgent(intake)
@@ -223,6 +224,7 @@ def submit(intake: Intake, definition: Definition) -> None:
     if newly_urgent:
         intake.urgent, intake.urgent_at = True, intake.submitted_at
     db.session.commit()
+    metrics.submitted()
     # After the commit: the PDF renders outside this request and can never undo the submit.
     jobs.enqueue(intake)
     if newly_urgent:

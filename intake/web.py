@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .dates import day, moment
 from .db import db
@@ -16,6 +17,11 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     """CSRF on every form, friendly error pages, the home page, template filters and names."""
+    if hops := int(app.config.get("PROXY_HOPS") or 0):
+        # Behind that many reverse proxies: the client's address and scheme come from them.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     csrf.init_app(app)
     _errors(app)
     app.add_template_filter(day)
