@@ -1,4 +1,4 @@
-"""Every command: forms check, seed-demo, invite, brief, briefs worker and refresh."""
+"""Every command: forms check, prepare, seed-demo, invite, brief, briefs, backup and restore."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ DEMO_EMAIL = "therapist@demo.clinic"
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(forms)
+    app.cli.add_command(prepare)
     app.cli.add_command(seed_demo)
     app.cli.add_command(invite)
     app.cli.add_command(brief)
@@ -63,6 +64,13 @@ def forms_check(paths: tuple[Path, ...]) -> None:
 def _migrate_and_sync() -> None:
     upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
     catalogue.sync_builtin(current_app.config["FORMS_DIR"])
+
+
+@click.command("prepare")
+def prepare() -> None:
+    """Migrate the database and store the built-in questionnaires (before each new version)."""
+    _migrate_and_sync()
+    click.echo("database migrated; built-in questionnaires stored")
 
 
 @click.command("seed-demo")

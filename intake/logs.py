@@ -228,7 +228,8 @@ def gunicorn_logconfig(log_format: str) -> dict[str, Any]:
                 "formatter": "access",
             },
         },
-        # The root logger is the app's (logs.configure, when create_app runs in the master).
+        # The root logger's handler is the app's (logs.configure, when the master loads it).
+        "root": {"level": "WARNING", "handlers": []},
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": ["error"], "propagate": False},
             "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},

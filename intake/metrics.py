@@ -38,6 +38,9 @@ from .db import db
 from .models import BriefPdf, PdfState
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if _shared := os.environ.get(MULTIPROC_ENV):
+    # Any process of the deployment (a worker, a command) may be the first to write there.
+    os.makedirs(_shared, exist_ok=True)
 
 REQUEST_SECONDS = Histogram(
     "intake_http_request_duration_seconds",
