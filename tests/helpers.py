@@ -503,6 +503,15 @@ def pg_admin(url: str) -> Any:
     return psycopg.connect(admin, autocommit=True, connect_timeout=5)
 
 
+def pg_rows(url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """The rows of one query on the database a SQLAlchemy URL names."""
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain, connect_timeout=5) as connection:
+        return list(connection.execute(sql, params).fetchall())  # type: ignore[arg-type]
+
+
 def pg_recreate(url: str) -> None:
     """Drop (if there) and create the database a URL names, empty."""
     name = urllib.parse.urlsplit(url).path.lstrip("/")

@@ -43,7 +43,9 @@ def scratch(postgres_url: str) -> Iterator[str]:
 
 def metric(text: str, name: str) -> float:
     """The sum of a metric's samples whose line starts with name (labels included)."""
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name)
+    )
 
 
 def test_honcho_starts_web_and_worker_that_serve_an_intake_end_to_end(
@@ -96,7 +98,9 @@ def test_honcho_starts_web_and_worker_that_serve_an_intake_end_to_end(
     live.stop(honcho)
     log = live.log("honcho")
     # Structured lines, the request id on every access line, never a word of an answer.
-    access = [json.loads(line.split("| ", 1)[1]) for line in log.splitlines() if '"status"' in line]
+    access = [
+        json.loads(line.split("| ", 1)[1]) for line in log.splitlines() if '"status"' in line
+    ]
     assert access and all(len(entry["request_id"]) == 32 for entry in access), log[-3000:]
     assert all("/i/…" in e["path"] for e in access if e["path"].startswith("/i/")), access[:3]
     for words in (w for w in WORDS.values() if len(w) > 12):
