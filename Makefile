@@ -12,6 +12,9 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 # which npm installs from package-lock.json.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 BROWSER_PACKAGES := chromium nodejs
+# The live-process tests (Procfile, two instances, faults, backups) start their own Redis and
+# use PostgreSQL's pg_dump and pg_restore.
+LIVE_PACKAGES := redis-server postgresql-client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-sqlite test-postgres test-browser lint install system-deps browser-deps translations messages bench example-briefs clean
@@ -34,6 +37,7 @@ test-sqlite: install browser-deps
 
 # PostgreSQL is required in CI; on a laptop without it this step says so and passes.
 test-postgres: install browser-deps
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(LIVE_PACKAGES)"
 	@if ! $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_ADMIN_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  if [ -n "$$CI" ]; then echo "PostgreSQL is not reachable at $(PG_ADMIN_URL)"; exit 1; fi; \
 	  echo "PostgreSQL not reachable at $(PG_ADMIN_URL): skipping the PostgreSQL run"; exit 0; \

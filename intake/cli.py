@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from . import catalogue, lifecycle, logs, mail, serving
+from . import backup, catalogue, lifecycle, logs, mail, serving
 from .accounts.auth import hash_password
 from .brief import jobs, store
 from .brief.build import pdf_for
@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(invite)
     app.cli.add_command(brief)
     app.cli.add_command(briefs)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.group()
@@ -166,3 +168,31 @@ def briefs_refresh() -> None:
     if jobs.mode(current_app) == "thread":
         jobs.wait_for_renders(timeout=3600)
     click.echo(f"queued {count} brief(s)")
+
+
+@click.command("backup")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def backup_command(output: Path) -> None:
+    """Write the whole database to FILE: a pg_dump archive, or a copy of the SQLite file."""
+    held = backup.inventory()
+    try:
+        backup.backup(db.engine.url, output)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backed up {held} to {output}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+def restore_command(source: Path) -> None:
+    """Load a backup FILE into the configured database, which must be empty; check it."""
+    try:
+        backup.restore(db.engine.url, source)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.remove()
+    found = backup.inventory()
+    if found.damaged_pdfs:
+        raise click.ClickException(f"restored, but {found}: the backup file is damaged")
+    click.echo(f"restored {found} from {source}")
+    click.echo("next: flask --app intake prepare (migrates it if this version is newer)")
