@@ -57,7 +57,7 @@ def inventory() -> Inventory:
     query = select(BriefPdf.pdf, BriefPdf.sha256).where(BriefPdf.pdf.is_not(None))
     for pdf, digest in db.session.execute(query.execution_options(yield_per=50)):
         pdfs += 1
-        damaged += hashlib.sha256(pdf).hexdigest() != digest
+        damaged += hashlib.sha256(pdf or b"").hexdigest() != digest
     answered = select(func.count()).select_from(Intake).where(Intake.started_at.is_not(None))
     return Inventory(
         clinics=db.session.scalar(select(func.count()).select_from(Clinic)) or 0,
