@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import render_template
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from . import audit, mail, metrics, notify
 from .brief import jobs
@@ -149,8 +150,18 @@ def reassign(intake: Intake, therapist: Staff | None) -> None:
 
 
 def by_token(token: str) -> Intake | None:
-    """The intake a client link points to, if any."""
-    return db.session.scalar(select(Intake).where(Intake.token == token))
+    """The intake a client link points to, if any, with its questionnaire version.
+
+    One query: the version comes along, without its YAML source, which is read only if this
+    process has not parsed that version yet (see catalogue.definition_of).
+    """
+    return db.session.scalar(
+        select(Intake)
+        .where(Intake.token == token)
+        .options(
+            joinedload(Intake.questionnaire, innerjoin=True).defer(QuestionnaireVersion.source)
+        )
+    )
 
 
 def save_page(
@@ -183,7 +194,8 @@ def save_page(
     if newly_urgent:
         intake.urgent = True
         intake.urgent_at = now
-    db.session.commit()
+    # The row was locked, so what is loaded is what was just committed: no reload after.
+    _commit_keeping_loaded()
     metrics.page_saved(autosave=page_id is None)
     if newly_urgent:
         # After the commit, so the flag holds even if the email fails; never raises.
@@ -250,3 +262,14 @@ def _lock(intake: Intake) -> None:
     if intake.submitted:
         db.session.rollback()
         raise AlreadySubmitted(intake.id)
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring loaded attributes (they are what this transaction wrote)."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
