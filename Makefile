@@ -17,7 +17,7 @@ BROWSER_PACKAGES := chromium nodejs
 LIVE_PACKAGES := redis-server postgresql-client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-sqlite test-postgres test-browser lint install system-deps browser-deps translations messages bench example-briefs clean
+.PHONY: run test test-sqlite test-postgres test-browser lint install system-deps browser-deps translations messages bench bench-load example-briefs clean
 
 run: install
 	INTAKE_PUBLIC_BASE_URL=$${INTAKE_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask --app intake seed-demo
@@ -87,6 +87,11 @@ system-deps:
 
 bench: install
 	$(BIN)/python bench/brief.py
+
+# Page saves vs a bare app, render workers 2 vs 1, the dashboard under load (README: Performance).
+bench-load: install
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(LIVE_PACKAGES)"
+	$(BIN)/python bench/load.py
 
 # The three worked examples' brief PDFs, for anyone to look at (git-ignored).
 example-briefs: install

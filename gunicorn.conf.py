@@ -4,6 +4,7 @@ Every setting can be changed from the environment without editing this file:
 
 - PORT / INTAKE_BIND: where to listen (default 127.0.0.1:$PORT, else 127.0.0.1:8000);
 - WEB_CONCURRENCY: worker processes (default 2 x CPU cores + 1);
+- INTAKE_WEB_WORKER_CLASS: gunicorn worker class (default gthread: keep-alive, threads);
 - INTAKE_WEB_THREADS: threads per worker (default 4; each holds a database connection
   while it serves a request, so the pool per process is sized above it);
 - PROMETHEUS_MULTIPROC_DIR: where the processes' metrics meet (default: a folder in the
@@ -51,7 +52,7 @@ from intake import logs as _logs  # noqa: E402
 
 bind = [os.environ.get("INTAKE_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
-worker_class = "gthread"
+worker_class = os.environ.get("INTAKE_WEB_WORKER_CLASS") or "gthread"
 threads = int(os.environ.get("INTAKE_WEB_THREADS") or 4)
 preload_app = True
 

@@ -466,6 +466,9 @@ def measure(procs: Processes, folder: Path) -> None:
     out("errors", str(mine.errors + theirs.errors))
     out("lost", str(lost))
 
+    if os.environ.get("BENCH_PHASES") == "saves":
+        return
+
     # 2. The dashboard while clients save.
     dashboard_ms = dashboard_under_load(ours, savers)
     out("dashboard_p95_ms_under_load", f"{percentile(dashboard_ms, 95):.0f}")
