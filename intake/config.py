@@ -40,6 +40,7 @@ def defaults(app: Flask) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "DB_POOL_SIZE": 5,
         "DB_MAX_OVERFLOW": 5,
+        "DB_PGBOUNCER": False,
         "FORMS_DIR": str(PROJECT_ROOT / "forms"),
         "DEFAULT_QUESTIONNAIRE": "readiness",
         "PUBLIC_BASE_URL": DEV_BASE_URL,
@@ -96,6 +97,8 @@ def from_environment() -> dict[str, Any]:
         env["PRODUCTION"] = True
     if os.environ.get("INTAKE_ALLOW_SQLITE", "").lower() in TRUE:
         env["ALLOW_SQLITE"] = True
+    if os.environ.get("INTAKE_DB_PGBOUNCER", "").lower() in TRUE:
+        env["DB_PGBOUNCER"] = True
     for name in ("DB_POOL_SIZE", "DB_MAX_OVERFLOW", "PROXY_HOPS"):
         if value := os.environ.get(f"INTAKE_{name}"):
             env[name] = int(value)
@@ -154,6 +157,10 @@ def pool_options(cfg: Mapping[str, Any]) -> dict[str, Any]:
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("application_name", f"intake-{process_role()}")
         connect_args.setdefault("connect_timeout", 5)
+        if cfg.get("DB_PGBOUNCER"):
+            # Transaction pooling hands each transaction any server connection: psycopg's
+            # server-side prepared statements would not be there.
+            connect_args["prepare_threshold"] = None
         options["connect_args"] = connect_args
     return options
 

@@ -26,7 +26,12 @@ PRODUCTION_ENV = {
 def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty instance folder of the test's own, and no deployment settings inherited."""
     monkeypatch.setenv("INTAKE_INSTANCE_PATH", str(tmp_path))
-    for name in (*PRODUCTION_ENV, "INTAKE_PRODUCTION", "INTAKE_ALLOW_SQLITE"):
+    for name in (
+        *PRODUCTION_ENV,
+        "INTAKE_PRODUCTION",
+        "INTAKE_ALLOW_SQLITE",
+        "INTAKE_DB_PGBOUNCER",
+    ):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 
@@ -108,6 +113,17 @@ def test_production_starts_with_postgresql_redis_and_a_public_address(
     assert options["pool_pre_ping"] is True and options["hide_parameters"] is True
     assert options["pool_size"] == 5 and options["max_overflow"] == 5
     assert options["connect_args"]["application_name"].startswith("intake-")
+
+
+def test_pgbouncer_mode_prepares_no_statements(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in PRODUCTION_ENV.items():
+        monkeypatch.setenv(key, value)
+    assert (
+        "prepare_threshold" not in create_app().config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+    )
+    monkeypatch.setenv("INTAKE_DB_PGBOUNCER", "1")
+    options = create_app().config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"]["prepare_threshold"] is None
 
 
 def test_sqlite_in_production_only_when_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
