@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import logging
+
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .dates import day, moment
@@ -13,6 +16,7 @@ from .mail import external_url
 from .models import PdfStatus, Progress, Role
 
 csrf = CSRFProtect()
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -54,3 +58,14 @@ def _errors(app: Flask) -> None:
     def server_error(_: Exception) -> tuple[str, int]:
         db.session.rollback()
         return render_template("error.html", code=500), 500
+
+    @app.errorhandler(DBAPIError)
+    def connection_lost(exc: DBAPIError) -> tuple[str, int, dict[str, str]]:
+        # PostgreSQL dropped the connection mid-request (a restart, a failover): the pool has
+        # already replaced it, so the same request succeeds in a moment. Anything else is a
+        # real error and goes the usual way.
+        if not exc.connection_invalidated:
+            raise exc
+        db.session.rollback()
+        log.warning("database connection lost during %s %s", request.method, request.endpoint)
+        return render_template("error.html", code=503), 503, {"Retry-After": "1"}

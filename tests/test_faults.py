@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from flask import current_app
 from flask_migrate import upgrade
+from sqlalchemy.exc import OperationalError
 
 from intake import catalogue, create_app, lifecycle
 from intake.accounts.auth import hash_password
@@ -244,12 +245,33 @@ def test_dropped_database_connections_cost_no_500_storm(
     assert statuses.count(200) == 12 and set(statuses[12:]) == {302}, statuses
 
     # Dropped in the middle of a burst: only requests caught mid-transaction may fail (one per
-    # connection in use, at most one per thread), and the rest of the burst succeeds.
+    # connection in use, at most one per thread), with a 503 that says to try again; the rest
+    # of the burst succeeds.
     outcome = burst(
         base, tokens[100:], during=lambda: terminate_app_connections(scratch), after=20
     )
     failures = [r for r in outcome.values() if r != 302]
     assert len(failures) <= CLIENTS, failures
-    assert set(failures) <= {500}, failures
+    assert set(failures) <= {503}, failures  # "try again", never a 500
     assert set(burst(base, [t for _, t in consented_intakes(scratch, 16)]).values()) == {302}
     assert all(staff.get("/staff/")[0] == 200 for _ in range(4))
+
+
+def test_a_connection_lost_mid_request_answers_503_and_other_errors_stay_errors() -> None:
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    def fail(invalidated: bool) -> None:
+        raise OperationalError(
+            "SELECT 1",
+            {},
+            Exception("server closed the connection"),
+            connection_invalidated=invalidated,
+        )
+
+    app.add_url_rule("/lost", "lost", lambda: fail(True))
+    app.add_url_rule("/broken", "broken", lambda: fail(False))
+    web = app.test_client()
+    lost = web.get("/lost")
+    assert lost.status_code == 503 and lost.headers["Retry-After"] == "1"
+    assert "Please try again" in lost.get_data(as_text=True)
+    assert web.get("/broken").status_code == 500
