@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from . import audit, mail, metrics, notify
@@ -155,13 +155,16 @@ def by_token(token: str) -> Intake | None:
     One query: the version comes along, without its YAML source, which is read only if this
     process has not parsed that version yet (see catalogue.definition_of).
     """
-    return db.session.scalar(
-        select(Intake)
-        .where(Intake.token == token)
-        .options(
-            joinedload(Intake.questionnaire, innerjoin=True).defer(QuestionnaireVersion.source)
-        )
-    )
+    return db.session.scalar(_BY_TOKEN, {"token": token})
+
+
+# Built once: SQLAlchemy then reuses the statement's cache key instead of working it out again
+# on every request (a client's every page and save starts here).
+_BY_TOKEN = (
+    select(Intake)
+    .where(Intake.token == bindparam("token"))
+    .options(joinedload(Intake.questionnaire, innerjoin=True).defer(QuestionnaireVersion.source))
+)
 
 
 def save_page(
@@ -253,15 +256,18 @@ def crisis_contacts(clinic: Clinic, safety: Safety) -> dict[str, str]:
 
 def _lock(intake: Intake) -> None:
     """Reload the row under a lock, so a double submit or a late save cannot race."""
-    db.session.scalar(
-        select(Intake)
-        .where(Intake.id == intake.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    db.session.scalar(_LOCK, {"id": intake.id})
     if intake.submitted:
         db.session.rollback()
         raise AlreadySubmitted(intake.id)
+
+
+_LOCK = (
+    select(Intake)
+    .where(Intake.id == bindparam("id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 
 
 def _commit_keeping_loaded() -> None:
