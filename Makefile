@@ -13,9 +13,12 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 # The job fault tests start a Redis server of their own on another port (redis-server).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils redis-server
 BROWSER_PACKAGES := chromium nodejs
+# The live-process tests (Procfile, two instances, faults, backups) start their own Redis and
+# use PostgreSQL's pg_dump and pg_restore.
+LIVE_PACKAGES := redis-server postgresql-client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-sqlite test-postgres test-browser lint install system-deps browser-deps translations messages bench example-briefs clean
+.PHONY: run test test-sqlite test-postgres test-browser lint install system-deps browser-deps translations messages bench bench-load example-briefs clean
 
 run: install
 	INTAKE_PUBLIC_BASE_URL=$${INTAKE_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask --app intake seed-demo
@@ -35,6 +38,7 @@ test-sqlite: install browser-deps
 
 # PostgreSQL is required in CI; on a laptop without it this step says so and passes.
 test-postgres: install browser-deps
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(LIVE_PACKAGES)"
 	@if ! $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_ADMIN_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  if [ -n "$$CI" ]; then echo "PostgreSQL is not reachable at $(PG_ADMIN_URL)"; exit 1; fi; \
 	  echo "PostgreSQL not reachable at $(PG_ADMIN_URL): skipping the PostgreSQL run"; exit 0; \
@@ -84,6 +88,11 @@ system-deps:
 
 bench: install
 	$(BIN)/python bench/brief.py
+
+# Page saves vs a bare app, render workers 2 vs 1, the dashboard under load (README: Performance).
+bench-load: install
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(LIVE_PACKAGES)"
+	$(BIN)/python bench/load.py
 
 # The three worked examples' brief PDFs, for anyone to look at (git-ignored).
 example-briefs: install

@@ -155,7 +155,7 @@ def cached_download() -> Callable[[], bytes]:
             "SECRET_KEY": "bench-secret",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite",
             "WTF_CSRF_ENABLED": False,
-            "BRIEF_RENDERER": "eager",
+            "JOB_RUNNER": "eager",
         }
     )
     with app.app_context():

@@ -41,7 +41,7 @@ def main(posts: int) -> int:
             "SECRET_KEY": "fuzz",
             "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{folder}/fuzz.sqlite",
             "PUBLIC_BASE_URL": "http://localhost",
-            "BRIEF_RENDERER": "eager",
+            "JOB_RUNNER": "eager",
         }
     )
     app.instance_path = folder  # emails go to this run's outbox

@@ -21,7 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import cli, config, headers, i18n, throttle, web
+    from . import cli, config, headers, health, i18n, logs, metrics, throttle, web
     from .accounts import auth
     from .client import bp as client_bp
     from .db import db, migrate
@@ -39,8 +39,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if proxies := int(app.config.get("TRUSTED_PROXIES") or 0):
         # The client's address and scheme as the proxies in front saw them (rate limits,
         # audit entries, secure cookies).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
+    logs.init_app(app)
+    metrics.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db)
     i18n.init_app(app)
@@ -48,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     headers.init_app(app)
     throttle.init_app(app)
+    health.init_app(app)
     app.register_blueprint(client_bp)
     app.register_blueprint(staff_bp)
     cli.init_app(app)

@@ -1,4 +1,4 @@
-"""Every command: forms check and score, seed-demo, invite, brief, briefs refresh, jobs worker."""
+"""Every command: forms, prepare, seed-demo, invite, brief(s), jobs worker, backup, restore."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from . import catalogue, lifecycle, mail, outbox
+from . import backup, catalogue, lifecycle, logs, mail, outbox, serving
 from .accounts.auth import hash_password
 from .brief import jobs, store
 from .brief.build import pdf_for
@@ -31,11 +31,14 @@ DEMO_EMAIL = "therapist@demo.clinic"
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(forms)
+    app.cli.add_command(prepare)
     app.cli.add_command(seed_demo)
     app.cli.add_command(invite)
     app.cli.add_command(brief)
     app.cli.add_command(briefs)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.group()
@@ -110,6 +113,13 @@ def _migrate_and_sync() -> None:
     catalogue.sync_builtin(current_app.config["FORMS_DIR"])
 
 
+@click.command("prepare")
+def prepare() -> None:
+    """Migrate the database and store the built-in questionnaires (before each new version)."""
+    _migrate_and_sync()
+    click.echo("database migrated; built-in questionnaires stored")
+
+
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Migrate, then create a demo clinic, a therapist and one invitation; print them."""
@@ -179,20 +189,20 @@ def jobs_cli() -> None:
 @click.option("--burst", is_flag=True, help="Run what is due, then stop.")
 def jobs_worker(burst: bool) -> None:
     """Run background jobs from Redis (brief PDFs, urgent notices), and sweep for due ones."""
-    from rq import SimpleWorker
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run in the web process")
     queue = outbox.queue(app)
+    # Templates, definitions and the render child's fonts loaded before the first job, and
+    # kept: the worker runs every job in this process, inside this app context (RQ's
+    # SimpleWorker: no fork per job), each under the request id it was queued with.
+    serving.warm_up(app, worker=True)
     outbox.sweep()  # whatever came due or was lost while no worker ran
     sweeper = None if burst else outbox.Sweeper(app, float(app.config["JOB_SWEEP_SECONDS"]))
     if sweeper is not None:
         sweeper.start()
     try:
-        # SimpleWorker runs jobs in this process, inside this app context (no fork per job):
-        # the render's child process and its warm fonts live as long as the worker.
-        SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+        logs.worker_class()([queue], connection=queue.connection).work(burst=burst)
     finally:
         if sweeper is not None:
             sweeper.stop()
@@ -218,3 +228,31 @@ def briefs_refresh() -> None:
     if outbox.runner(current_app) == "thread":
         outbox.wait(timeout=3600)
     click.echo(f"queued {count} brief(s)")
+
+
+@click.command("backup")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def backup_command(output: Path) -> None:
+    """Write the whole database to FILE: a pg_dump archive, or a copy of the SQLite file."""
+    held = backup.inventory()
+    try:
+        backup.backup(db.engine.url, output)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backed up {held} to {output}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+def restore_command(source: Path) -> None:
+    """Load a backup FILE into the configured database, which must be empty; check it."""
+    try:
+        backup.restore(db.engine.url, source)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.remove()
+    found = backup.inventory()
+    if found.damaged_pdfs:
+        raise click.ClickException(f"restored, but {found}: the backup file is damaged")
+    click.echo(f"restored {found} from {source}")
+    click.echo("next: flask --app intake prepare (migrates it if this version is newer)")

@@ -13,9 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
-from . import audit, mail, notify
+from . import audit, mail, metrics, notify
 from .brief import jobs
 from .db import db
 from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Staff, utcnow
@@ -152,8 +153,21 @@ def reassign(intake: Intake, therapist: Staff | None) -> None:
 
 
 def by_token(token: str) -> Intake | None:
-    """The intake a client link points to, if any."""
-    return db.session.scalar(select(Intake).where(Intake.token == token))
+    """The intake a client link points to, if any, with its questionnaire version.
+
+    One query: the version comes along, without its YAML source, which is read only if this
+    process has not parsed that version yet (see catalogue.definition_of).
+    """
+    return db.session.scalar(_BY_TOKEN, {"token": token})
+
+
+# Built once: SQLAlchemy then reuses the statement's cache key instead of working it out again
+# on every request (a client's every page and save starts here).
+_BY_TOKEN = (
+    select(Intake)
+    .where(Intake.token == bindparam("token"))
+    .options(joinedload(Intake.questionnaire, innerjoin=True).defer(QuestionnaireVersion.source))
+)
 
 
 def save_page(
@@ -189,7 +203,9 @@ def save_page(
         # In the same commit as the flag: the notice cannot be lost, and it is sent after the
         # commit, outside this request (the crisis page never waits for the mail server).
         notify.urgent(intake)
-    db.session.commit()
+    # The row was locked, so what is loaded is what was just committed: no reload after.
+    _commit_keeping_loaded()
+    metrics.page_saved(autosave=page_id is None)
     return newly_urgent
 
 
@@ -232,6 +248,7 @@ def submit(intake: Intake, definition: Definition) -> None:
         # The submission stands whatever the PDF does; opening the brief asks again.
         log.exception("could not queue the brief render of intake %s", intake.id)
     db.session.commit()
+    metrics.submitted()
 
 
 def crisis_contacts(clinic: Clinic, safety: Safety) -> dict[str, str]:
@@ -244,12 +261,26 @@ def crisis_contacts(clinic: Clinic, safety: Safety) -> dict[str, str]:
 
 def _lock(intake: Intake) -> None:
     """Reload the row under a lock, so a double submit or a late save cannot race."""
-    db.session.scalar(
-        select(Intake)
-        .where(Intake.id == intake.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    db.session.scalar(_LOCK, {"id": intake.id})
     if intake.submitted:
         db.session.rollback()
         raise AlreadySubmitted(intake.id)
+
+
+_LOCK = (
+    select(Intake)
+    .where(Intake.id == bindparam("id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring loaded attributes (they are what this transaction wrote)."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep

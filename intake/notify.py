@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app, render_template
 from sqlalchemy import or_, select
 
-from . import audit, mail, outbox, referrals
+from . import audit, mail, metrics, outbox, referrals
 from .db import db
 from .models import Intake, Job, Role, Staff
 
@@ -85,6 +85,7 @@ def deliver(intake_id: int) -> None:
         if not isinstance(exc, mail.MailError):
             log.exception("urgent notice for intake %s failed", intake_id)
         db.session.rollback()
+        metrics.urgent_notice(sent=False)
         audit.record(
             "intake.urgent_notify_failed",
             clinic_id=intake.clinic_id,
@@ -92,6 +93,7 @@ def deliver(intake_id: int) -> None:
             error=str(exc) or type(exc).__name__,
         )
         raise
+    metrics.urgent_notice(sent=True)
     audit.record(
         "intake.urgent_notified", clinic_id=intake.clinic_id, subject=intake, to=", ".join(to)
     )

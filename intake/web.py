@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter
 
 from . import outbox
@@ -15,6 +17,7 @@ from .lifecycle import client_link
 from .mail import external_url
 from .models import PdfStatus, Progress, Role
 
+log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 # The largest id any of our integer columns holds (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
@@ -89,3 +92,14 @@ def _errors(app: Flask) -> None:
     def server_error(_: Exception) -> tuple[str, int]:
         db.session.rollback()
         return render_template("error.html", code=500), 500
+
+    @app.errorhandler(DBAPIError)
+    def connection_lost(exc: DBAPIError) -> tuple[str, int, dict[str, str]]:
+        # PostgreSQL dropped the connection mid-request (a restart, a failover): the pool has
+        # already replaced it, so the same request succeeds in a moment. Anything else is a
+        # real error and goes the usual way.
+        if not exc.connection_invalidated:
+            raise exc
+        db.session.rollback()
+        log.warning("database connection lost during %s %s", request.method, request.endpoint)
+        return render_template("error.html", code=503), 503, {"Retry-After": "1"}

@@ -21,7 +21,7 @@ from intake.accounts import auth
 from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import Clinic, Intake, QuestionnaireVersion, Role, Staff, utcnow
-from tests.helpers import PASSWORD, SmtpInbox, post_form
+from tests.helpers import PASSWORD, Live, SmtpInbox, post_form
 
 # Tests sign in hundreds of times, so they hash with argon2's cheapest parameters; the app
 # itself keeps argon2-cffi's defaults (verification reads the parameters from each hash).
@@ -44,6 +44,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     Its instance folder (the outbox of emails, for one) is a fresh one, never the developer's.
     """
     os.environ["INTAKE_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    # Apps the tests build from the environment (production checks) sweep for no jobs.
+    os.environ["INTAKE_WEB_SWEEPER"] = "0"
     app = create_app(
         {
             "TESTING": True,
@@ -183,3 +185,21 @@ def clinic_with_admin(make_clinic: Any, make_intake: Any) -> dict[str, Any]:
     intake.consent_name, intake.consent_at = "Alex Client", utcnow()
     db.session.commit()
     return {"id": clinic_id, "intake": intake, "therapist": therapist}
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    """Real processes for one test (logs in tmp_path); all stopped by their PIDs afterwards."""
+    processes = Live(tmp_path)
+    try:
+        yield processes
+    finally:
+        processes.stop_all()
+
+
+@pytest.fixture
+def postgres_url(database_url: str) -> str:
+    """The PostgreSQL test database's URL; tests with live processes run in that pass only."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("live-process tests run in the PostgreSQL pass (make test-postgres)")
+    return database_url

@@ -6,11 +6,23 @@ Fixtures live in conftest.py; tests never import from other test modules.
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
+import http.client
 import io
+import itertools
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
 from email import message_from_bytes
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any, cast
 
 from flask.testing import FlaskClient
@@ -439,3 +451,334 @@ def sleep_for(seconds: float) -> str:
 
     time.sleep(seconds)
     return "slept"
+
+
+# Live processes: gunicorn, RQ workers, honcho, a Redis of the test's own, scratch databases.
+# Loopback only, every wait bounded; each process is stopped by the PID it was started with.
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+APP = "intake:create_app()"
+# The secret every process of one live test shares (signed cookies work on any of them).
+LIVE_SECRET = "live-test-secret-" + "x" * 32
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(
+    check: Callable[[], Any],
+    timeout: float,
+    what: str,
+    every: float = 0.1,
+    reraise: type[Exception] | None = None,
+) -> Any:
+    """Call check until it returns something true; fail after timeout seconds.
+
+    An exception from check means "not yet", except one of type reraise, which ends the wait.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+        except Exception as exc:
+            if reraise is not None and isinstance(exc, reraise):
+                raise
+            result = None
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
+
+
+def live_env(**settings: str) -> dict[str, str]:
+    """The environment of a live process: this venv first on PATH, production settings given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "PROMETHEUS_"))}
+    env.pop("SECRET_KEY", None)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["SECRET_KEY"] = LIVE_SECRET
+    env.update(settings)
+    return env
+
+
+def flask_command(env: Mapping[str, str], *args: str, timeout: float = 120) -> str:
+    """Run `flask --app intake ARGS` in the project folder; its output (fails on error)."""
+    done = subprocess.run(
+        [str(VENV_BIN / "flask"), "--app", "intake", *args],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, f"flask {' '.join(args)}: {done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+class Live:
+    """Processes started for one test, stopped (group by group, by their PIDs) at the end."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.started: list[tuple[subprocess.Popen[bytes], Path]] = []
+
+    def start(
+        self, name: str, args: Sequence[str], env: Mapping[str, str]
+    ) -> subprocess.Popen[bytes]:
+        """Start a process in its own session; its output goes to FOLDER/NAME.log."""
+        log = self.folder / f"{name}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                list(args),
+                cwd=ROOT,
+                env=dict(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.started.append((process, log))
+        return process
+
+    def gunicorn(self, name: str, port: int, env: Mapping[str, str], workers: int = 2) -> str:
+        """gunicorn with the project's gunicorn.conf.py on 127.0.0.1:PORT; its base URL."""
+        settings = {**env, "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
+        args = [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", APP]
+        return self.serving(name, self.start(name, args, settings), port)
+
+    def serving(self, name: str, process: subprocess.Popen[bytes], port: int) -> str:
+        """Wait until the process answers /readyz on the port; its base URL."""
+        base = f"http://127.0.0.1:{port}"
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}")
+            return Http(base).get("/readyz")[0] == 200
+
+        try:
+            wait_until(ready, 60, f"{name} on {base}", reraise=RuntimeError)
+        except (AssertionError, RuntimeError) as exc:
+            raise AssertionError(f"{exc}\n{self.log(name)[-3000:]}") from exc
+        return base
+
+    def worker(self, name: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+        """One `flask --app intake jobs worker`."""
+        args = [str(VENV_BIN / "flask"), "--app", "intake", "briefs", "worker"]
+        return self.start(name, args, env)
+
+    def log(self, name: str) -> str:
+        """What a process has written so far."""
+        return (self.folder / f"{name}.log").read_text(errors="replace")
+
+    def stop(self, process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+        """SIGTERM to the process's group (graceful), SIGKILL after timeout seconds."""
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # anything the group left behind
+
+    def stop_all(self) -> None:
+        """Stop everything started, newest first."""
+        for process, _ in reversed(self.started):
+            self.stop(process)
+
+
+def children(pid: int) -> list[int]:
+    """The PIDs whose parent is pid (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+class Http:
+    """A small HTTP client for live servers: keeps cookies, never follows redirects.
+
+    It sends Secure cookies over plain HTTP on loopback, as a TLS-terminating proxy would
+    let a browser do, so the production settings can be tested without certificates.
+    """
+
+    def __init__(self, base: str, timeout: float = 30):
+        self.base = base.rstrip("/")
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+        self.csrf: str | None = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One request; (status, headers with lower-case names, body)."""
+        url = path if path.startswith("http") else self.base + path
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        sent = dict(headers or {})
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        parts = urllib.parse.urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
+        try:
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            connection.request(method, target, body=body, headers=sent)
+            response = connection.getresponse()
+            content = response.read()
+            for header, value in response.getheaders():
+                if header.lower() == "set-cookie":
+                    name, _, rest = value.partition("=")
+                    self.cookies[name] = rest.split(";", 1)[0]
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, content
+        finally:
+            connection.close()
+
+    def get(self, path: str, **kw: Any) -> tuple[int, dict[str, str], bytes]:
+        """GET a path; its CSRF token, if the page has a form, is kept for the next post."""
+        status, headers, body = self.request("GET", path, **kw)
+        if match := CSRF_RE.search(body.decode(errors="replace")):
+            self.csrf = match.group(1)
+        return status, headers, body
+
+    def post(self, path: str, data: Mapping[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        """POST a form with the kept CSRF token (GET a page with a form first)."""
+        return self.request("POST", path, {**data, "csrf_token": self.csrf or ""})
+
+    def form(self, path: str, data: Mapping[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        """GET the page for its CSRF token, then POST the form to it, as a browser would."""
+        self.get(path)
+        return self.post(path, data)
+
+
+def page_data(page_id: str, answers: Mapping[str, Any], action: str = "next") -> dict[str, Any]:
+    """The fields a client posts on one page of the default questionnaire."""
+    page = next(p for p in DEFINITION.pages if p.id == page_id)
+    data: dict[str, Any] = {i.id: answers[i.id] for i in page.items if i.id in answers}
+    data["action"] = action
+    return data
+
+
+def complete_over_http(http: Http, link: str, answers: Mapping[str, Any]) -> int:
+    """A client's whole intake over HTTP: consent, Next through every page, send.
+
+    Returns how many pages were posted. Each request may go to another server (http.base can
+    change between calls if the caller alternates; see complete_alternating).
+    """
+    return complete_alternating([http], link, answers)
+
+
+def complete_alternating(clients: Sequence[Http], link: str, answers: Mapping[str, Any]) -> int:
+    """complete_over_http, each step on the next client in turn (same cookies for all)."""
+    path = urllib.parse.urlsplit(link).path
+    token = path.rsplit("/", 1)[1]
+    turn = itertools.cycle(clients)
+    status, _, _ = next(turn).form(path, {"consent_name": "Alex Morgan Client"})
+    assert status == 302, status
+    url, posted = f"/i/{token}/p/now", 0
+    while "/review" not in url:
+        page_id = url.rsplit("/", 1)[1]
+        status, headers, body = next(turn).form(url, page_data(page_id, answers))
+        assert status == 302, (url, status, body[:500])
+        posted += 1
+        url = urllib.parse.urlsplit(headers["location"]).path
+        if "/support" in url:
+            target = urllib.parse.parse_qs(urllib.parse.urlsplit(headers["location"]).query)
+            page = target["next"][0]
+            url = f"/i/{token}/review" if page == "review" else f"/i/{token}/p/{page}"
+    status, headers, _ = next(turn).form(f"/i/{token}/review", {})
+    assert status == 302 and headers["location"].endswith("/done"), status
+    return posted
+
+
+def share_cookies(*clients: Http) -> None:
+    """Make clients share one cookie jar, as one browser talking to several servers would."""
+    jar = clients[0].cookies
+    for other in clients[1:]:
+        other.cookies = jar
+
+
+def seed_demo(env: Mapping[str, str]) -> dict[str, str]:
+    """`flask --app intake prepare` and `seed-demo`: the printed link, email and password."""
+    flask_command(env, "prepare")
+    out = flask_command(env, "seed-demo")
+    found = {
+        key: re.search(pattern, out)
+        for key, pattern in {
+            "link": r"Client intake link: (\S+)",
+            "email": r"email:\s+(\S+)",
+            "password": r"password:\s+(\S+)",
+        }.items()
+    }
+    assert all(found.values()), out
+    return {key: match.group(1) for key, match in found.items() if match}
+
+
+def pg_scratch_url(base_url: str, suffix: str) -> str:
+    """The URL of a scratch database named after the test database: <name>_<suffix>."""
+    parts = urllib.parse.urlsplit(base_url)
+    name = parts.path.lstrip("/")
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}_{suffix}"))
+
+
+def pg_admin(url: str) -> Any:
+    """An autocommit psycopg connection to the server of a SQLAlchemy URL (database postgres)."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url.replace("postgresql+psycopg://", "postgresql://", 1))
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    return psycopg.connect(admin, autocommit=True, connect_timeout=5)
+
+
+def pg_rows(url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """The rows of one query on the database a SQLAlchemy URL names."""
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain, connect_timeout=5) as connection:
+        return list(connection.execute(sql, params).fetchall())  # type: ignore[arg-type]
+
+
+def pg_recreate(url: str) -> None:
+    """Drop (if there) and create the database a URL names, empty."""
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    with pg_admin(url) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def pg_drop(url: str) -> None:
+    """Drop the database a URL names, ending its connections."""
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    with pg_admin(url) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def start_redis(live: Live) -> tuple[str, subprocess.Popen[bytes]]:
+    """A Redis of the test's own on a free loopback port, keeping nothing on disk."""
+    port = free_port()
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+    args += ["--save", "", "--appendonly", "no", "--dir", str(live.folder)]
+    process = live.start(f"redis-{port}", args, live_env())
+
+    def answers() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+
+    wait_until(answers, 15, f"redis-server on port {port}")
+    return f"redis://127.0.0.1:{port}/0", process

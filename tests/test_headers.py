@@ -145,6 +145,9 @@ def test_production_adds_hsts(tmp_path: Any) -> None:
             "PRODUCTION": True,
             "SECRET_KEY": "p" * 40,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite",
+            "ALLOW_SQLITE": True,
+            "REDIS_URL": "redis://redis.internal:6379/0",
+            "PUBLIC_BASE_URL": "https://intake.example",
         }
     )
     response = app.test_client().get("/", base_url="https://intake.example")

@@ -235,7 +235,7 @@ def test_counters_live_in_redis_when_configured(
     prefix = f"intake-test-{secrets.token_hex(4)}"
     monkeypatch.setitem(app.config, "REDIS_URL", url)
     monkeypatch.setitem(app.config, "THROTTLE_PREFIX", prefix)
-    monkeypatch.setitem(app.config, "BRIEF_RENDERER", "eager")
+    monkeypatch.setitem(app.config, "JOB_RUNNER", "eager")
     saved = app.extensions["intake_throttle"]
     throttle.init_app(app)
     _, email = make_clinic()

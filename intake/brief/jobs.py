@@ -13,7 +13,7 @@ import time
 
 from flask import current_app
 
-from .. import audit, outbox
+from .. import audit, metrics, outbox
 from ..db import db
 from ..models import BriefPdf, Intake, PdfState, utcnow
 from . import store
@@ -123,6 +123,7 @@ def render_one(intake_id: int) -> None:
             brief_for(intake), branding=branding_of(intake.clinic), time_limit=time_limit()
         )
     except Exception as exc:
+        metrics.observe_render(time.perf_counter() - started, failed=True)
         db.session.rollback()
         row.error = f"{type(exc).__name__}: {exc}"[:2000]
         row.state = PdfState.FAILED if row.attempts >= MAX_ATTEMPTS else PdfState.QUEUED
@@ -137,6 +138,7 @@ def render_one(intake_id: int) -> None:
     row.version, row.state, row.error = version, PdfState.READY, None
     row.rendered_at = row.updated_at = utcnow()
     db.session.commit()
+    metrics.observe_render(time.perf_counter() - started)
     log.info(
         "brief of intake %s rendered in %.2f s (%d bytes)",
         intake_id,

@@ -71,8 +71,11 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     """Validate and save one page, then move on, ask again, or show what needs fixing."""
     action = request.form.get("action", "next")
     strict = action == "next"
-    # Questions shown by an answer on this same page count from the answers just sent.
-    answers = merge_answers(intake.answers, _sent_values(intake, definition, current))
+    # Questions shown by an answer on this same page count from the answers just sent (on a
+    # page without conditional questions every question shows whatever the answers).
+    answers = intake.answers
+    if any(item.show_if is not None for item in current.items):
+        answers = merge_answers(intake.answers, _sent_values(intake, definition, current))
     shown = visible_items(definition, current, answers)
     form = page_form(
         definition,
