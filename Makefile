@@ -17,10 +17,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-sqlite test-postgres test-browser lint install system-deps browser-deps translations messages bench example-briefs clean
 
+# Links (printed, copied, emailed) use the address served here unless INTAKE_PUBLIC_BASE_URL
+# names another: the seed and the server get the same one.
 run: install
-	INTAKE_PUBLIC_BASE_URL=$${INTAKE_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask --app intake seed-demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	$(BIN)/flask --app intake run --host $(HOST) --port $(PORT)
+	@export INTAKE_PUBLIC_BASE_URL=$${INTAKE_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}; \
+	$(BIN)/flask --app intake seed-demo && \
+	echo "Serving on http://$(HOST):$(PORT)/ (links use $$INTAKE_PUBLIC_BASE_URL; Ctrl-C to stop)" && \
+	exec $(BIN)/flask --app intake run --host $(HOST) --port $(PORT)
 
 test: install lint test-sqlite test-postgres
 

@@ -38,6 +38,7 @@ def update_settings(
         setattr(clinic, name, value.strip() if isinstance(value, str) else value)
     clinic.crisis_text = clinic.crisis_text or None
     clinic.emergency_number = clinic.emergency_number or None
+    clinic.default_questionnaire = clinic.default_questionnaire or None
     changed = [name for name in TRACKED if getattr(clinic, name) != before[name]]
     if logo is not None:
         clinic.logo, clinic.logo_mime = logo

@@ -9,7 +9,7 @@ from . import outbox
 from .dates import day, moment
 from .db import db
 from .lifecycle import client_link
-from .mail import external_url
+from .mail import delivery_note, external_url
 from .models import PdfStatus, Progress, Role
 
 csrf = CSRFProtect()
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(moment, "datetime")
     app.add_template_global(client_link)
     app.add_template_global(external_url)
+    app.add_template_global(delivery_note)
     app.jinja_env.globals.update(Progress=Progress, PdfStatus=PdfStatus, Role=Role)
 
     @app.before_request

@@ -29,7 +29,8 @@ from wtforms.validators import (
 
 from ..models import Role
 
-ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+# The everyday role first: an invitation is for a therapist unless the admin says otherwise.
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in (Role.THERAPIST, Role.ADMIN)]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # The largest questionnaire text the editor takes, typed or uploaded.
 MAX_SOURCE = 200_000
