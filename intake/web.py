@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from . import outbox
@@ -34,6 +34,13 @@ def init_app(app: Flask) -> None:
     @app.get("/")
     def home() -> str:
         return render_template("home.html")
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        # Browsers ask for it on every page; one small icon, cached for a day.
+        return send_from_directory(
+            app.static_folder or "static", "favicon.ico", max_age=86400, mimetype="image/x-icon"
+        )
 
 
 def _errors(app: Flask) -> None:
