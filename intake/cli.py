@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from . import catalogue, lifecycle, mail, outbox
 from .accounts.auth import has_password, hash_password
-from .brief import jobs, store
+from .brief import jobs
 from .brief.build import pdf_for
 from .db import db
-from .models import Clinic, Intake, IntakeStatus, PdfStatus, Role, Staff
+from .models import Clinic, Intake, IntakeStatus, Role, Staff
 from .questionnaire import DefinitionError, load_file
 from .questionnaire.examples import check_examples
 
@@ -191,6 +191,9 @@ def jobs_worker(burst: bool) -> None:
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run in the web process")
     queue = outbox.queue(app)
+    # A deploy may have changed the templates or the brief code: stale PDFs are made anew.
+    jobs.schedule_refresh()
+    db.session.commit()
     outbox.sweep()  # whatever came due or was lost while no worker ran
     sweeper = None if burst else outbox.Sweeper(app, float(app.config["JOB_SWEEP_SECONDS"]))
     if sweeper is not None:
@@ -215,12 +218,7 @@ briefs.add_command(jobs_worker, "worker")
 @briefs.command("refresh")
 def briefs_refresh() -> None:
     """Queue a render for every submitted intake whose stored PDF is not current."""
-    count = 0
-    submitted = select(Intake).where(Intake.status == IntakeStatus.SUBMITTED)
-    for intake in list(db.session.scalars(submitted)):
-        if store.status(intake) != PdfStatus.READY:
-            jobs.enqueue(intake)
-            count += 1
+    count = jobs.refresh()
     if outbox.runner(current_app) == "thread":
         outbox.wait(timeout=3600)
     click.echo(f"queued {count} brief(s)")

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from . import audit
+from .brief import jobs
 from .db import db
 from .models import Clinic, utcnow
 
@@ -18,6 +19,10 @@ TRACKED = (
     "default_questionnaire",
     "link_expiry_days",
 )
+
+
+# The settings a brief PDF shows (its name, logo and colour): a change makes the PDFs stale.
+BRIEF_FIELDS = {"name", "accent_color", "logo"}
 
 
 def update_settings(
@@ -55,5 +60,8 @@ def update_settings(
     if changed:
         clinic.settings_updated_at = utcnow()
         audit.record("settings.changed", subject=clinic, fields=changed, commit=False)
+    if set(changed) & BRIEF_FIELDS:
+        # The clinic's briefs show these: their PDFs are made anew now, not on first view.
+        jobs.schedule_refresh(clinic.id)
     db.session.commit()
     return changed

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import defer, joinedload
 
 from .db import db
-from .models import Intake, IntakeStatus, Progress
+from .models import Intake, IntakeStatus, Progress, utcnow
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -68,14 +68,25 @@ class Page:
 def filtered(clinic_id: int, filters: Filters) -> Select[tuple[Intake]]:
     """The clinic's intakes narrowed by the filters, unordered."""
     query = select(Intake).where(Intake.clinic_id == clinic_id)
-    if filters.status == Progress.REVIEWED:
+    now = utcnow()
+    not_sent = Intake.status != IntakeStatus.SUBMITTED
+    if filters.status == Progress.WITHDRAWN:
+        query = query.where(not_sent, Intake.revoked_at.is_not(None))
+    elif filters.status == Progress.EXPIRED:
+        query = query.where(not_sent, Intake.revoked_at.is_(None), Intake.expires_at < now)
+    elif filters.status in (Progress.INVITED, Progress.IN_PROGRESS):
+        # Only links that still open: a withdrawn or expired one is listed as such.
+        query = query.where(
+            Intake.status == IntakeStatus(filters.status),
+            Intake.revoked_at.is_(None),
+            or_(Intake.expires_at.is_(None), Intake.expires_at >= now),
+        )
+    elif filters.status == Progress.REVIEWED:
         query = query.where(
             Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_not(None)
         )
     elif filters.status == Progress.SUBMITTED:
         query = query.where(Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_(None))
-    elif filters.status:
-        query = query.where(Intake.status == IntakeStatus(filters.status))
     if filters.therapist_id:
         query = query.where(Intake.therapist_id == filters.therapist_id)
     if filters.search:

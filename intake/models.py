@@ -52,23 +52,35 @@ class IntakeStatus(StrEnum):
 
 
 class Progress(StrEnum):
-    """Where an intake stands for staff: the client's status, then whether it was reviewed."""
+    """Where an intake stands for staff: the client's status, whether the link still opens,
+    then whether it was reviewed."""
 
     INVITED = "invited"
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
     REVIEWED = "reviewed"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
 
     @property
     def label(self) -> str:
         """The words every staff page uses for this status."""
         return _PROGRESS_LABELS[self]
 
+    @property
+    def link_open(self) -> bool:
+        """Whether the client's link still opens for answering."""
+        return self in (Progress.INVITED, Progress.IN_PROGRESS)
+
     @classmethod
     def of(cls, intake: Intake) -> Progress:
-        """The progress of one intake."""
-        if intake.status == IntakeStatus.SUBMITTED and intake.reviewed_at is not None:
-            return cls.REVIEWED
+        """The progress of one intake (a closed link before sending says so)."""
+        if intake.status == IntakeStatus.SUBMITTED:
+            return cls.REVIEWED if intake.reviewed_at is not None else cls.SUBMITTED
+        if intake.revoked_at is not None:
+            return cls.WITHDRAWN
+        if intake.expires_at is not None and intake.expires_at < utcnow():
+            return cls.EXPIRED
         return cls(intake.status)
 
 
@@ -77,6 +89,8 @@ _PROGRESS_LABELS = {
     Progress.IN_PROGRESS: "In progress",
     Progress.SUBMITTED: "Submitted, not yet reviewed",
     Progress.REVIEWED: "Reviewed",
+    Progress.WITHDRAWN: "Link withdrawn, answers not sent",
+    Progress.EXPIRED: "Link expired, answers not sent",
 }
 
 
@@ -96,6 +110,19 @@ class PdfStatus(StrEnum):
     READY = "ready"
     PREPARING = "preparing"
     FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        """The words every staff page uses for this state of the PDF."""
+        return _PDF_LABELS[self]
+
+
+_PDF_LABELS = {
+    PdfStatus.NOT_SUBMITTED: "No brief yet",
+    PdfStatus.READY: "PDF",
+    PdfStatus.PREPARING: "PDF being prepared",
+    PdfStatus.FAILED: "PDF failed: retry",
+}
 
 
 class JobState(StrEnum):

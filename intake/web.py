@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, render_template, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from . import outbox
+from .brief import jobs
 from .dates import day, moment
 from .db import db
 from .lifecycle import client_link
 from .mail import delivery_note, external_url
 from .models import PdfStatus, Progress, Role
 
+log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 
@@ -30,6 +34,8 @@ def init_app(app: Flask) -> None:
     def _sweep_in_the_background() -> None:
         # The embedded default has no worker: the web process looks for due jobs itself.
         outbox.start_web_sweeper(app)
+        if outbox.runner(app) == "thread" and not app.testing:
+            _refresh_once(app)
 
     @app.get("/")
     def home() -> str:
@@ -41,6 +47,20 @@ def init_app(app: Flask) -> None:
         return send_from_directory(
             app.static_folder or "static", "favicon.ico", max_age=86400, mimetype="image/x-icon"
         )
+
+
+def _refresh_once(app: Flask) -> None:
+    """With no worker (whose start does it), the web process's first request asks for the
+    PDFs a deploy made stale (templates, brief code), so none waits to be opened."""
+    if app.extensions.get("intake.refresh_asked"):
+        return
+    app.extensions["intake.refresh_asked"] = True
+    try:
+        jobs.schedule_refresh()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not ask for stale brief PDFs")
 
 
 def _errors(app: Flask) -> None:
