@@ -284,6 +284,9 @@ class Intake(db.Model):  # type: ignore[name-defined]
     clinic: Mapped[Clinic] = relationship()
     therapist: Mapped[Staff | None] = relationship(foreign_keys=[therapist_id])
     questionnaire: Mapped[QuestionnaireVersion] = relationship()
+    name_words: Mapped[list[IntakeNameWord]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def submitted(self) -> bool:
@@ -294,6 +297,24 @@ class Intake(db.Model):  # type: ignore[name-defined]
     def progress(self) -> Progress:
         """Where the intake stands for staff (reviewed once a therapist has read the brief)."""
         return Progress.of(self)
+
+
+# Compared in code-point order on every database, so a word-prefix range uses the index.
+_WORD_TYPE = String(64).with_variant(String(64, collation="C"), "postgresql")
+
+
+class IntakeNameWord(db.Model):  # type: ignore[name-defined]
+    """One folded word of a client's name (intake.names), so the dashboard's search finds
+    'María' by 'maria' through an index; kept by the lifecycle service."""
+
+    __tablename__ = "intake_name_word"
+    __table_args__ = (Index("ix_intake_name_word_lookup", "clinic_id", "word", "intake_id"),)
+
+    intake_id: Mapped[int] = mapped_column(
+        ForeignKey("intake.id", ondelete="CASCADE"), primary_key=True
+    )
+    word: Mapped[str] = mapped_column(_WORD_TYPE, primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
 
 
 class BriefPdf(db.Model):  # type: ignore[name-defined]
