@@ -45,6 +45,7 @@ def start(token: str) -> Response | str:
         definition=definition,
         first=first,
         section_count=len(pages),
+        section_most=len(definition.pages),
         form=form,
         today=date.today(),
     )
