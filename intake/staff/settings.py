@@ -6,7 +6,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, clinics, logos
+from .. import catalogue, clinics, colours, logos
 from ..access import admin_only
 from ..models import Clinic
 from . import bp
@@ -40,7 +40,12 @@ def settings() -> BaseResponse | str:
             )
             flash("Settings saved.")
             return redirect(url_for("staff.settings"))
-    return render_template("staff/settings.html", form=form, clinic=clinic)
+    return render_template(
+        "staff/settings.html",
+        form=form,
+        clinic=clinic,
+        colour_ok=colours.passes(clinic.accent_color),
+    )
 
 
 def _checked_logo(form: SettingsForm) -> tuple[bytes, str] | None:
