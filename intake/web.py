@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask, Response, render_template, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -28,6 +29,14 @@ def init_app(app: Flask) -> None:
     app.add_template_global(client_link)
     app.add_template_global(external_url)
     app.add_template_global(delivery_note)
+
+    @app.template_global()
+    def static_exists(filename: str) -> bool:
+        """Whether a built asset is there (the editor bundle is built by `make assets`)."""
+        folder = Path(app.static_folder or "static").resolve()
+        path = (folder / filename).resolve()
+        return path.is_relative_to(folder) and path.is_file()
+
     app.jinja_env.globals.update(Progress=Progress, PdfStatus=PdfStatus, Role=Role)
 
     @app.before_request
