@@ -36,7 +36,7 @@ def test_prefix_ranges_hold_every_word_that_begins_so() -> None:
 
 def shown(client: FlaskClient, query: str) -> list[str]:
     page = client.get(f"/staff/?q={query}").get_data(as_text=True)
-    body = page.split("<tbody>", 1)[1] if "<tbody>" in page else ""
+    body = page.split("<tbody", 1)[1] if "<tbody" in page else ""
     return sorted(
         n for n in ("María López", "Mario Rossi", "Ana Marías", "Bob Smith") if n in body
     )
