@@ -15,9 +15,10 @@ from flask.testing import FlaskClient
 from intake import catalogue, drafts, lifecycle
 from intake.accounts import tokens
 from intake.accounts.auth import hash_password
+from intake.brief import store
 from intake.catalogue import definition_of
 from intake.db import db
-from intake.models import Clinic, Role, Staff, utcnow
+from intake.models import BriefPdf, Clinic, Intake, PdfState, Role, Staff, utcnow
 from tests.browser.conftest import PHONE, axe_violations, describe, screenshot
 from tests.helpers import FULL, PASSWORD, complete, sign
 
@@ -130,9 +131,10 @@ def check(page: Any, name: str) -> None:
     screenshot(page, f"staff-{name}-1366")
 
 
-def visit(page: Any, url: str, name: str) -> None:
+def visit(page: Any, url: str, name: str, status: int | None = None) -> None:
     response = page.goto(url)
-    assert response is not None and response.status in (200, 202), f"{name}: {response.status}"
+    expected = (status,) if status else (200, 202)
+    assert response is not None and response.status in expected, f"{name}: {response.status}"
     check(page, name)
 
 
@@ -148,6 +150,12 @@ def test_every_staff_page_passes_axe_at_both_sizes(
         visit(page, f"{base}/password/forgot", "forgot-password")
         visit(page, f"{base}/password/reset/{harbour.reset_token}", "reset-password")
         visit(page, f"{base}/join/{harbour.join_token}", "join")
+        visit(page, f"{base}/join/no-such-token", "link-no-longer-works", 410)
+        page.goto(f"{base}/password/forgot")
+        page.fill("#email", "nobody@harbour.example")
+        with page.expect_navigation():
+            page.click("button.primary")
+        check(page, "forgot-password-sent")
         sign_in(page, live_url, harbour.admin)
         visit(page, f"{base}/", "dashboard")
         # On a phone the rows stack: one card per intake, each value named.
@@ -166,6 +174,17 @@ def test_every_staff_page_passes_axe_at_both_sizes(
         visit(page, f"{base}/intakes/{harbour.withdrawn}/invitation", "invitation-withdrawn")
         visit(page, f"{base}/intakes/{harbour.urgent}", "intake-pending-urgent")
         visit(page, f"{base}/intakes/{harbour.submitted}", "brief")
+        # A PDF still being made: the 202 page that points to the web brief.
+        record = db.session.scalar(
+            db.select(BriefPdf).where(BriefPdf.intake_id == harbour.submitted)
+        )
+        assert record is not None
+        record.state, record.wanted_version, record.version = PdfState.QUEUED, None, None
+        intake = db.session.get(Intake, harbour.submitted)
+        assert intake is not None
+        record.wanted_version = store.version_of(intake)
+        db.session.commit()
+        visit(page, f"{base}/intakes/{harbour.submitted}/brief.pdf", "pdf-being-prepared", 202)
         visit(page, f"{base}/settings", "settings")
         visit(page, f"{base}/team", "team")
         visit(page, f"{base}/team/{harbour.member}", "team-member")
