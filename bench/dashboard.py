@@ -113,6 +113,7 @@ def add_intakes(clinic_id: int, therapists: list[int], version_id: int, count: i
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE intake"))
+            conn.execute(text("VACUUM ANALYZE intake_name_word"))
     else:
         with db.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
