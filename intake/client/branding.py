@@ -11,12 +11,14 @@ from flask import Response, abort
 from sqlalchemy import select
 
 from .. import colours, lifecycle
+from ..brief.render import DEFAULT_ACCENT
 from ..db import db
 from ..models import Clinic
 from . import bp
 
-# The clients' pages use the standard colour unless the clinic's own one is readable.
-STANDARD_ACCENT = "#1f5f7a"
+# The clients' pages use the standard colour (the brief's too) unless the clinic's own one
+# is readable.
+STANDARD_ACCENT = DEFAULT_ACCENT
 
 
 def _clinic_of_link(token: str) -> Clinic:
