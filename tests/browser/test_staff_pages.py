@@ -18,7 +18,7 @@ from intake.accounts.auth import hash_password
 from intake.brief import store
 from intake.catalogue import definition_of
 from intake.db import db
-from intake.models import BriefPdf, Clinic, Intake, PdfState, Role, Staff, utcnow
+from intake.models import BriefPdf, Clinic, Intake, PdfState, Role, Staff
 from tests.browser.conftest import PHONE, axe_violations, describe, screenshot
 from tests.helpers import FULL, PASSWORD, complete, sign
 
@@ -273,4 +273,3 @@ def test_without_javascript_the_editor_is_a_text_box_that_fits(
         assert page.evaluate("document.querySelector('.cm-editor')") is None
     finally:
         context.close()
-    assert utcnow()
