@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, false, func, or_, select, tuple_
 from sqlalchemy.orm import defer, joinedload
 
 from . import names
@@ -93,7 +93,10 @@ def filtered(clinic_id: int, filters: Filters) -> Select[tuple[Intake]]:
         query = query.where(Intake.therapist_id == filters.therapist_id)
     # Each word searched must begin a word of the name, accents and case aside ("maria"
     # finds "María López"); the words' index answers it, whatever the table's size.
-    for word in names.words(filters.search)[:MAX_SEARCH_WORDS]:
+    searched = names.words(filters.search)[:MAX_SEARCH_WORDS]
+    if filters.search and not searched:
+        return query.where(false())  # only signs, no letters or digits: no name has them
+    for word in searched:
         low, high = names.prefix_range(word)
         query = query.where(
             Intake.id.in_(

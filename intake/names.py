@@ -33,4 +33,4 @@ def words(text: str) -> list[str]:
 def prefix_range(word: str) -> tuple[str, str]:
     """The half-open range [low, high) of words beginning with word, in code-point order
     (SQLite's BINARY and PostgreSQL's "C" collation), so a plain index serves it."""
-    return word, word[:-1] + chr(ord(word[-1]) + 1)
+    return word, word[:-1] + chr(min(ord(word[-1]) + 1, 0x10FFFF))

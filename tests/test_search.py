@@ -55,6 +55,7 @@ def test_maria_finds_maria_lopez_whatever_the_accents_and_case(
     assert shown(client, "lopez") == ["María López"]
     assert shown(client, "mar") == sorted(["Ana Marías", "María López", "Mario Rossi"])
     assert shown(client, "smith%20maria") == []
+    assert shown(client, "%25%25") == []  # no letters or digits: no name matches
     assert "María Other" not in client.get("/staff/?q=maria").get_data(as_text=True)
     assert "2 intakes match" in client.get("/staff/?q=maria").get_data(as_text=True)
 
