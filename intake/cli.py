@@ -14,11 +14,11 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from . import backup, catalogue, lifecycle, logs, mail, outbox, serving
-from .accounts.auth import hash_password
-from .brief import jobs, store
+from .accounts.auth import has_password, hash_password
+from .brief import jobs
 from .brief.build import pdf_for
 from .db import db
-from .models import Clinic, Intake, IntakeStatus, PdfStatus, Role, Staff
+from .models import Clinic, Intake, IntakeStatus, Role, Staff
 from .questionnaire import DefinitionError, load_file
 from .questionnaire.answers import answer_problems
 from .questionnaire.examples import check_examples
@@ -26,6 +26,7 @@ from .scoring import score, summary
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "therapist@demo.clinic"
+DEMO_CLIENT = "Demo Client"
 
 
 def init_app(app: Flask) -> None:
@@ -121,31 +122,79 @@ def prepare() -> None:
 
 
 @click.command("seed-demo")
-def seed_demo() -> None:
-    """Migrate, then create a demo clinic, a therapist and one invitation; print them."""
+@click.option(
+    "--new-password",
+    is_flag=True,
+    help="Give the demo account a new password (the old one stops working) and print it.",
+)
+def seed_demo(new_password: bool) -> None:
+    """Migrate, then create a demo clinic, its admin and one invitation; print them.
+
+    Run again, it keeps the admin's password (unless --new-password) and the demo client's
+    open invitation, so what an earlier run printed still works.
+    """
     _migrate_and_sync()
+    _warn_unless_base_url_known()
     clinic = db.session.scalar(select(Clinic).where(Clinic.slug == DEMO_SLUG))
     if clinic is None:
         clinic = Clinic(slug=DEMO_SLUG, name="Demo Practice")
         db.session.add(clinic)
         db.session.flush()
-    password = secrets.token_urlsafe(12)
     staff = db.session.scalar(select(Staff).where(Staff.email == DEMO_EMAIL))
+    password = None
     if staff is None:
         staff = Staff(
             clinic_id=clinic.id, email=DEMO_EMAIL, name="Demo Therapist", role=Role.ADMIN
         )
         db.session.add(staff)
-    # A fresh password each run: the printed one is always the one that works.
-    staff.password_hash = hash_password(password)
+    if staff.password_hash is None or not has_password(staff) or new_password:
+        password = secrets.token_urlsafe(12)
+        staff.password_hash = hash_password(password)
     db.session.commit()
+    intake, reused = _demo_intake(clinic, staff)
+    click.echo(f"Client intake link: {lifecycle.client_link(intake)}")
+    if reused:
+        click.echo("  (the demo client's open invitation from an earlier run)")
+    click.echo(f"Staff sign-in:      {mail.external_url('staff.login')}")
+    click.echo(f"  account:  {staff.name}, {staff.role.label.lower()} of {clinic.name}")
+    click.echo(f"  email:    {DEMO_EMAIL}")
+    if password is not None:
+        click.echo(f"  password: {password}")
+    else:
+        click.echo(
+            "  password: unchanged, the one printed when this account was created"
+            " (`flask --app intake seed-demo --new-password` sets a new one; the old one"
+            " then stops working)"
+        )
+
+
+def _demo_intake(clinic: Clinic, staff: Staff) -> tuple[Intake, bool]:
+    """The demo client's intake: the open one from an earlier run, else a new invitation."""
+    earlier = db.session.scalar(
+        select(Intake)
+        .where(
+            Intake.clinic_id == clinic.id,
+            Intake.client_name == DEMO_CLIENT,
+            Intake.status != IntakeStatus.SUBMITTED,
+        )
+        .order_by(Intake.id.desc())
+        .limit(1)
+    )
+    if earlier is not None and lifecycle.link_problem(earlier) is None:
+        return earlier, True
     questionnaire = catalogue.latest_builtin(current_app.config["DEFAULT_QUESTIONNAIRE"])
     assert questionnaire is not None
-    intake = lifecycle.invite(clinic, "Demo Client", questionnaire, therapist=staff)
-    click.echo(f"Client intake link: {lifecycle.client_link(intake)}")
-    click.echo(f"Therapist sign-in:  {mail.external_url('staff.login')}")
-    click.echo(f"  email:    {DEMO_EMAIL}")
-    click.echo(f"  password: {password}")
+    return lifecycle.invite(clinic, DEMO_CLIENT, questionnaire, therapist=staff), False
+
+
+def _warn_unless_base_url_known() -> None:
+    """Printed links need the address clients reach; say so when it is only a guess."""
+    if not mail.base_url_known():
+        click.echo(
+            f"Note: INTAKE_PUBLIC_BASE_URL is not set; links assume the app serves on"
+            f" {mail.base_url()} (`make run` sets it to the address it serves).",
+            err=True,
+        )
 
 
 @click.command("invite")
@@ -163,6 +212,7 @@ def invite(slug: str, name: str, key: str | None) -> None:
     version = catalogue.latest_builtin(key or current_app.config["DEFAULT_QUESTIONNAIRE"])
     if version is None:
         raise click.ClickException(f"no questionnaire '{key}'")
+    _warn_unless_base_url_known()
     click.echo(lifecycle.client_link(lifecycle.invite(clinic, name, version)))
 
 
@@ -197,6 +247,9 @@ def jobs_worker(burst: bool) -> None:
     # kept: the worker runs every job in this process, inside this app context (RQ's
     # SimpleWorker: no fork per job), each under the request id it was queued with.
     serving.warm_up(app, worker=True)
+    # A deploy may have changed the templates or the brief code: stale PDFs are made anew.
+    jobs.schedule_refresh()
+    db.session.commit()
     outbox.sweep()  # whatever came due or was lost while no worker ran
     sweeper = None if burst else outbox.Sweeper(app, float(app.config["JOB_SWEEP_SECONDS"]))
     if sweeper is not None:
@@ -219,12 +272,7 @@ briefs.add_command(jobs_worker, "worker")
 @briefs.command("refresh")
 def briefs_refresh() -> None:
     """Queue a render for every submitted intake whose stored PDF is not current."""
-    count = 0
-    submitted = select(Intake).where(Intake.status == IntakeStatus.SUBMITTED)
-    for intake in list(db.session.scalars(submitted)):
-        if store.status(intake) != PdfStatus.READY:
-            jobs.enqueue(intake)
-            count += 1
+    count = jobs.refresh()
     if outbox.runner(current_app) == "thread":
         outbox.wait(timeout=3600)
     click.echo(f"queued {count} brief(s)")

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from . import audit
+from .brief import jobs
 from .db import db
 from .models import Clinic, utcnow
 
@@ -20,6 +21,10 @@ TRACKED = (
     "referral_daily_cap",
     "require_two_factor",
 )
+
+
+# The settings a brief PDF shows (its name, logo and colour): a change makes the PDFs stale.
+BRIEF_FIELDS = {"name", "accent_color", "logo"}
 
 
 def update_settings(
@@ -42,6 +47,7 @@ def update_settings(
         setattr(clinic, name, value.strip() if isinstance(value, str) else value)
     clinic.crisis_text = clinic.crisis_text or None
     clinic.emergency_number = clinic.emergency_number or None
+    clinic.default_questionnaire = clinic.default_questionnaire or None
     changed = [name for name in TRACKED if getattr(clinic, name) != before[name]]
     if logo is not None:
         clinic.logo, clinic.logo_mime = logo
@@ -58,5 +64,8 @@ def update_settings(
     if changed:
         clinic.settings_updated_at = utcnow()
         audit.record("settings.changed", subject=clinic, fields=changed, commit=False)
+    if set(changed) & BRIEF_FIELDS:
+        # The clinic's briefs show these: their PDFs are made anew now, not on first view.
+        jobs.schedule_refresh(clinic.id)
     db.session.commit()
     return changed

@@ -43,7 +43,9 @@ def defaults(app: Flask) -> dict[str, Any]:
         "DB_PGBOUNCER": False,
         "FORMS_DIR": str(PROJECT_ROOT / "forms"),
         "DEFAULT_QUESTIONNAIRE": "readiness",
-        "PUBLIC_BASE_URL": DEV_BASE_URL,
+        # The address clients reach (INTAKE_PUBLIC_BASE_URL). Unset, links use the address the
+        # app serves (see mail.base_url); production requires it.
+        "PUBLIC_BASE_URL": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

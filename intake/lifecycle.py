@@ -13,13 +13,21 @@ from datetime import timedelta
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy.orm import Session, joinedload
 
-from . import audit, mail, metrics, notify
+from . import audit, mail, metrics, names, notify
 from .brief import jobs
 from .db import db
-from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Staff, utcnow
+from .models import (
+    Clinic,
+    Intake,
+    IntakeNameWord,
+    IntakeStatus,
+    QuestionnaireVersion,
+    Staff,
+    utcnow,
+)
 from .questionnaire import Definition
 from .questionnaire.flow import merge_answers
 from .questionnaire.model import Safety
@@ -70,6 +78,20 @@ def invite(
         )
     db.session.commit()
     return intake
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_name_words(session: Session, *_: Any) -> None:
+    # The dashboard searches these words: an intake's name, however it was set, is stored
+    # with them in the same flush (accent- and case-free, see intake.names).
+    for intake in (*session.new, *session.dirty):
+        if not isinstance(intake, Intake):
+            continue
+        if intake in session.new or inspect(intake).attrs.client_name.history.has_changes():
+            intake.name_words = [
+                IntakeNameWord(clinic_id=intake.clinic_id, word=word)
+                for word in names.words(intake.client_name or "")
+            ]
 
 
 def link_problem(intake: Intake) -> str | None:

@@ -54,23 +54,35 @@ class IntakeStatus(StrEnum):
 
 
 class Progress(StrEnum):
-    """Where an intake stands for staff: the client's status, then whether it was reviewed."""
+    """Where an intake stands for staff: the client's status, whether the link still opens,
+    then whether it was reviewed."""
 
     INVITED = "invited"
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
     REVIEWED = "reviewed"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
 
     @property
     def label(self) -> str:
         """The words every staff page uses for this status."""
         return _PROGRESS_LABELS[self]
 
+    @property
+    def link_open(self) -> bool:
+        """Whether the client's link still opens for answering."""
+        return self in (Progress.INVITED, Progress.IN_PROGRESS)
+
     @classmethod
     def of(cls, intake: Intake) -> Progress:
-        """The progress of one intake."""
-        if intake.status == IntakeStatus.SUBMITTED and intake.reviewed_at is not None:
-            return cls.REVIEWED
+        """The progress of one intake (a closed link before sending says so)."""
+        if intake.status == IntakeStatus.SUBMITTED:
+            return cls.REVIEWED if intake.reviewed_at is not None else cls.SUBMITTED
+        if intake.revoked_at is not None:
+            return cls.WITHDRAWN
+        if intake.expires_at is not None and intake.expires_at < utcnow():
+            return cls.EXPIRED
         return cls(intake.status)
 
 
@@ -79,6 +91,8 @@ _PROGRESS_LABELS = {
     Progress.IN_PROGRESS: "In progress",
     Progress.SUBMITTED: "Submitted, not yet reviewed",
     Progress.REVIEWED: "Reviewed",
+    Progress.WITHDRAWN: "Link withdrawn, answers not sent",
+    Progress.EXPIRED: "Link expired, answers not sent",
 }
 
 
@@ -98,6 +112,19 @@ class PdfStatus(StrEnum):
     READY = "ready"
     PREPARING = "preparing"
     FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        """The words every staff page uses for this state of the PDF."""
+        return _PDF_LABELS[self]
+
+
+_PDF_LABELS = {
+    PdfStatus.NOT_SUBMITTED: "No brief yet",
+    PdfStatus.READY: "PDF",
+    PdfStatus.PREPARING: "PDF being prepared",
+    PdfStatus.FAILED: "PDF failed: retry",
+}
 
 
 class JobState(StrEnum):
@@ -309,6 +336,9 @@ class Intake(db.Model):  # type: ignore[name-defined]
     clinic: Mapped[Clinic] = relationship()
     therapist: Mapped[Staff | None] = relationship(foreign_keys=[therapist_id])
     questionnaire: Mapped[QuestionnaireVersion] = relationship()
+    name_words: Mapped[list[IntakeNameWord]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def submitted(self) -> bool:
@@ -319,6 +349,24 @@ class Intake(db.Model):  # type: ignore[name-defined]
     def progress(self) -> Progress:
         """Where the intake stands for staff (reviewed once a therapist has read the brief)."""
         return Progress.of(self)
+
+
+# Compared in code-point order on every database, so a word-prefix range uses the index.
+_WORD_TYPE = String(64).with_variant(String(64, collation="C"), "postgresql")
+
+
+class IntakeNameWord(db.Model):  # type: ignore[name-defined]
+    """One folded word of a client's name (intake.names), so the dashboard's search finds
+    'María' by 'maria' through an index; kept by the lifecycle service."""
+
+    __tablename__ = "intake_name_word"
+    __table_args__ = (Index("ix_intake_name_word_lookup", "clinic_id", "word", "intake_id"),)
+
+    intake_id: Mapped[int] = mapped_column(
+        ForeignKey("intake.id", ondelete="CASCADE"), primary_key=True
+    )
+    word: Mapped[str] = mapped_column(_WORD_TYPE, primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
 
 
 class BriefPdf(db.Model):  # type: ignore[name-defined]

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, Response, abort, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter
 
 from . import outbox
+from .brief import jobs
 from .dates import day, moment
 from .db import db
 from .lifecycle import client_link
-from .mail import external_url
+from .mail import delivery_note, external_url
 from .models import PdfStatus, Progress, Role
 
 log = logging.getLogger(__name__)
@@ -42,16 +44,48 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(moment, "datetime")
     app.add_template_global(client_link)
     app.add_template_global(external_url)
+    app.add_template_global(delivery_note)
+
+    @app.template_global()
+    def static_exists(filename: str) -> bool:
+        """Whether a built asset is there (the editor bundle is built by `make assets`)."""
+        folder = Path(app.static_folder or "static").resolve()
+        path = (folder / filename).resolve()
+        return path.is_relative_to(folder) and path.is_file()
+
     app.jinja_env.globals.update(Progress=Progress, PdfStatus=PdfStatus, Role=Role)
 
     @app.before_request
     def _sweep_in_the_background() -> None:
         # The embedded default has no worker: the web process looks for due jobs itself.
         outbox.start_web_sweeper(app)
+        if outbox.runner(app) == "thread" and not app.testing:
+            _refresh_once(app)
 
     @app.get("/")
     def home() -> str:
         return render_template("home.html")
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        # Browsers ask for it on every page; one small icon, cached for a day.
+        return send_from_directory(
+            app.static_folder or "static", "favicon.ico", max_age=86400, mimetype="image/x-icon"
+        )
+
+
+def _refresh_once(app: Flask) -> None:
+    """With no worker (whose start does it), the web process's first request asks for the
+    PDFs a deploy made stale (templates, brief code), so none waits to be opened."""
+    if app.extensions.get("intake.refresh_asked"):
+        return
+    app.extensions["intake.refresh_asked"] = True
+    try:
+        jobs.schedule_refresh()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not ask for stale brief PDFs")
 
 
 def refuse_nul(*_: Any) -> None:

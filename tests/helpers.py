@@ -782,3 +782,55 @@ def start_redis(live: Live) -> tuple[str, subprocess.Popen[bytes]]:
 
     wait_until(answers, 15, f"redis-server on port {port}")
     return f"redis://127.0.0.1:{port}/0", process
+
+
+def browser_form(html: str, form_index: int = -1) -> dict[str, Any]:
+    """What a browser would post from a page's form untouched: every field with its shown
+    value (a select's selected option, else its first; ticked boxes only)."""
+    from html.parser import HTMLParser
+
+    class Forms(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.forms: list[dict[str, Any]] = []
+            self.select: str | None = None
+            self.first: str | None = None
+            self.chosen: str | None = None
+            self.textarea: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = {k: v or "" for k, v in attrs}
+            if tag == "form":
+                self.forms.append({})
+            elif not self.forms:
+                return
+            elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "file"):
+                if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                    return
+                self.forms[-1][a["name"]] = a.get("value", "y")
+            elif tag == "select":
+                self.select, self.first, self.chosen = a.get("name"), None, None
+            elif tag == "option" and self.select:
+                value = a.get("value", "")
+                self.first = value if self.first is None else self.first
+                if "selected" in a:
+                    self.chosen = value
+            elif tag == "textarea":
+                self.textarea = a.get("name")
+                self.forms[-1][self.textarea or ""] = ""
+
+        def handle_data(self, data: str) -> None:
+            if self.textarea and self.forms:
+                self.forms[-1][self.textarea] += data
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "select" and self.select and self.forms:
+                value = self.chosen if self.chosen is not None else self.first
+                self.forms[-1][self.select] = value or ""
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+
+    parser = Forms()
+    parser.feed(html)
+    return parser.forms[form_index]

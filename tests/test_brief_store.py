@@ -134,9 +134,14 @@ def test_a_template_change_renders_again_and_never_serves_the_old_pdf(
     monkeypatch.setattr(outbox, "dispatch", lambda app, jobs: None)
     assert store.status(intake) == PdfStatus.PREPARING
     stale = download(client, intake)
-    assert stale.status_code == 302
-    page = client.get(stale.headers["Location"]).get_data(as_text=True)
-    assert "The PDF is being prepared" in page
+    # Not a PDF yet, and said so by the status: a script waits, a person reads the brief.
+    assert stale.status_code == 202 and stale.headers["Retry-After"] == "10"
+    assert stale.mimetype == "text/html" and "no-store" in stale.headers["Cache-Control"]
+    note = stale.get_data(as_text=True)
+    assert "The PDF is being prepared" in note
+    assert f'href="/staff/intakes/{intake.id}"' in note
+    page = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
+    assert "PDF being prepared" in page
     assert "The boat-building course I gave up on." in page  # the HTML brief is all there
     assert renders == [1]
     monkeypatch.undo()
@@ -171,7 +176,7 @@ def test_a_branding_change_makes_the_pdf_stale(
     clinic.accent_color = "#7a3b69"
     db.session.commit()
     assert store.version_of(intake) != version
-    assert download(client, intake).status_code == 302  # asked again (eager: done now)
+    assert download(client, intake).status_code == 202  # asked again (eager: done now)
     assert renders == [1, 1]
     assert download(client, intake).status_code == 200
     assert store.status(intake) == PdfStatus.READY

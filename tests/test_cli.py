@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
+from intake.db import db
+from intake.models import Intake
 from intake.questionnaire import load_file
 from tests.helpers import FULL, complete, post_form
 
@@ -197,3 +200,30 @@ def test_forms_check_passes_the_built_in_instruments(app: Flask, forms_dir: Path
     result = app.test_cli_runner().invoke(args=["forms", "check", *paths])
     assert result.exit_code == 0, result.output
     assert "2 definition(s) OK" in result.output
+
+
+def test_seed_demo_again_keeps_the_password_and_the_demo_client(
+    app: Flask, client: FlaskClient
+) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert "Demo Therapist, clinic admin of Demo Practice" in first.output
+    password = re.search(r"password:\s+(\S+)", first.output)
+    link = re.search(r"Client intake link: (\S+)", first.output)
+    assert password and link
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0, again.output
+    # Nothing printed before stops working unannounced; no second demo client.
+    assert "password: unchanged" in again.output and password.group(1) not in again.output
+    assert f"Client intake link: {link.group(1)}" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Intake)) == 1
+    email = re.search(r"email:\s+(\S+)", again.output)
+    assert email
+    signed = post_form(
+        client, "/staff/login", {"email": email.group(1), "password": password.group(1)}
+    )
+    assert signed.headers["Location"] == "/staff/"
+    # Asked for, a new password is printed and the old one stops working (said so).
+    renewed = runner.invoke(args=["seed-demo", "--new-password"])
+    fresh = re.search(r"password:\s+(\S+)", renewed.output)
+    assert fresh and fresh.group(1) != password.group(1)

@@ -51,7 +51,11 @@ def test_token_is_unguessable(intake: Intake) -> None:
 def test_welcome_page_greets_and_explains(client: FlaskClient, intake: Intake) -> None:
     html = client.get(f"/i/{intake.token}").get_data(as_text=True)
     assert "Alex Client" in html and "North Practice" in html
-    assert "There are 7 short sections. Most people take about 15 minutes." in html
+    # Seven sections, and an eighth for those who had therapy before ("Step k of 8").
+    assert (
+        "There are 7 or 8 short sections, depending on your answers."
+        " Most people take about 15 minutes." in html
+    )
     assert "come back later with the same link" in html
     assert "Only the therapists at North Practice read your answers" in html
     assert "joint effort" in html

@@ -176,7 +176,13 @@ def test_kill_9_of_a_gunicorn_worker_loses_no_answered_save_and_half_writes_none
     port = free_port()
     base = live.gunicorn("web", port, env, workers=2)
     master = live.started[-1][0].pid
-    before = children(master)
+
+    # Both workers up (the second may still be booting when the first answers).
+    def both_workers() -> list[int] | None:
+        found = children(master)
+        return found if len(found) == 2 else None
+
+    before = wait_until(both_workers, 30, "gunicorn's two workers")
     assert len(before) == 2
     killed: list[int] = []
 

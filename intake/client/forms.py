@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
@@ -35,6 +35,9 @@ DECLINE_LABEL = lazy_gettext("Prefer not to answer")
 REQUIRED_MESSAGE = lazy_gettext("Please answer this question.")
 DATE_MESSAGE = lazy_gettext("Please enter a real date, like 2026-12-01 (year-month-day).")
 CHOICE_MESSAGE = lazy_gettext("Please choose one of the options.")
+PAST_MESSAGE = lazy_gettext(
+    "This date has already passed. Please choose today or a later date, or leave it blank."
+)
 SHORT_TEXT_MAX = 300
 NAME_MAX = 200
 
@@ -108,8 +111,11 @@ def _field(definition: Definition, item: Item, strict: bool) -> Field:
         limit = item.max_length or 4000
         return TextAreaField(validators=required + [_length(limit), _not_the_marker], **kw)
     if t is ItemType.DATE:
+        later = [] if item.allow_past else [NotBefore(earliest_date())]
+        if not item.allow_past:
+            kw["render_kw"] = {"min": earliest_date().isoformat()}
         return DateField(
-            validators=required,
+            validators=required + later,
             invalid_value_message=DATE_MESSAGE,
             format="%Y-%m-%d",
             **kw,
@@ -133,6 +139,27 @@ def _not_the_marker(form: Any, field: Field) -> None:
     fuzz: a text box sent it and the answer then read as declined)."""
     if isinstance(field.data, str) and field.data.strip() == DECLINED:
         raise ValidationError(gettext("Please write your answer in your own words."))
+
+
+def earliest_date() -> date:
+    """The first date a planning question accepts: today where the client may be.
+
+    The server's day is UTC; a client west of it may still be on the day before, so that
+    day counts as today too.
+    """
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+class NotBefore:
+    """A date answer must not be before a given day (dates for planning ahead)."""
+
+    def __init__(self, earliest: date) -> None:
+        self.earliest = earliest
+
+    def __call__(self, form: Any, field: Field) -> None:
+        """Refuse an earlier date with a message that says what to do."""
+        if isinstance(field.data, date) and field.data < self.earliest:
+            raise StopValidation(str(PAST_MESSAGE))
 
 
 def _length(limit: int) -> Length:

@@ -16,7 +16,7 @@ from ..questionnaire import Definition, Item, Page
 from ..questionnaire.conditions import visible_items, visible_pages
 from ..questionnaire.flow import REVIEW, asks_again, first_missing, merge_answers, next_page
 from . import bp, own_copy
-from .display import sections
+from .display import profile_gaps, sections
 from .forms import ConsentForm, answers_from, page_form
 from .links import consented, gate, load, page_url
 
@@ -45,6 +45,7 @@ def start(token: str) -> Response | str:
         definition=definition,
         first=first,
         section_count=len(pages),
+        section_most=len(definition.pages),
         form=form,
         today=date.today(),
     )
@@ -107,6 +108,9 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     target = current.id
     if moving:
         target = next_page(definition, merge_answers(intake.answers, values), current.id, action)
+        if action == "next" and _from_review():
+            # A change made from the review goes back to it, not through every later page.
+            target = REVIEW
     try:
         urgent = lifecycle.save_page(intake, definition, values, target, safety_asked=ask_again)
     except lifecycle.AlreadySubmitted:
@@ -122,6 +126,11 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     return _render_page(
         intake, definition, current, form, answers, ask_again=ask_again, added=added
     )
+
+
+def _from_review() -> bool:
+    """Whether the client came to this page from the review to change an answer."""
+    return (request.values.get("from") or "") == REVIEW
 
 
 def _sent_values(intake: Intake, definition: Definition, current: Page) -> dict[str, Any]:
@@ -176,6 +185,7 @@ def _render_page(
         first=index == 0,
         ask_again=ask_again,
         autosave_url=url_for(".autosave", token=intake.token, page_id=current.id),
+        from_review=_from_review(),
     )
 
 
@@ -223,6 +233,7 @@ def review(token: str) -> Response | str:
         "client/review.html",
         intake=intake,
         sections=sections(definition, intake.answers),
+        gaps=profile_gaps(definition, intake.answers),
         missing=missing,
         tried=request.method == "POST",
     )

@@ -320,6 +320,11 @@ class Item(Frozen):
     low_label: Text | None = Field(default=None, description="Ruler: what 0 means.")
     high_label: Text | None = Field(default=None, description="Ruler: what 10 means.")
     max_length: int | None = Field(default=None, gt=0, le=100_000)
+    allow_past: bool = Field(
+        default=False,
+        description="Date items: accept a date before today (e.g. a date of birth). By"
+        " default a date is for planning ahead, so one already past is refused.",
+    )
     show_if: Condition | None = None
     codes: tuple[Coding, ...] = Field(
         default=(), description="What the question is, for other systems (e.g. its LOINC code)."
@@ -344,6 +349,8 @@ class Item(Frozen):
             raise ValueError("'max_length' only belongs on text items")
         if self.decline and self.type is ItemType.CONSENT:
             raise ValueError("a consent item cannot offer 'prefer not to answer'")
+        if self.allow_past and self.type is not ItemType.DATE:
+            raise ValueError("'allow_past' only belongs on date items")
         return self
 
 

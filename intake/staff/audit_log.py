@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from .. import audit
-from ..access import admin_only, clinic_audit, clinic_audit_actions, clinic_staff
+from ..access import admin_only, client_names, clinic_audit, clinic_audit_actions, clinic_staff
 from ..db import db
 from ..models import AuditEvent
 from . import bp
@@ -44,12 +44,16 @@ def audit_log() -> str:
         error_out=False,
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    intake_ids = {e.subject_id for e in page.items if e.subject_type == "intake"}
     return render_template(
         "staff/audit.html",
         form=form,
         page=page,
         staff=staff,
+        names={i: s.name for i, s in staff.items()},
+        clients=client_names(intake_ids),
         label=audit.label,
+        describe=audit.describe,
         page_url=lambda n: url_for("staff.audit_log", **{**args, "page": n}),
     )
 

@@ -29,6 +29,8 @@ from ..headers import csp_nonce
 from ..models import PdfStatus
 from . import bp
 
+# Seconds a script should wait before asking again for a PDF being prepared.
+PDF_RETRY_AFTER = 10
 ASSET_SUFFIXES = (".css", ".js", ".svg", ".png", ".jpg", ".woff2", ".ttf")
 
 
@@ -64,8 +66,16 @@ def brief_pdf(intake_id: int) -> BaseResponse:
         return redirect(url_for("staff.intake", intake_id=intake_id))
     stored = jobs.current_pdf(item)
     if stored is None or stored.pdf is None or stored.sha256 is None:
-        flash("The PDF is being prepared. The brief below is the same document.")
-        return redirect(url_for("staff.intake", intake_id=intake_id))
+        if pdf_status(item) == PdfStatus.FAILED:
+            # Nothing is coming by itself: the brief page offers the retry.
+            flash("The PDF could not be made. The brief below is the same document.")
+            return redirect(url_for("staff.intake", intake_id=intake_id))
+        # 202 and Retry-After: a script can tell "not yet" from a PDF, a person reads why.
+        page = render_template("staff/pdf_pending.html", intake=item)
+        response = Response(page, status=202, mimetype="text/html")
+        response.headers["Retry-After"] = str(PDF_RETRY_AFTER)
+        response.cache_control.no_store = True
+        return response
     response = Response(
         stored.pdf,
         mimetype="application/pdf",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -30,10 +31,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from .. import colours
 from ..accounts.auth import MIN_PASSWORD, password_problem
 from ..models import Role
 
-ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+# The everyday role first: an invitation is for a therapist unless the admin says otherwise.
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in (Role.THERAPIST, Role.ADMIN)]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # The largest questionnaire text the editor takes, typed or uploaded.
 MAX_SOURCE = 200_000
@@ -236,6 +239,18 @@ class SettingsForm(FlaskForm):
             Regexp(r"^#[0-9a-fA-F]{6}$", message="Use the form #rrggbb, for example #1f5f7a."),
         ],
     )
+
+    def validate_accent_color(self, field: StringField) -> None:
+        """Clients read buttons in this colour and links in it: it must be dark enough."""
+        colour = (field.data or "").strip().lower()
+        if colours.passes(colour) or not re.fullmatch(r"#[0-9a-f]{6}", colour):
+            return
+        raise ValidationError(
+            f"This colour is too light to read: white text on it and links in it reach only"
+            f" {colours.readable(colour):.1f}:1, and WCAG AA asks for {colours.AA_TEXT}:1."
+            f" A darker shade of it that passes is {colours.darker(colour)}."
+        )
+
     crisis_text = TextAreaField(
         "Crisis contacts shown on the safety page", validators=[Optional(), Length(max=2000)]
     )

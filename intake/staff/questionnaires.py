@@ -8,10 +8,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, drafts, lifecycle
+from .. import catalogue, drafts, i18n, lifecycle
 from ..access import admin_only
 from ..client.forms import page_form
 from ..db import db
@@ -142,7 +143,8 @@ def _uploaded_text(form: EditQuestionnaireForm) -> str | None:
 
 
 def _preview(definition: Definition) -> str:
-    """Every page of the draft as the client would see it, rendered by the client templates."""
+    """Every page of the draft as the client would see it, in each language it offers,
+    rendered by the client templates."""
     fake = SimpleNamespace(
         clinic=current_user.clinic,
         client_name="Preview client",
@@ -150,6 +152,18 @@ def _preview(definition: Definition) -> str:
         answers={},
         therapist=None,
     )
+    languages = []
+    for code in definition.offered_languages:
+        with force_locale(code):
+            pages = _preview_pages(definition.in_language(code), fake)
+        languages.append((code, i18n.language_name(code), pages))
+    return render_template(
+        "staff/questionnaire_preview.html", definition=definition, languages=languages
+    )
+
+
+def _preview_pages(definition: Definition, fake: SimpleNamespace) -> list[str]:
+    """The welcome, every page and the safety page, in the definition's language."""
     pages = [render_template("client/welcome.html", intake=fake, definition=definition,
                              first=definition.pages[0].id)]  # fmt: skip
     total = len(definition.pages)
@@ -180,7 +194,7 @@ def _preview(definition: Definition) -> str:
                 continue_url="#",
             )
         )
-    return render_template("staff/questionnaire_preview.html", definition=definition, pages=pages)
+    return pages
 
 
 @bp.get("/questionnaires/<key>/diff")

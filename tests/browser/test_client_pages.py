@@ -354,3 +354,23 @@ def test_phq9_alone_in_spanish_on_a_phone(
     stored = reload(phq9)
     assert stored.result is not None and stored.result["dimensions"][0]["score"] == 8
     assert stored.answers["phq9_difficulty"] == "somewhat" and not stored.urgent
+
+
+def test_a_ruler_keeps_0_to_10_on_one_row_on_a_phone(
+    phone: Any, live_url: str, intake: Intake
+) -> None:
+    page = phone
+    base = intake_url(live_url, intake)
+    page.goto(base)
+    page.fill("#consent_name", "Robin Ashdown")
+    click_and_wait(page, "button.primary")
+    page.goto(f"{base}/p/change")
+    for width in (PHONE["width"], 320):
+        page.set_viewport_size({"width": width, "height": PHONE["height"]})
+        rows = page.evaluate(
+            """() => [...document.querySelectorAll('.options.ruler')].map(group =>
+                 new Set([...group.querySelectorAll('input[type=radio]:not([value=__declined__])')]
+                   .map(box => Math.round(box.getBoundingClientRect().top))).size)"""
+        )
+        assert rows and all(n == 1 for n in rows), f"rows of each ruler at {width}px: {rows}"
+    screenshot(page, "ruler-one-row-phone")
