@@ -521,18 +521,6 @@ class _Importer:
         text = " ".join(expression.split())
         if depth > 8 or not text:
             return None
-        iif = re.match(r"^iif\((.*)\)$", text)
-        if iif:
-            parts = _split(iif.group(1), ",")
-            if len(parts) == 3 and parts[2].strip() in ("{}", "0"):
-                return self._summed(parts[1], depth + 1)
-            if len(parts) == 3 and _IIF_EXISTS.match(text):
-                return self._summed(parts[1], depth + 1)
-            return None
-        if text.startswith("(") and text.endswith(")") and len(_split(text[1:-1], "+")) >= 1:
-            inner = _split(text[1:-1], "+")
-            if "".join(inner).count("(") == "".join(inner).count(")"):
-                return self._summed(text[1:-1], depth + 1)
         terms = _split(text, "+")
         if len(terms) > 1:
             found: list[str] = []
@@ -542,6 +530,16 @@ class _Importer:
                     return None
                 found.extend(one)
             return found
+        iif = re.match(r"^iif\((.*)\)$", text)
+        if iif:
+            parts = _split(iif.group(1), ",")
+            if len(parts) == 3 and parts[2].strip() in ("{}", "0"):
+                return self._summed(parts[1], depth + 1)
+            if len(parts) == 3 and _IIF_EXISTS.match(text):
+                return self._summed(parts[1], depth + 1)
+            return None
+        if text.startswith("(") and text.endswith(")"):
+            return self._summed(text[1:-1], depth + 1)
         if text.endswith(".sum()"):
             return self._collection(text[: -len(".sum()")], depth + 1)
         exists = _IIF_EXISTS.match(text)

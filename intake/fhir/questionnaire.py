@@ -122,14 +122,14 @@ def _page(d: Definition, index: int) -> dict[str, Any]:
         items.append({"linkId": f"{page.id}.intro", **text("text", page.intro, d),
                       "type": "display"})  # fmt: skip
     items += [_item(d, item) for item in page.items]
-    items += [_total(d, m) for m in d.dimensions if m.is_sum and _last_page_of(d, m) == index]
+    items += [_total(d, m) for m in d.dimensions if m.is_sum and page_of_total(d, m) == index]
     group["item"] = items
     if page.show_if is not None:
         group.update(_conditional(d, page.show_if))
     return group
 
 
-def _last_page_of(d: Definition, measure: Dimension) -> int:
+def page_of_total(d: Definition, measure: Dimension) -> int:
     """The page a total is shown on: the one with the last of its items."""
     pages = [n for n, p in enumerate(d.pages) for i in p.items if i.id in measure.items]
     return max(pages, default=len(d.pages) - 1)
@@ -267,10 +267,14 @@ def _read_back(d: Definition, entry: dict[str, Any]) -> tuple[str, Any] | None:
     return None
 
 
+def total_link_id(d: Definition, measure: Dimension) -> str:
+    """The linkId of a total's item: its id, unless a question has that id."""
+    return measure.id if not d.has_item(measure.id) else f"{measure.id}.total"
+
+
 def _total(d: Definition, measure: Dimension) -> dict[str, Any]:
     """A total as SDC writes it: a read-only item whose calculatedExpression sums weights."""
-    taken = {i.id for i in d.items()}
-    link = measure.id if measure.id not in taken else f"{measure.id}.total"
+    link = total_link_id(d, measure)
     listed = " | ".join(f"'{i}'" for i in measure.items)
     expression = f"%resource.repeat(item).where(linkId in ({listed})).answer.value.weight().sum()"
     out: dict[str, Any] = {
