@@ -41,6 +41,16 @@ LABELS = {
     "questionnaire.edited": "Edited a questionnaire draft",
     "questionnaire.published": "Published a questionnaire",
     "settings.changed": "Changed clinic settings",
+    "export.csv": "Downloaded intakes as CSV",
+    "export.dictionary": "Downloaded a data dictionary",
+    "export.fhir": "Downloaded intakes as FHIR",
+    "api.token_created": "Created an API token",
+    "api.token_revoked": "Revoked an API token",
+    "api.request": "API request",
+    "api.webhook_set": "Set the submission webhook",
+    "api.webhook_removed": "Removed the submission webhook",
+    "api.webhook_delivered": "Webhook delivered",
+    "api.webhook_failed": "Webhook delivery failed",
 }
 
 

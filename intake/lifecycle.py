@@ -15,7 +15,7 @@ from typing import Any
 from flask import render_template
 from sqlalchemy import select
 
-from . import audit, mail, notify
+from . import audit, mail, notify, webhooks
 from .brief import jobs
 from .db import db
 from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Staff, utcnow
@@ -231,6 +231,7 @@ def submit(intake: Intake, definition: Definition) -> None:
     except Exception:
         # The submission stands whatever the PDF does; opening the brief asks again.
         log.exception("could not queue the brief render of intake %s", intake.id)
+    webhooks.submitted(intake)  # the clinic's practice system hears of it, after this commit
     db.session.commit()
 
 

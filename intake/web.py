@@ -67,25 +67,41 @@ def refuse_nul(*_: Any) -> None:
 
 
 def _errors(app: Flask) -> None:
-    """Friendly pages for the errors a person can meet; never a stack trace."""
+    """Friendly pages for the errors a person can meet; never a stack trace. The API's
+    errors are JSON, also those raised before any of its views (an unknown address)."""
+
+    def page(code: int, **kw: Any) -> Any:
+        if request.path.startswith("/api/"):
+            from .api.errors import error
+
+            return error(code)
+        return render_template("error.html", code=code, **kw), code
 
     @app.errorhandler(404)
-    def not_found(_: Exception) -> tuple[str, int]:
-        return render_template("error.html", code=404), 404
+    def not_found(_: Exception) -> Any:
+        return page(404)
+
+    @app.errorhandler(405)
+    def not_allowed(exc: Any) -> Any:
+        response = page(405)
+        if request.path.startswith("/api/"):
+            response.headers["Allow"] = ", ".join(exc.valid_methods or ())
+            return response
+        return exc.get_response()
 
     @app.errorhandler(400)
-    def bad_request(_: Exception) -> tuple[str, int]:
-        return render_template("error.html", code=400), 400
+    def bad_request(_: Exception) -> Any:
+        return page(400)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_: Exception) -> tuple[str, int]:
         return render_template("error.html", code=400, csrf=True), 400
 
     @app.errorhandler(413)
-    def too_large(_: Exception) -> tuple[str, int]:
-        return render_template("error.html", code=413), 413
+    def too_large(_: Exception) -> Any:
+        return page(413)
 
     @app.errorhandler(500)
-    def server_error(_: Exception) -> tuple[str, int]:
+    def server_error(_: Exception) -> Any:
         db.session.rollback()
-        return render_template("error.html", code=500), 500
+        return page(500)
