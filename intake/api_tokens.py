@@ -85,6 +85,7 @@ def record_use(row: ApiToken, method: str, path: str, status: int) -> None:
         clinic_id=row.clinic_id,
         subject=row,
         commit=False,
+        anonymous=True,
         token=row.name,
         method=method,
         path=path[:200],

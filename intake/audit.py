@@ -66,13 +66,15 @@ def record(
     subject: Any = None,
     actor_id: int | None = None,
     commit: bool = True,
+    anonymous: bool = False,
     **detail: Any,
 ) -> AuditEvent:
-    """Append one event; actor and clinic default to the signed-in user.
+    """Append one event; actor and clinic default to the signed-in user (unless anonymous:
+    an API request acts by its token, never by whatever browser session came along).
 
     Other modules log their own actions with it, e.g. record("brief.viewed", subject=intake).
     """
-    signed_in = has_request_context() and current_user.is_authenticated
+    signed_in = not anonymous and has_request_context() and current_user.is_authenticated
     entry = AuditEvent(
         clinic_id=clinic_id
         if clinic_id is not None

@@ -2,13 +2,13 @@
 
 A request carries `Authorization: Bearer <token>`; the token names the clinic, so every query
 is scoped to it (another clinic's records answer 404, as on staff pages). Sessions and cookies
-play no part: a signed-in browser gets nothing here without a token.
+play no part: nothing here reads the signed-in person, so a browser gets nothing without a
+token, and the audit entry names the token, never a person.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, g, request
-from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -36,7 +36,6 @@ def may_invite() -> bool:
 @bp.before_request
 def gate() -> Response | None:
     """Token, then rate limit; nothing else of the request is looked at before both pass."""
-    g._login_user = AnonymousUserMixin()  # never a staff session, whatever cookie came along
     if request.endpoint in PUBLIC:
         return None
     found = api_tokens.authenticate(request.headers.get("Authorization"))
@@ -58,6 +57,12 @@ def audited(response: Response) -> Response:
     if found is not None:
         api_tokens.record_use(found, request.method, request.path, response.status_code)
     return response
+
+
+@bp.teardown_request
+def _forget(_: BaseException | None) -> None:
+    # One request's token and identity never outlive it (tests share one app context).
+    g.pop("api_token", None)
 
 
 @bp.errorhandler(HTTPException)
