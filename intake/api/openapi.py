@@ -161,6 +161,8 @@ def document(server: str) -> dict[str, Any]:
                 "post": {
                     "operationId": "createInvitation",
                     "summary": "Invite a client (a read-and-invite token)",
+                    "description": "422 also when the questionnaire or therapist named is not"
+                    " one of the clinic's, or send_email is true without an email.",
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": _ref("InvitationRequest")}}},  # fmt: skip
                     "responses": {
@@ -283,9 +285,11 @@ def _schemas() -> dict[str, Any]:
             "required": ["client_name"],
             "additionalProperties": False,
             "properties": {
-                "client_name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "client_name": {"type": "string", "minLength": 1, "maxLength": 200,
+                                "pattern": "^[^\\x00-\\x1f\\x7f]*\\S[^\\x00-\\x1f\\x7f]*$"},
                 "email": {"type": ["string", "null"], "format": "email", "maxLength": 254},
-                "phone": {"type": ["string", "null"], "maxLength": 40},
+                "phone": {"type": ["string", "null"], "maxLength": 40,
+                          "pattern": "^[0-9+()\\-. /]*$"},
                 "questionnaire": {"type": ["string", "null"], "maxLength": 64,
                                   "description": "A questionnaire id; default: the clinic's."},
                 "therapist_email": {"type": ["string", "null"], "format": "email"},

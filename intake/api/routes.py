@@ -68,7 +68,7 @@ def intake_json(intake: Intake) -> dict[str, Any]:
 
 def _date_arg(name: str) -> date | None:
     value = request.args.get(name)
-    if value is None or value == "":
+    if value is None:
         return None
     try:
         return date.fromisoformat(value)
@@ -78,6 +78,21 @@ def _date_arg(name: str) -> date | None:
 
 class _BadRequest(Exception):
     pass
+
+
+# The query parameters each endpoint takes (as the OpenAPI document says); others are refused,
+# so a misspelt filter never silently returns everything.
+QUERY = {
+    "api.intakes": {"status", "submitted_from", "submitted_to", "limit", "before"},
+    "api.clinic_fhir": {"from", "to"},
+}
+
+
+@bp.before_request
+def _known_parameters() -> None:
+    unknown = set(request.args) - QUERY.get(str(request.endpoint), set())
+    if unknown and request.endpoint != "api.openapi":
+        raise _BadRequest("unknown query parameter: " + ", ".join(sorted(unknown))[:200])
 
 
 @bp.errorhandler(_BadRequest)
@@ -90,7 +105,7 @@ def intakes() -> Response:
     """The clinic's intakes, newest first, a page at a time (`after` is the last id seen)."""
     query = select(Intake).where(Intake.clinic_id == token().clinic_id)
     status = request.args.get("status")
-    if status:
+    if status is not None:
         if status not in {p.value for p in Progress}:
             raise _BadRequest("'status' is one of " + ", ".join(p.value for p in Progress))
         if status == Progress.REVIEWED:
@@ -121,7 +136,7 @@ def intakes() -> Response:
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     value = request.args.get(name)
-    if value is None or value == "":
+    if value is None:
         return default
     if not value.isdigit() or not low <= int(value) <= high:
         raise _BadRequest(f"'{name}' must be a whole number from {low} to {high}")
@@ -187,9 +202,7 @@ def brief(intake_id: int) -> Response:
 @bp.get("/fhir")
 def clinic_fhir() -> Response:
     """The clinic's submitted intakes in a date range as one FHIR Bundle, streamed."""
-    start, end = _date_arg("from"), _date_arg("to")
-    if start and end and end < start:
-        raise _BadRequest("'to' is before 'from'")
+    start, end = _date_arg("from"), _date_arg("to")  # 'to' before 'from': nothing in between
     chunks = fhir.clinic_bundle_json(token().clinic_id, start, end)
     return Response(stream_with_context(chunks), mimetype=FHIR_JSON)
 
