@@ -295,3 +295,28 @@ def test_the_command_refuses_what_is_not_json(app: Flask, tmp_path: Path) -> Non
     bad.write_text("{not json", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["forms", "import-fhir", str(bad)])
     assert result.exit_code == 1 and "not JSON" in result.output
+
+
+def test_the_editor_turns_an_uploaded_fhir_questionnaire_into_the_draft(
+    client: Any, admin: int
+) -> None:
+    import io
+
+    from tests.helpers import create, draft_text, press
+
+    create(client)
+    content = (DATA / "sdc-phq9.questionnaire.json").read_bytes()
+    response = press(client, "upload", draft_text(admin),
+                     upload=(io.BytesIO(content), "phq9.json"))  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Imported from FHIR. 3 things could not be kept as they were" in page
+    text = draft_text(admin)
+    definition = load_text(text, source="ours.yaml")
+    assert definition.id == "ours" and definition.version == 1
+    assert "H1/TS: total" in text and len(definition.dimensions) == 1
+    refused = press(client, "upload", text,
+                    upload=(io.BytesIO(b'{"resourceType": "Patient"}'), "p.json"))  # fmt: skip
+    assert "This file cannot be imported: this is a Patient resource" in refused.get_data(
+        as_text=True
+    )

@@ -289,7 +289,9 @@ class EditQuestionnaireForm(FlaskForm):
     """The YAML text, and optionally a file that replaces it."""
 
     source = TextAreaField("Definition (YAML)", validators=[Length(max=MAX_SOURCE)])
-    upload = FileField("Or upload a .yaml file (replaces the text above)")
+    upload = FileField(
+        "Or upload a .yaml file, or a FHIR R4 Questionnaire as .json (replaces the text above)"
+    )
 
 
 class ExportForm(FlaskForm):
