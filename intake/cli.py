@@ -19,10 +19,10 @@ from .accounts.auth import hash_password
 from .brief import jobs, store
 from .brief.build import pdf_for
 from .db import db
-from .models import Clinic, Intake, IntakeStatus, PdfStatus, Role, Staff
 from .exports import fhir as fhir_export
 from .exports import tables
 from .fhir.importer import NotAQuestionnaire, import_questionnaire
+from .models import Clinic, Intake, IntakeStatus, PdfStatus, Role, Staff
 from .questionnaire import DefinitionError, load_file, load_text
 from .questionnaire.answers import answer_problems
 from .questionnaire.examples import check_examples
@@ -296,9 +296,7 @@ def export_fhir(intake_id: int, output: Path | None) -> None:
               help="Last day (YYYY-MM-DD), included.")  # fmt: skip
 @click.option("--include-text", is_flag=True, help="Include free-text answers.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def export_csv(
-    slug: str, start: Any, end: Any, include_text: bool, output: Path
-) -> None:
+def export_csv(slug: str, start: Any, end: Any, include_text: bool, output: Path) -> None:
     """Write a clinic's submitted intakes as CSV, and FILE.dictionary.csv beside it."""
     clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
     if clinic is None:

@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from . import audit
 from .catalogue import sha256, versions
 from .db import db
+from .fhir.importer import Imported, import_questionnaire
 from .models import QuestionnaireDraft, QuestionnaireVersion, utcnow
 from .questionnaire import Definition, DefinitionError, Problem, load_text
-from .fhir.importer import Imported, import_questionnaire
 from .questionnaire.examples import example_rows
 
 

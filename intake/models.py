@@ -408,7 +408,7 @@ _SCOPE_LABELS = {ApiScope.READ: "Read", ApiScope.READ_INVITE: "Read and invite c
 
 
 class ApiToken(db.Model):  # type: ignore[name-defined]
-    """A clinic's key to the JSON API: shown once, stored as a hash, revocable, each use audited."""
+    """A clinic's key to the JSON API: shown once, stored hashed, revocable, each use audited."""
 
     __tablename__ = "api_token"
 

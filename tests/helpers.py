@@ -444,7 +444,9 @@ def sleep_for(seconds: float) -> str:
 # Submitted intakes for the export tests, without walking the client's pages.
 
 
-def submitted(clinic_id: int, key: str, answers: dict[str, Any], name: str = "Sam Rivera") -> Intake:
+def submitted(
+    clinic_id: int, key: str, answers: dict[str, Any], name: str = "Sam Rivera"
+) -> Intake:
     """An intake on a built-in questionnaire, answered and sent (scored and stored as usual)."""
     from intake import catalogue, lifecycle
     from intake.catalogue import definition_of

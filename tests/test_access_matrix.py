@@ -310,8 +310,14 @@ def _version(side: Side) -> int:
     """A questionnaire version of the side's own clinic."""
     builtin = catalogue.latest_builtin("readiness")
     assert builtin is not None
-    row = QuestionnaireVersion(clinic_id=side.clinic.id, key="own_copy", version=1,
-                               title="Own copy", source=builtin.source, sha256=builtin.sha256)
+    row = QuestionnaireVersion(
+        clinic_id=side.clinic.id,
+        key="own_copy",
+        version=1,
+        title="Own copy",
+        source=builtin.source,
+        sha256=builtin.sha256,
+    )
     db.session.add(row)
     db.session.commit()
     return row.id

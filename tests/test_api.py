@@ -244,8 +244,10 @@ def test_a_submission_calls_the_signed_webhook_and_retries(
     app: Flask, client: FlaskClient, admin: int, receiver: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(app.config, "WEBHOOK_RETRY_DELAYS", (0,))
-    page = client.post("/staff/api/webhook", data={
-        "url": receiver, "action": "save", "csrf_token": csrf_token(client, "/staff/api")})  # fmt: skip
+    page = client.post(
+        "/staff/api/webhook",
+        data={"url": receiver, "action": "save", "csrf_token": csrf_token(client, "/staff/api")},
+    )
     secret = page.get_data(as_text=True).split('<code class="secret">')[1].split("</code>")[0]
     _Receiver.answers = [500, 503]  # the practice system is down twice, then answers
     intake = submitted(admin, "phq9", PHQ9)
@@ -262,10 +264,17 @@ def test_a_submission_calls_the_signed_webhook_and_retries(
     assert [e.detail["status"] for e in audit_actions("api.webhook_delivered")] == [204]
 
 
-def test_production_webhooks_reach_only_public_https(app: Flask,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_production_webhooks_reach_only_public_https(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(app.config, "PRODUCTION", True)
-    for url in ("http://example.com/hook", "https://127.0.0.1/hook", "https://10.0.0.8/x",
-                "https://localhost/x", "ftp://example.com/", "https://user:pw@example.com/"):
+    for url in (
+        "http://example.com/hook",
+        "https://127.0.0.1/hook",
+        "https://10.0.0.8/x",
+        "https://localhost/x",
+        "ftp://example.com/",
+        "https://user:pw@example.com/",
+    ):
         with pytest.raises(webhooks.Refused):
             webhooks.check_url(url)

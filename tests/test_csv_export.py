@@ -27,7 +27,7 @@ def read(chunks: Any) -> list[dict[str, str]]:
 @pytest.mark.parametrize(
     ("value", "written"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+1", "'+1"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
@@ -77,9 +77,7 @@ def test_one_row_per_intake_with_codes_and_weights_in_the_dictionary(
     assert "not a validated instrument" in by_name["readiness__change"]["note"]
 
 
-def test_free_text_when_ticked_and_never_as_a_formula(
-    app: Flask, make_clinic: Any
-) -> None:
+def test_free_text_when_ticked_and_never_as_a_formula(app: Flask, make_clinic: Any) -> None:
     clinic_id, _ = make_clinic()
     words = {"why_now": "=cmd|' /C calc'!A0", "hopes": "Sleep, más calma"}
     submitted(clinic_id, "readiness", {**EXAMPLE_A, **words})
@@ -88,9 +86,7 @@ def test_free_text_when_ticked_and_never_as_a_formula(
     assert row["readiness__hopes"] == "Sleep, más calma"
 
 
-def test_the_admins_page_downloads_and_audits(
-    app: Flask, client: FlaskClient, admin: int
-) -> None:
+def test_the_admins_page_downloads_and_audits(app: Flask, client: FlaskClient, admin: int) -> None:
     submitted(admin, "phq9", PHQ9)
     page = client.get("/staff/exports")
     assert page.status_code == 200 and b"Download CSV" in page.data

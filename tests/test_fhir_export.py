@@ -131,5 +131,7 @@ def test_a_clinic_bundle_for_a_date_range(app: Flask, make_clinic: Any) -> None:
     assert len(entries(bundle, "Observation")) == 2
     everything = json.loads("".join(clinic_bundle_json(clinic_id, None, None)))
     assert len(entries(everything, "QuestionnaireResponse")) == 3
-    assert {new[0].id, old.id} <= {int(r["subject"]["identifier"]["value"])
-                                    for r in entries(everything, "QuestionnaireResponse")}
+    assert {new[0].id, old.id} <= {
+        int(r["subject"]["identifier"]["value"])
+        for r in entries(everything, "QuestionnaireResponse")
+    }

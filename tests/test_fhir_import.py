@@ -154,15 +154,24 @@ def test_common_sum_patterns_become_a_total(expression: str) -> None:
         {"url": VARIABLE, "valueExpression": {"name": name, "language": "text/fhirpath",
                                                "expression": text}}
         for name, text in [
-            ("a", "%resource.item.where(linkId='g').item.where(linkId='/a').answer.value.ordinal()"),
+            ("a", "%resource.item.where(linkId='g').item.where(linkId='/a')"
+                  ".answer.value.ordinal()"),
             ("b", "%resource.repeat(item).where(linkId='/b').answer.value.weight()"),
             ("any_answered", "%a.exists() or %b.exists()"),
             ("scores", "%resource.repeat(item).answer.value.ordinal()"),
         ]
     ]  # fmt: skip
-    total = {"linkId": "/total", "text": "Total", "type": "decimal",
-             "extension": [{"url": CALC, "valueExpression": {"language": "text/fhirpath",
-                                                               "expression": expression}}]}  # fmt: skip
+    total = {
+        "linkId": "/total",
+        "text": "Total",
+        "type": "decimal",
+        "extension": [
+            {
+                "url": CALC,
+                "valueExpression": {"language": "text/fhirpath", "expression": expression},
+            }
+        ],
+    }
     form = _form({"linkId": "g", "type": "group", "text": "Page",
                   "item": [_choice("/a", [0, 1, 2]), _choice("/b", [0, 2, 4]), total]},
                  extension=variables)  # fmt: skip
@@ -177,9 +186,17 @@ def test_common_sum_patterns_become_a_total(expression: str) -> None:
     ["%resource.answers().value.ordinal().sum() * 2", "%a.count()", "today()", "%a - %b"],
 )
 def test_any_other_expression_is_reported_never_evaluated(expression: str) -> None:
-    total = {"linkId": "/total", "type": "integer", "text": "Total",
-             "extension": [{"url": CALC, "valueExpression": {"language": "text/fhirpath",
-                                                               "expression": expression}}]}  # fmt: skip
+    total = {
+        "linkId": "/total",
+        "type": "integer",
+        "text": "Total",
+        "extension": [
+            {
+                "url": CALC,
+                "valueExpression": {"language": "text/fhirpath", "expression": expression},
+            }
+        ],
+    }
     form = _form(_choice("/a", [0, 1]), total)
     definition, notes = imported(form)
     assert definition.dimensions == ()
@@ -253,9 +270,17 @@ def test_what_cannot_be_mapped_is_reported_with_its_link_id() -> None:
 
 def test_translations_prefixes_and_help_are_kept() -> None:
     def spanish(text: str) -> dict[str, Any]:
-        return {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/translation",
-                               "extension": [{"url": "lang", "valueCode": "es"},
-                                             {"url": "content", "valueString": text}]}]}  # fmt: skip
+        return {
+            "extension": [
+                {
+                    "url": "http://hl7.org/fhir/StructureDefinition/translation",
+                    "extension": [
+                        {"url": "lang", "valueCode": "es"},
+                        {"url": "content", "valueString": text},
+                    ],
+                }
+            ]
+        }
 
     form = _form(
         {"linkId": "g", "type": "group", "text": "Page", "_text": spanish("Página"), "item": [
@@ -281,8 +306,10 @@ def test_translations_prefixes_and_help_are_kept() -> None:
         ({"resourceType": "Patient"}, "Patient resource, not a Questionnaire"),
         ([1, 2], "not a FHIR resource"),
         ({"resourceType": "Questionnaire", "status": "draft"}, "has no items"),
-        ({"resourceType": "Questionnaire", "item": [{"linkId": "x", "type": "attachment"}]},
-         "none of the Questionnaire's items"),
+        (
+            {"resourceType": "Questionnaire", "item": [{"linkId": "x", "type": "attachment"}]},
+            "none of the Questionnaire's items",
+        ),
     ],
 )
 def test_what_is_not_a_questionnaire_is_refused(resource: Any, message: str) -> None:

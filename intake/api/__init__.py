@@ -22,6 +22,8 @@ csrf.exempt(bp)  # no cookies are read here: a token in a header cannot be forge
 
 # Endpoints anyone may read (the API's description).
 PUBLIC = {"api.openapi"}
+
+
 def token() -> ApiToken:
     """The token of this request (the gate has checked it)."""
     found: ApiToken = g.api_token

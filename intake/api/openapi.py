@@ -48,7 +48,7 @@ _FHIR = {
 
 def document(server: str) -> dict[str, Any]:
     """The OpenAPI document, with this deployment's address as its server."""
-    secured = [{"token": []}]
+    secured: list[dict[str, list[str]]] = [{"token": []}]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -69,17 +69,28 @@ def document(server: str) -> dict[str, Any]:
                     "operationId": "listIntakes",
                     "summary": "The clinic's intakes, newest first",
                     "parameters": [
-                        {"name": "status", "in": "query",
-                         "schema": {"type": "string", "enum": [p.value for p in Progress]}},
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": [p.value for p in Progress]},
+                        },
                         {"name": "submitted_from", "in": "query", "schema": _DATE},
                         {"name": "submitted_to", "in": "query", "schema": _DATE},
-                        {"name": "limit", "in": "query",
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-                        {"name": "before", "in": "query",
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                        },
+                        {
+                            "name": "before",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                        },
                     ],  # fmt: skip
-                    "responses": {"200": _json(_ref("IntakePage"), "A page of intakes."),
-                                  **_errors(400, 401, 429)},  # fmt: skip
+                    "responses": {
+                        "200": _json(_ref("IntakePage"), "A page of intakes."),
+                        **_errors(400, 401, 429),
+                    },  # fmt: skip
                 }
             },
             "/intakes/{intake_id}": {
@@ -87,8 +98,10 @@ def document(server: str) -> dict[str, Any]:
                     "operationId": "getIntake",
                     "summary": "One intake (never its answers)",
                     "parameters": [_ID],
-                    "responses": {"200": _json(_ref("Intake"), "The intake."),
-                                  **_errors(401, 404, 429)},  # fmt: skip
+                    "responses": {
+                        "200": _json(_ref("Intake"), "The intake."),
+                        **_errors(401, 404, 429),
+                    },  # fmt: skip
                 }
             },
             "/intakes/{intake_id}/scores": {
@@ -96,8 +109,10 @@ def document(server: str) -> dict[str, Any]:
                     "operationId": "getScores",
                     "summary": "Each answered questionnaire's measures, flags and safety state",
                     "parameters": [_ID],
-                    "responses": {"200": _json(_ref("Scores"), "The scores."),
-                                  **_errors(401, 404, 409, 429)},  # fmt: skip
+                    "responses": {
+                        "200": _json(_ref("Scores"), "The scores."),
+                        **_errors(401, 404, 409, 429),
+                    },  # fmt: skip
                 }
             },
             "/intakes/{intake_id}/fhir": {
@@ -107,8 +122,10 @@ def document(server: str) -> dict[str, Any]:
                     " QuestionnaireResponse, Observations)",
                     "parameters": [_ID],
                     "responses": {
-                        "200": {"description": "A collection Bundle.",
-                                "content": {"application/fhir+json": {"schema": _FHIR}}},
+                        "200": {
+                            "description": "A collection Bundle.",
+                            "content": {"application/fhir+json": {"schema": _FHIR}},
+                        },
                         **_errors(401, 404, 409, 429),
                     },  # fmt: skip
                 }
@@ -119,11 +136,18 @@ def document(server: str) -> dict[str, Any]:
                     "summary": "The therapist's brief as a PDF",
                     "parameters": [_ID],
                     "responses": {
-                        "200": {"description": "The PDF.",
-                                "content": {"application/pdf": {"schema": {
-                                    "type": "string", "format": "binary"}}}},
-                        "202": {**_json(_ref("Preparing"), "The PDF is being prepared."),
-                                "headers": {"Retry-After": {"schema": {"type": "string"}}}},
+                        "200": {
+                            "description": "The PDF.",
+                            "content": {
+                                "application/pdf": {
+                                    "schema": {"type": "string", "format": "binary"}
+                                }
+                            },
+                        },
+                        "202": {
+                            **_json(_ref("Preparing"), "The PDF is being prepared."),
+                            "headers": {"Retry-After": {"schema": {"type": "string"}}},
+                        },
                         **_errors(401, 404, 409, 429),
                     },  # fmt: skip
                 }
@@ -137,8 +161,10 @@ def document(server: str) -> dict[str, Any]:
                         {"name": "to", "in": "query", "schema": _DATE},
                     ],
                     "responses": {
-                        "200": {"description": "A collection Bundle.",
-                                "content": {"application/fhir+json": {"schema": _FHIR}}},
+                        "200": {
+                            "description": "A collection Bundle.",
+                            "content": {"application/fhir+json": {"schema": _FHIR}},
+                        },
                         **_errors(400, 401, 429),
                     },  # fmt: skip
                 }
@@ -147,12 +173,19 @@ def document(server: str) -> dict[str, Any]:
                 "get": {
                     "operationId": "getQuestionnaireFhir",
                     "summary": "A stored questionnaire version as a FHIR Questionnaire",
-                    "parameters": [{"name": "version_id", "in": "path", "required": True,
-                                    "schema": {"type": "integer", "minimum": 1,
-                                               "maximum": 2**63 - 1}}],  # fmt: skip
+                    "parameters": [
+                        {
+                            "name": "version_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                        }
+                    ],  # fmt: skip
                     "responses": {
-                        "200": {"description": "The Questionnaire.",
-                                "content": {"application/fhir+json": {"schema": _FHIR}}},
+                        "200": {
+                            "description": "The Questionnaire.",
+                            "content": {"application/fhir+json": {"schema": _FHIR}},
+                        },
                         **_errors(401, 404, 429),
                     },  # fmt: skip
                 }
@@ -163,11 +196,15 @@ def document(server: str) -> dict[str, Any]:
                     "summary": "Invite a client (a read-and-invite token)",
                     "description": "422 also when the questionnaire or therapist named is not"
                     " one of the clinic's, or send_email is true without an email.",
-                    "requestBody": {"required": True, "content": {"application/json": {
-                        "schema": _ref("InvitationRequest")}}},  # fmt: skip
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("InvitationRequest")}},
+                    },  # fmt: skip
                     "responses": {
-                        "201": {**_json(_ref("Invitation"), "The new intake and its link."),
-                                "headers": {"Location": {"schema": {"type": "string"}}}},
+                        "201": {
+                            **_json(_ref("Invitation"), "The new intake and its link."),
+                            "headers": {"Location": {"schema": {"type": "string"}}},
+                        },
                         **_errors(401, 403, 422, 429),
                     },  # fmt: skip
                 }
@@ -182,8 +219,13 @@ def document(server: str) -> dict[str, Any]:
             },
         },
         "components": {
-            "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
-                                          "description": "A clinic's API token (itk_...)."}},
+            "securitySchemes": {
+                "token": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A clinic's API token (itk_...).",
+                }
+            },
             "schemas": _schemas(),
         },  # fmt: skip
     }
@@ -246,34 +288,64 @@ def _schemas() -> dict[str, Any]:
         "Error": {
             "type": "object",
             "required": ["error"],
-            "properties": {"error": {
-                "type": "object", "required": ["status", "message"],
-                "properties": {"status": {"type": "integer"}, "message": {"type": "string"},
-                               "problems": {"type": "array", "items": {
-                                   "type": "object", "required": ["field", "message"],
-                                   "properties": {"field": {"type": "string"},
-                                                  "message": {"type": "string"}}}}}}},
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["status", "message"],
+                    "properties": {
+                        "status": {"type": "integer"},
+                        "message": {"type": "string"},
+                        "problems": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["field", "message"],
+                                "properties": {
+                                    "field": {"type": "string"},
+                                    "message": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                }
+            },
         },  # fmt: skip
         "Intake": intake,
         "IntakePage": {
             "type": "object",
             "required": ["data", "next"],
-            "properties": {"data": {"type": "array", "items": _ref("Intake")},
-                           "next": {"type": ["string", "null"]}},
+            "properties": {
+                "data": {"type": "array", "items": _ref("Intake")},
+                "next": {"type": ["string", "null"]},
+            },
         },  # fmt: skip
         "Scores": {
             "type": "object",
             "required": ["intake_id", "parts"],
-            "properties": {"intake_id": {"type": "integer"}, "parts": {"type": "array", "items": {
-                "type": "object",
-                "required": ["questionnaire", "measures", "flags", "urgent", "safety_unanswered"],
-                "properties": {
-                    "questionnaire": {"type": "object", "required": ["id", "version"]},
-                    "measures": {"type": "array", "items": measure},
-                    "indices": {"type": "object"},
-                    "flags": {"type": "array", "items": {"type": "string"}},
-                    "urgent": {"type": "boolean"},
-                    "safety_unanswered": {"type": "boolean"}}}}},
+            "properties": {
+                "intake_id": {"type": "integer"},
+                "parts": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": [
+                            "questionnaire",
+                            "measures",
+                            "flags",
+                            "urgent",
+                            "safety_unanswered",
+                        ],
+                        "properties": {
+                            "questionnaire": {"type": "object", "required": ["id", "version"]},
+                            "measures": {"type": "array", "items": measure},
+                            "indices": {"type": "object"},
+                            "flags": {"type": "array", "items": {"type": "string"}},
+                            "urgent": {"type": "boolean"},
+                            "safety_unanswered": {"type": "boolean"},
+                        },
+                    },
+                },
+            },
         },  # fmt: skip
         "Preparing": {
             "type": "object",
@@ -285,20 +357,35 @@ def _schemas() -> dict[str, Any]:
             "required": ["client_name"],
             "additionalProperties": False,
             "properties": {
-                "client_name": {"type": "string", "minLength": 1, "maxLength": 200,
-                                "pattern": "^[^\\x00-\\x1f\\x7f]*\\S[^\\x00-\\x1f\\x7f]*$"},
+                "client_name": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "pattern": "^[^\\x00-\\x1f\\x7f]*\\S[^\\x00-\\x1f\\x7f]*$",
+                },
                 "email": {"type": ["string", "null"], "format": "email", "maxLength": 254},
-                "phone": {"type": ["string", "null"], "maxLength": 40,
-                          "pattern": "^[0-9+()\\-. /]*$"},
-                "questionnaire": {"type": ["string", "null"], "maxLength": 64,
-                                  "description": "A questionnaire id; default: the clinic's."},
+                "phone": {
+                    "type": ["string", "null"],
+                    "maxLength": 40,
+                    "pattern": "^[0-9+()\\-. /]*$",
+                },
+                "questionnaire": {
+                    "type": ["string", "null"],
+                    "maxLength": 64,
+                    "description": "A questionnaire id; default: the clinic's.",
+                },
                 "therapist_email": {"type": ["string", "null"], "format": "email"},
                 "send_email": {"type": "boolean", "default": False},
             },
         },  # fmt: skip
         "Invitation": {
-            "allOf": [_ref("Intake"), {
-                "type": "object", "required": ["link", "emailed"],
-                "properties": {"link": {"type": "string"}, "emailed": {"type": "boolean"}}}],
+            "allOf": [
+                _ref("Intake"),
+                {
+                    "type": "object",
+                    "required": ["link", "emailed"],
+                    "properties": {"link": {"type": "string"}, "emailed": {"type": "boolean"}},
+                },
+            ],
         },  # fmt: skip
     }

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, current_app, jsonify, request, stream_with_context, url_for
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response as BaseResponse
 
 from .. import catalogue, lifecycle
 from ..brief import jobs
@@ -56,8 +57,9 @@ def intake_json(intake: Intake) -> dict[str, Any]:
         "source": intake.source,
         "urgent": intake.urgent,
         "therapist": {"id": therapist.id, "name": therapist.name} if therapist else None,
-        "questionnaires": [{"id": version.key, "version": version.version,
-                            "title": version.title}],  # fmt: skip
+        "questionnaires": [
+            {"id": version.key, "version": version.version, "title": version.title}
+        ],  # fmt: skip
         "created_at": _when(intake.created_at),
         "expires_at": _when(intake.expires_at),
         "submitted_at": _when(intake.submitted_at),
@@ -96,12 +98,12 @@ def _known_parameters() -> None:
 
 
 @bp.errorhandler(_BadRequest)
-def _bad_request(exc: _BadRequest) -> Response:
+def _bad_request(exc: _BadRequest) -> BaseResponse:
     return error(400, str(exc))
 
 
 @bp.get("/intakes")
-def intakes() -> Response:
+def intakes() -> BaseResponse:
     """The clinic's intakes, newest first, a page at a time (`after` is the last id seen)."""
     query = select(Intake).where(Intake.clinic_id == token().clinic_id)
     status = request.args.get("status")
@@ -121,7 +123,7 @@ def intakes() -> Response:
 
         ids = submitted_between(token().clinic_id, start, end).with_only_columns(Intake.id)
         query = query.where(Intake.id.in_(ids.order_by(None)))
-    limit = _int_arg("limit", 50, 1, MAX_PAGE)
+    limit = _int_arg("limit", 50, 1, MAX_PAGE) or 50
     before = _int_arg("before", None, 1, 2**63 - 1)
     if before is not None:
         query = query.where(Intake.id < before)
@@ -144,14 +146,14 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
 
 
 @bp.get("/intakes/<int:intake_id>")
-def intake(intake_id: int) -> Response:
+def intake(intake_id: int) -> BaseResponse:
     """One intake."""
     found = _intake_or_404(intake_id)
     return jsonify(intake_json(found)) if found else error(404)
 
 
 @bp.get("/intakes/<int:intake_id>/scores")
-def scores(intake_id: int) -> Response:
+def scores(intake_id: int) -> BaseResponse:
     """Each answered part's measures on their own scale, bands, flags and the safety state."""
     found = _intake_or_404(intake_id)
     if found is None:
@@ -168,7 +170,7 @@ def scores(intake_id: int) -> Response:
 
 
 @bp.get("/intakes/<int:intake_id>/fhir")
-def intake_fhir(intake_id: int) -> Response:
+def intake_fhir(intake_id: int) -> BaseResponse:
     """The intake's FHIR Bundle: Questionnaire, QuestionnaireResponse, Observations."""
     found = _intake_or_404(intake_id)
     if found is None:
@@ -179,7 +181,7 @@ def intake_fhir(intake_id: int) -> Response:
 
 
 @bp.get("/intakes/<int:intake_id>/brief.pdf")
-def brief(intake_id: int) -> Response:
+def brief(intake_id: int) -> BaseResponse:
     """The brief's PDF; 202 with Retry-After while it is being prepared."""
     found = _intake_or_404(intake_id)
     if found is None:
@@ -200,7 +202,7 @@ def brief(intake_id: int) -> Response:
 
 
 @bp.get("/fhir")
-def clinic_fhir() -> Response:
+def clinic_fhir() -> BaseResponse:
     """The clinic's submitted intakes in a date range as one FHIR Bundle, streamed."""
     start, end = _date_arg("from"), _date_arg("to")  # 'to' before 'from': nothing in between
     chunks = fhir.clinic_bundle_json(token().clinic_id, start, end)
@@ -208,7 +210,7 @@ def clinic_fhir() -> Response:
 
 
 @bp.get("/questionnaires/<int:version_id>/fhir")
-def questionnaire_fhir(version_id: int) -> Response:
+def questionnaire_fhir(version_id: int) -> BaseResponse:
     """One stored questionnaire version (built-in or the clinic's) as a FHIR Questionnaire."""
     version = db.session.get(QuestionnaireVersion, version_id)
     if version is None or version.clinic_id not in (None, token().clinic_id):
@@ -218,13 +220,13 @@ def questionnaire_fhir(version_id: int) -> Response:
 
 
 @bp.post("/invitations")
-def create_invitation() -> Response:
+def create_invitation() -> BaseResponse:
     """Invite a client (a read-and-invite token): the intake and its link, emailed if asked."""
     if not may_invite():
         return error(403)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return error(422, "Send a JSON object such as {\"client_name\": \"Sam Rivera\"}.")
+        return error(422, 'Send a JSON object such as {"client_name": "Sam Rivera"}.')
     try:
         wanted = InvitationRequest.model_validate(body)
     except ValidationError as exc:
@@ -247,8 +249,11 @@ def create_invitation() -> Response:
     therapist = None
     if wanted.therapist_email:
         therapist = db.session.scalar(
-            select(Staff).where(Staff.clinic_id == clinic.id, Staff.active.is_(True),
-                                func.lower(Staff.email) == str(wanted.therapist_email).lower())  # fmt: skip
+            select(Staff).where(
+                Staff.clinic_id == clinic.id,
+                Staff.active.is_(True),
+                func.lower(Staff.email) == str(wanted.therapist_email).lower(),
+            )  # fmt: skip
         )
         if therapist is None:
             problem = {"field": "therapist_email", "message": "no active staff member here"}
@@ -274,6 +279,6 @@ def create_invitation() -> Response:
 
 
 @bp.get("/openapi.json")
-def openapi() -> Response:
+def openapi() -> BaseResponse:
     """The OpenAPI 3.1 description of this API."""
     return jsonify(document(url_for("api.openapi", _external=True).rsplit("/", 1)[0]))

@@ -55,7 +55,9 @@ def submitted_between(clinic_id: int, start: date | None, end: date | None) -> S
     if start is not None:
         query = query.where(Intake.submitted_at >= datetime.combine(start, time.min))
     if end is not None:
-        query = query.where(Intake.submitted_at < datetime.combine(end + timedelta(days=1), time.min))
+        query = query.where(
+            Intake.submitted_at < datetime.combine(end + timedelta(days=1), time.min)
+        )
     return query.order_by(Intake.submitted_at, Intake.id)
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ..catalogue import definition_of
 from ..db import db
 from ..models import Intake, QuestionnaireVersion
 from ..questionnaire.model import DECLINED, TEXT_TYPES, Definition, Dimension, Item, ItemType
-from ..catalogue import definition_of
 from . import Part, parts_of, submitted_between, versions_in
 
 # What a cell holds for a question the client chose not to answer (FHIR's data-absent code).
@@ -245,7 +245,9 @@ def _score(key: str, measure_id: str) -> Cell:
 def _scored(key: str, measure_id: str, attribute: str) -> Cell:
     def cell(intake: Intake, parts: dict[str, Part]) -> Any:
         part = parts.get(key)
-        found = next((s for s in part.result.dimensions if s.id == measure_id), None) if part else None
+        found = (
+            next((s for s in part.result.dimensions if s.id == measure_id), None) if part else None
+        )
         value = getattr(found, attribute) if found else None
         return "" if value is None else value
 

@@ -8,7 +8,7 @@ satisfy it (FHIR compares codings only for equality). What enableWhen cannot say
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..questionnaire.model import Condition, Definition, Item, ItemType
@@ -120,7 +120,7 @@ def enable_when(
 
 
 def condition_from(
-    entries: list[Mapping[str, Any]],
+    entries: Sequence[Mapping[str, Any]],
     behavior: str | None,
     answer_value: Callable[[Mapping[str, Any]], tuple[str, Any] | None],
 ) -> tuple[dict[str, Any] | None, list[str]]:

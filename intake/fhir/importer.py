@@ -198,7 +198,7 @@ class _Importer:
         self, group: Mapping[str, Any] | None, children: list[Any], n: int, intro: Any
     ) -> dict[str, Any]:
         link = str(group.get("linkId", "")) if group else ""
-        own_page = {"id": _ident(link) if link else f"page_{n + 1}"}
+        own_page: dict[str, Any] = {"id": _ident(link) if link else f"page_{n + 1}"}
         title = self._text(group, "text") if group else None
         own_page["title"] = title if title is not None else f"Part {n + 1}"
         if group:
@@ -298,7 +298,11 @@ class _Importer:
             if entry.get(key):
                 self.note(link, f"'{key}' is not kept")
         for ext in entry.get("extension") or []:
-            if isinstance(ext, Mapping) and "valueExpression" in ext and ext.get("url") != VARIABLE:
+            if (
+                isinstance(ext, Mapping)
+                and "valueExpression" in ext
+                and ext.get("url") != VARIABLE
+            ):
                 self.note(link, f"expression {_short_url(ext.get('url'))} is not evaluated")
         self.ids[link] = item_id
         self.items[item_id] = item
@@ -332,25 +336,25 @@ class _Importer:
     def _options(self, entry: Mapping[str, Any], link: str) -> list[dict[str, Any]]:
         raw: list[tuple[dict[str, Any] | None, Any, Any, Any]] = []  # coding, label, weight, own
         if entry.get("answerOption"):
-            for option in entry["answerOption"]:
-                if not isinstance(option, Mapping):
+            for answer in entry["answerOption"]:
+                if not isinstance(answer, Mapping):
                     continue
-                coding = option.get("valueCoding")
-                weight = _weight(option) if _weight(option) is not None else _weight(coding)
-                own = _option_value(option)
-                if own is not None:
-                    weight = own.get("weight")
-                    own = own["value"]
+                coding = answer.get("valueCoding")
+                weight = _weight(answer) if _weight(answer) is not None else _weight(coding)
+                ours = _option_value(answer)
+                own = None
+                if ours is not None:
+                    weight, own = ours.get("weight"), ours["value"]
                 if isinstance(coding, Mapping):
                     label = self._text(coding, "display") or coding.get("code")
                     raw.append((dict(coding), label, weight, own))
-                elif "valueInteger" in option:
-                    value = option["valueInteger"]
-                    raw.append((None, str(value), weight, value if own is None else own))
-                elif "valueString" in option:
-                    value = str(option["valueString"])
-                    label = self._text(option, "valueString") or value
-                    raw.append((None, label, weight, value if own is None else own))
+                elif "valueInteger" in answer:
+                    number = answer["valueInteger"]
+                    raw.append((None, str(number), weight, number if own is None else own))
+                elif "valueString" in answer:
+                    words = str(answer["valueString"])
+                    label = self._text(answer, "valueString") or words
+                    raw.append((None, label, weight, words if own is None else own))
                 else:
                     self.note(link, "an answer that is not a code, number or text is left out")
         elif entry.get("answerValueSet"):
@@ -378,8 +382,8 @@ class _Importer:
                 option["weight"] = int(weight) if float(weight).is_integer() else weight
             system = coding.get("system") if coding is not None else None
             # Our own export names options without a code in a system of ours: not a code.
-            ours = isinstance(system, str) and system.startswith(OPTION_SYSTEM)
-            if coding is not None and coding.get("code") and _system_ok(system) and not ours:
+            made_up = isinstance(system, str) and system.startswith(OPTION_SYSTEM)
+            if coding is not None and coding.get("code") and _system_ok(system) and not made_up:
                 code = {"system": coding["system"], "code": str(coding["code"]).strip()}
                 option["code"] = code
             options.append(option)
@@ -419,7 +423,10 @@ class _Importer:
         if own is not None:
             return dict(own)
         entries = [e for e in entry.get("enableWhen") or [] if isinstance(e, Mapping)]
-        if _ext(entry, "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"):  # noqa: E501
+        if _ext(
+            entry,
+            "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression",
+        ):  # noqa: E501
             self.note(link, "enableWhenExpression is not evaluated; the question is always shown")
         if not entries:
             return None
@@ -646,12 +653,20 @@ class _Importer:
 
     def _ignored(self, q: Mapping[str, Any], data: Mapping[str, Any]) -> None:
         for ext in q.get("extension") or []:
-            if isinstance(ext, Mapping) and "valueExpression" in ext and ext.get("url") != VARIABLE:
+            if (
+                isinstance(ext, Mapping)
+                and "valueExpression" in ext
+                and ext.get("url") != VARIABLE
+            ):
                 self.note("", f"expression {_short_url(ext.get('url'))} is not evaluated")
         if "safety" not in data:
-            self.note("", "no safety item is set: if a question asks about thoughts of self-harm"
-                      " (such as the PHQ-9's item 9), add a 'safety' block so that an answer"
-                      " above its threshold shows crisis contacts and flags the intake urgent")
+            self.note(
+                "",
+                "no safety item is set: if a question asks about thoughts of self-harm"
+                " (such as the PHQ-9's item 9), add a 'safety' block so that an answer"
+                " above its threshold shows crisis contacts and flags the intake urgent",
+            )
+
 
 # Helpers over plain JSON.
 
@@ -663,7 +678,9 @@ def _ext(node: Any, url: str) -> Mapping[str, Any] | None:
 def _exts(node: Any, url: str) -> list[Mapping[str, Any]]:
     if not isinstance(node, Mapping):
         return []
-    return [e for e in node.get("extension") or [] if isinstance(e, Mapping) and e.get("url") == url]
+    return [
+        e for e in node.get("extension") or [] if isinstance(e, Mapping) and e.get("url") == url
+    ]
 
 
 def _json(text: Any) -> Any:
@@ -720,15 +737,19 @@ def _option_value(option: Mapping[str, Any]) -> dict[str, Any] | None:
 def _is_help(node: Any) -> bool:
     control = _ext(node, ITEM_CONTROL)
     codes = ((control or {}).get("valueCodeableConcept") or {}).get("coding") or []
-    return isinstance(node, Mapping) and node.get("type") == "display" and any(
-        isinstance(c, Mapping) and c.get("code") == "help" for c in codes
+    return (
+        isinstance(node, Mapping)
+        and node.get("type") == "display"
+        and any(isinstance(c, Mapping) and c.get("code") == "help" for c in codes)
     )
 
 
 def _scores(item: Mapping[str, Any]) -> bool:
     options = item.get("options") or []
-    return item.get("type") == "single_choice" and bool(options) and all(
-        "weight" in o for o in options
+    return (
+        item.get("type") == "single_choice"
+        and bool(options)
+        and all("weight" in o for o in options)
     )
 
 

@@ -9,9 +9,19 @@ our own extensions, so importing this export gives back the same definition.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from ..questionnaire.model import DEFAULT_SCALE, Coding, Condition, Definition, Dimension, Item, ItemType, Text
+from ..questionnaire.model import (
+    DEFAULT_SCALE,
+    Coding,
+    Condition,
+    Definition,
+    Dimension,
+    Item,
+    ItemType,
+    Text,
+)
 from . import (
     CALCULATED,
     EXT_DEFINITION,
@@ -193,9 +203,7 @@ def _control(code: str) -> dict[str, Any]:
 def _options(d: Definition, item: Item) -> list[dict[str, Any]]:
     if item.type is ItemType.AGREEMENT:
         low, high = d.scale_for(item)
-        pairs: list[tuple[Any, Any, Any]] = [
-            (p, p, None) for p in range(int(low), int(high) + 1)
-        ]
+        pairs: list[tuple[Any, Any, Any]] = [(p, p, None) for p in range(int(low), int(high) + 1)]
         explicit = set()
         texts = d.scales.get(item.scale or "", DEFAULT_SCALE).labels
     else:
@@ -239,7 +247,7 @@ def _conditional(d: Definition, cond: Condition) -> dict[str, Any]:
     return out
 
 
-def _read_back(d: Definition, entry: dict[str, Any]) -> tuple[str, Any] | None:
+def _read_back(d: Definition, entry: Mapping[str, Any]) -> tuple[str, Any] | None:
     """The stored value an enableWhen entry of our own export compares with."""
     ref = str(entry.get("question"))
     if not d.has_item(ref):

@@ -109,7 +109,12 @@ def questionnaire_response(
         children = [a for item in page.items if (a := _answer(d, item, seen.get(item.id)))]
         for measure in d.dimensions:
             score = scores.get(measure.id)
-            if measure.is_sum and page_of_total(d, measure) == n and score and score.score is not None:
+            if (
+                measure.is_sum
+                and page_of_total(d, measure) == n
+                and score
+                and score.score is not None
+            ):
                 children.append(
                     {
                         "linkId": total_link_id(d, measure),
@@ -229,7 +234,9 @@ def _prorated(measure: Dimension, score: DimensionScore) -> str:
     return f"From the answered items only; missing: {missing}."
 
 
-def bundle(resources: Iterable[Mapping[str, Any]], *, bundle_id: str, timestamp: datetime) -> dict[str, Any]:
+def bundle(
+    resources: Iterable[Mapping[str, Any]], *, bundle_id: str, timestamp: datetime
+) -> dict[str, Any]:
     """A collection Bundle of resources, each under its urn:uuid."""
     return {
         "resourceType": "Bundle",

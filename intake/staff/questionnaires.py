@@ -127,7 +127,9 @@ def _uploaded_text(form: EditQuestionnaireForm, row: QuestionnaireDraft) -> str 
         return None
     suffix = PurePath(upload.filename).suffix.lower()
     if suffix not in (".yaml", ".yml", ".json"):
-        form.upload.errors = ["Please upload a .yaml file. (A FHIR Questionnaire uploads as .json.)"]
+        form.upload.errors = [
+            "Please upload a .yaml file. (A FHIR Questionnaire uploads as .json.)"
+        ]
         return None
     data = upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
