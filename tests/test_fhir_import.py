@@ -347,3 +347,17 @@ def test_the_editor_turns_an_uploaded_fhir_questionnaire_into_the_draft(
     assert "This file cannot be imported: this is a Patient resource" in refused.get_data(
         as_text=True
     )
+
+
+def test_a_group_shown_on_an_earlier_answer_is_a_conditional_page() -> None:
+    form = _form(
+        {"linkId": "first", "type": "group", "text": "First",
+         "item": [{"linkId": "smoke", "type": "boolean", "text": "Do you smoke?"}]},
+        {"linkId": "second", "type": "group", "text": "Second",
+         "enableWhen": [{"question": "smoke", "operator": "=", "answerBoolean": True}],
+         "item": [{"linkId": "how", "type": "string", "text": "How much?"}]},
+    )  # fmt: skip
+    definition, _ = imported(form)
+    second = definition.pages[1]
+    assert second.show_if is not None
+    assert second.show_if.model_dump(exclude_none=True) == {"item": "smoke", "equals": "yes"}

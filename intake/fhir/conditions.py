@@ -135,7 +135,9 @@ def condition_from(
         operator = str(entry.get("operator", ""))
         found = answer_value(entry)
         if found is None:
-            problems.append(f"enableWhen on '{entry.get('question')}' names no question we kept")
+            problems.append(
+                f"enableWhen on '{entry.get('question')}' names no question asked before it"
+            )
             continue
         item_id, value = found
         if operator == "exists":

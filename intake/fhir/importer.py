@@ -205,6 +205,10 @@ class _Importer:
             self._collect_variables(group)
             if group.get("repeats"):
                 self.note(link, "a repeating group is asked once")
+            # Read before the page's own questions are known: a page shows on earlier answers.
+            show_if = self._show_if(group, link)
+            if show_if is not None:
+                own_page["show_if"] = show_if
         items: list[dict[str, Any]] = []
         for child in children:
             if isinstance(child, Mapping) and child.get("type") == "display" and not items:
@@ -213,10 +217,6 @@ class _Importer:
             items.extend(self._questions(child, 0))
         if intro is not None:
             own_page["intro"] = intro
-        if group is not None:
-            show_if = self._show_if(group, link, page_items=set())
-            if show_if is not None:
-                own_page["show_if"] = show_if
         own_page["items"] = items
         return own_page
 
@@ -291,7 +291,7 @@ class _Importer:
         codes = self._codes(entry.get("code"), link)
         if codes:
             item["codes"] = codes
-        show_if = self._show_if(entry, link, page_items=set(self.items))
+        show_if = self._show_if(entry, link)
         if show_if is not None:
             item["show_if"] = show_if
         for key in ("initial", "answerConstraint"):
@@ -416,9 +416,7 @@ class _Importer:
                     found.append((coding, label, _weight(concept), None))
         return found
 
-    def _show_if(
-        self, entry: Mapping[str, Any], link: str, page_items: set[str]
-    ) -> dict[str, Any] | None:
+    def _show_if(self, entry: Mapping[str, Any], link: str) -> dict[str, Any] | None:
         own = _json_ext(entry, EXT_SHOW_IF)
         if own is not None:
             return dict(own)
