@@ -123,8 +123,8 @@ def forms_import_fhir(path: Path, output: Path | None, key: str | None) -> None:
     """
     try:
         resource = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"{path}: not JSON ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise click.ClickException(f"{path}: not JSON ({exc or 'nested too deeply'})") from None
     try:
         imported = import_questionnaire(resource, key=key)
     except NotAQuestionnaire as exc:

@@ -361,3 +361,23 @@ def test_a_group_shown_on_an_earlier_answer_is_a_conditional_page() -> None:
     second = definition.pages[1]
     assert second.show_if is not None
     assert second.show_if.model_dump(exclude_none=True) == {"item": "smoke", "equals": "yes"}
+
+
+def test_hostile_json_is_refused_not_a_server_error(client: Any, admin: int) -> None:
+    import io
+
+    from tests.helpers import create, draft_text, press
+
+    create(client)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = press(client, "upload", draft_text(admin), upload=(io.BytesIO(deep), "q.json"))
+    assert response.status_code == 200
+    assert "This file cannot be imported: it is not JSON" in response.get_data(as_text=True)
+    nested: dict[str, Any] = {"linkId": "x", "type": "group", "text": "x", "item": []}
+    top = nested
+    for n in range(40):
+        child = {"linkId": f"g{n}", "type": "group", "text": "g", "item": []}
+        nested["item"].append(child)
+        nested = child
+    with pytest.raises(NotAQuestionnaire, match="nested"):
+        import_questionnaire(_form(top))

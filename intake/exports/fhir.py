@@ -47,13 +47,16 @@ def source_of(intake: Intake) -> Source:
     return Source(intake.id, subject, intake.submitted_at, intake.language)
 
 
-def intake_resources(intake: Intake, skip: set[str] | None = None) -> Iterator[dict[str, Any]]:
-    """Each answered part's Questionnaire (once per version), response and Observations."""
-    seen = skip if skip is not None else set()
+def intake_resources(
+    intake: Intake, seen: dict[int, dict[str, Any]] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Each answered part's Questionnaire (once per version: `seen` holds those already
+    given, by version id), response and Observations."""
+    seen = {} if seen is None else seen
     for part in parts_of(intake):
-        resource = questionnaire_resource(part.version)
-        if resource["id"] not in seen:
-            seen.add(resource["id"])
+        resource = seen.get(part.version.id)
+        if resource is None:
+            resource = seen[part.version.id] = questionnaire_resource(part.version)
             yield resource
         yield from response_resources(
             part.definition,
@@ -78,7 +81,7 @@ def clinic_bundle_json(clinic_id: int, start: date | None, end: date | None) -> 
                   timestamp=utcnow())  # fmt: skip
     opening = json.dumps(head)[: -len("[]}")]
     yield opening + "[\n"
-    seen: set[str] = set()
+    seen: dict[int, dict[str, Any]] = {}
     first = True
     query = submitted_between(clinic_id, start, end).execution_options(yield_per=100)
     for intake in db.session.scalars(query):

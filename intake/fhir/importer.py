@@ -97,7 +97,10 @@ def import_questionnaire(resource: Any, *, key: str | None = None) -> Imported:
         )  # fmt: skip
     if not isinstance(resource.get("item"), list) or not resource["item"]:
         raise NotAQuestionnaire("the Questionnaire has no items")
-    return _Importer(resource).run(key)
+    try:
+        return _Importer(resource).run(key)
+    except RecursionError:
+        raise NotAQuestionnaire("the Questionnaire is nested beyond reason") from None
 
 
 class _Importer:
@@ -684,7 +687,7 @@ def _exts(node: Any, url: str) -> list[Mapping[str, Any]]:
 def _json(text: Any) -> Any:
     try:
         return json.loads(text) if isinstance(text, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

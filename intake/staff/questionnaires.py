@@ -151,7 +151,7 @@ def _uploaded_text(form: EditQuestionnaireForm, row: QuestionnaireDraft) -> str 
 def _from_fhir(form: EditQuestionnaireForm, row: QuestionnaireDraft, text: str) -> str | None:
     """A FHIR Questionnaire's text as our YAML, what changed said at its top and here."""
     try:
-        imported = drafts.from_fhir(row, json.loads(text))
+        imported = drafts.from_fhir(row, _parsed(text))
     except ValueError as exc:  # not JSON, or not a Questionnaire
         reason = "it is not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
         form.upload.errors = [f"This file cannot be imported: {reason}."]
@@ -164,6 +164,14 @@ def _from_fhir(form: EditQuestionnaireForm, row: QuestionnaireDraft, text: str) 
            if count else "Review it, preview it and publish it.")
     )  # fmt: skip
     return imported.yaml()
+
+
+def _parsed(text: str) -> object:
+    """JSON text as data; nesting too deep to read is refused like any text that is not JSON."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
 
 
 def _preview(definition: Definition) -> str:
