@@ -16,12 +16,14 @@ from .mail import external_url
 from .models import PdfStatus, Progress, Role
 
 csrf = CSRFProtect()
-# The largest id any of our integer columns holds (a signed 64-bit integer).
-MAX_ID = 2**63 - 1
+# The largest id our id columns hold: INTEGER, 32-bit signed on PostgreSQL (a larger number
+# in a query is a database error there, not "no such row"; found by the API's schema test).
+MAX_ID = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):
-    """<int:...> in every route: ids beyond 64 bits are a 404, never a database overflow."""
+    """<int:...> in every route: ids beyond what a column holds are a 404, never a database
+    overflow."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("max", MAX_ID)

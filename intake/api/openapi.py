@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import Progress
+from ..web import MAX_ID
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -36,7 +37,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 _ID = {"name": "intake_id", "in": "path", "required": True,
-       "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}  # fmt: skip
+       "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}  # fmt: skip
 _DATE = {"type": "string", "format": "date"}
 _WHEN = {"type": ["string", "null"], "format": "date-time"}
 _FHIR = {
@@ -84,7 +85,7 @@ def document(server: str) -> dict[str, Any]:
                         {
                             "name": "before",
                             "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                         },
                     ],  # fmt: skip
                     "responses": {
@@ -178,7 +179,7 @@ def document(server: str) -> dict[str, Any]:
                             "name": "version_id",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                         }
                     ],  # fmt: skip
                     "responses": {

@@ -18,6 +18,7 @@ from ..db import db
 from ..exports import fhir, parts_of
 from ..models import Clinic, Intake, IntakeStatus, Progress, QuestionnaireVersion, Staff
 from ..scoring import summary
+from ..web import MAX_ID
 from . import bp, error, may_invite, token
 from .forms import InvitationRequest
 from .openapi import document
@@ -124,7 +125,7 @@ def intakes() -> BaseResponse:
         ids = submitted_between(token().clinic_id, start, end).with_only_columns(Intake.id)
         query = query.where(Intake.id.in_(ids.order_by(None)))
     limit = _int_arg("limit", 50, 1, MAX_PAGE) or 50
-    before = _int_arg("before", None, 1, 2**63 - 1)
+    before = _int_arg("before", None, 1, MAX_ID)
     if before is not None:
         query = query.where(Intake.id < before)
     rows = list(db.session.scalars(query.order_by(Intake.id.desc()).limit(limit + 1)))
