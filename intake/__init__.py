@@ -23,6 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import cli, config, headers, health, i18n, logs, metrics, throttle, web
     from .accounts import auth
+    from .api import bp as api_bp
     from .client import bp as client_bp
     from .db import db, migrate
     from .staff import bp as staff_bp
@@ -55,5 +56,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     health.init_app(app)
     app.register_blueprint(client_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(api_bp)
     cli.init_app(app)
     return app

@@ -49,6 +49,16 @@ LABELS = {
     "staff.recovery_code_used": "Signed in with a recovery code",
     "staff.recovery_codes_renewed": "Made new recovery codes",
     "intake.urgent_notice_limited": "Urgent intake: email held back (many from one address)",
+    "export.csv": "Downloaded intakes as CSV",
+    "export.dictionary": "Downloaded a data dictionary",
+    "export.fhir": "Downloaded intakes as FHIR",
+    "api.token_created": "Created an API token",
+    "api.token_revoked": "Revoked an API token",
+    "api.request": "API request",
+    "api.webhook_set": "Set the submission webhook",
+    "api.webhook_removed": "Removed the submission webhook",
+    "api.webhook_delivered": "Webhook delivered",
+    "api.webhook_failed": "Webhook delivery failed",
 }
 
 
@@ -166,13 +176,15 @@ def record(
     subject: Any = None,
     actor_id: int | None = None,
     commit: bool = True,
+    anonymous: bool = False,
     **detail: Any,
 ) -> AuditEvent:
-    """Append one event; actor and clinic default to the signed-in user.
+    """Append one event; actor and clinic default to the signed-in user (unless anonymous:
+    an API request acts by its token, never by whatever browser session came along).
 
     Other modules log their own actions with it, e.g. record("brief.viewed", subject=intake).
     """
-    signed_in = has_request_context() and current_user.is_authenticated
+    signed_in = not anonymous and has_request_context() and current_user.is_authenticated
     entry = AuditEvent(
         clinic_id=clinic_id
         if clinic_id is not None

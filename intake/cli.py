@@ -1,4 +1,5 @@
-"""Every command: forms, prepare, seed-demo, invite, brief(s), jobs worker, backup, restore."""
+"""Every command: forms (check, score, import-fhir), prepare, seed-demo, invite, brief(s),
+jobs worker, export (fhir, csv), backup, restore."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import secrets
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 from flask import Flask, current_app
@@ -18,8 +19,11 @@ from .accounts.auth import has_password, hash_password
 from .brief import jobs
 from .brief.build import pdf_for
 from .db import db
+from .exports import fhir as fhir_export
+from .exports import tables
+from .fhir.importer import NotAQuestionnaire, import_questionnaire
 from .models import Clinic, Intake, IntakeStatus, Role, Staff
-from .questionnaire import DefinitionError, load_file
+from .questionnaire import DefinitionError, load_file, load_text
 from .questionnaire.answers import answer_problems
 from .questionnaire.examples import check_examples
 from .scoring import score, summary
@@ -40,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(export)
 
 
 @click.group()
@@ -107,6 +112,46 @@ def forms_score(path: Path, answers_file: IO[str]) -> None:
         sys.exit(1)
     result = score(definition, answers)
     click.echo(json.dumps(summary(definition, result), indent=2, ensure_ascii=False))
+
+
+@forms.command("import-fhir")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the YAML here (default: standard output).")  # fmt: skip
+@click.option("--id", "key", default=None, help="The new questionnaire's id (default: its name).")
+def forms_import_fhir(path: Path, output: Path | None, key: str | None) -> None:
+    """Turn a FHIR R4 Questionnaire (JSON) into a definition to review, preview and publish.
+
+    What could not be mapped is listed on standard error with each item's linkId, and as
+    comments at the top of the YAML. Exit 1 when the result is not a valid definition.
+    """
+    try:
+        resource = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise click.ClickException(f"{path}: not JSON ({exc or 'nested too deeply'})") from None
+    try:
+        imported = import_questionnaire(resource, key=key)
+    except NotAQuestionnaire as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    text = imported.yaml()
+    for note in imported.notes:
+        click.echo(f"{path}: {note}", err=True)
+    where = str(output) if output else f"{path.stem}.yaml"
+    problems: list[str] = []
+    try:
+        definition = load_text(text, source=where)
+        problems = [f"{where}: example {m}" for m in check_examples(definition)]
+    except DefinitionError as exc:
+        problems = [str(p) for p in exc.problems]
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        sys.exit(1)
 
 
 def _migrate_and_sync() -> None:
@@ -304,3 +349,50 @@ def restore_command(source: Path) -> None:
         raise click.ClickException(f"restored, but {found}: the backup file is damaged")
     click.echo(f"restored {found} from {source}")
     click.echo("next: flask --app intake prepare (migrates it if this version is newer)")
+
+
+@click.group("export")
+def export() -> None:
+    """Submitted intakes for other systems: a FHIR Bundle, CSV with its data dictionary."""
+
+
+@export.command("fhir")
+@click.argument("intake_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export_fhir(intake_id: int, output: Path | None) -> None:
+    """Print (or write) a submitted intake's FHIR Bundle: Questionnaire, response, Observations."""
+    intake = db.session.get(Intake, intake_id)
+    if intake is None:
+        raise click.ClickException(f"no intake {intake_id}")
+    if not intake.submitted:
+        raise click.ClickException(f"intake {intake_id} is not submitted yet ({intake.status})")
+    text = json.dumps(fhir_export.intake_bundle(intake), indent=2, ensure_ascii=False) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@export.command("csv")
+@click.option("--clinic", "slug", required=True, help="The clinic's slug.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day (YYYY-MM-DD) the intakes were sent on.")  # fmt: skip
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day (YYYY-MM-DD), included.")  # fmt: skip
+@click.option("--include-text", is_flag=True, help="Include free-text answers.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_csv(slug: str, start: Any, end: Any, include_text: bool, output: Path) -> None:
+    """Write a clinic's submitted intakes as CSV, and FILE.dictionary.csv beside it."""
+    clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
+    if clinic is None:
+        raise click.ClickException(f"no clinic with slug '{slug}'")
+    first, last = (start.date() if start else None), (end.date() if end else None)
+    if first and last and last < first:
+        raise click.ClickException("--to is before --from")
+    dictionary = output.with_name(output.name.removesuffix(".csv") + ".dictionary.csv")
+    with output.open("w", encoding="utf-8", newline="") as out:
+        out.writelines(tables.intakes_csv(clinic.id, first, last, include_text=include_text))
+    with dictionary.open("w", encoding="utf-8", newline="") as out:
+        out.writelines(tables.dictionary_csv(clinic.id, first, last, include_text=include_text))
+    click.echo(f"wrote {output} and {dictionary}")

@@ -84,6 +84,10 @@ def defaults(app: Flask) -> dict[str, Any]:
         "THROTTLE_PREFIX": "intake",
         # How many reverse proxies in front set X-Forwarded-For/-Proto (0: none trusted).
         "TRUSTED_PROXIES": 0,
+        # Webhooks on submission: the waits between tries, and how long one call may take.
+        # In production only public HTTPS addresses are called (WEBHOOK_ALLOW_PRIVATE).
+        "WEBHOOK_RETRY_DELAYS": (30, 120, 600, 1800, 3600),
+        "WEBHOOK_TIMEOUT": 10,
         "STAFF_INVITE_DAYS": 7,
         "PASSWORD_RESET_MINUTES": 60,
         # Production: SQLite only when asked for; logs as JSON lines; /metrics for scrapers.

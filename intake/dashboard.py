@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, false, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_
 from sqlalchemy.orm import defer, joinedload
 
 from . import names
@@ -67,28 +67,32 @@ class Page:
     prev_cursor: str | None
 
 
+def progress_is(status: Progress) -> ColumnElement[bool]:
+    """The SQL condition for intakes whose progress (Progress.of) is this status."""
+    now = utcnow()
+    not_sent = Intake.status != IntakeStatus.SUBMITTED
+    if status == Progress.WITHDRAWN:
+        return and_(not_sent, Intake.revoked_at.is_not(None))
+    if status == Progress.EXPIRED:
+        return and_(not_sent, Intake.revoked_at.is_(None), Intake.expires_at < now)
+    if status == Progress.REVIEWED:
+        return and_(Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_not(None))
+    if status == Progress.SUBMITTED:
+        return and_(Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_(None))
+    # Invited or in progress: only links that still open (a withdrawn or expired one is
+    # listed as such).
+    return and_(
+        Intake.status == IntakeStatus(status),
+        Intake.revoked_at.is_(None),
+        or_(Intake.expires_at.is_(None), Intake.expires_at >= now),
+    )
+
+
 def filtered(clinic_id: int, filters: Filters) -> Select[tuple[Intake]]:
     """The clinic's intakes narrowed by the filters, unordered."""
     query = select(Intake).where(Intake.clinic_id == clinic_id)
-    now = utcnow()
-    not_sent = Intake.status != IntakeStatus.SUBMITTED
-    if filters.status == Progress.WITHDRAWN:
-        query = query.where(not_sent, Intake.revoked_at.is_not(None))
-    elif filters.status == Progress.EXPIRED:
-        query = query.where(not_sent, Intake.revoked_at.is_(None), Intake.expires_at < now)
-    elif filters.status in (Progress.INVITED, Progress.IN_PROGRESS):
-        # Only links that still open: a withdrawn or expired one is listed as such.
-        query = query.where(
-            Intake.status == IntakeStatus(filters.status),
-            Intake.revoked_at.is_(None),
-            or_(Intake.expires_at.is_(None), Intake.expires_at >= now),
-        )
-    elif filters.status == Progress.REVIEWED:
-        query = query.where(
-            Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_not(None)
-        )
-    elif filters.status == Progress.SUBMITTED:
-        query = query.where(Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_(None))
+    if filters.status:
+        query = query.where(progress_is(filters.status))
     if filters.therapist_id:
         query = query.where(Intake.therapist_id == filters.therapist_id)
     # Each word searched must begin a word of the name, accents and case aside ("maria"

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from . import audit
 from .catalogue import sha256, versions
 from .db import db
+from .fhir.importer import Imported, import_questionnaire
 from .models import QuestionnaireDraft, QuestionnaireVersion, utcnow
 from .questionnaire import Definition, DefinitionError, Problem, load_text
 from .questionnaire.examples import example_rows
@@ -206,6 +207,17 @@ def publish(row: QuestionnaireDraft, definition: Definition) -> QuestionnaireVer
         db.session.rollback()
         raise VersionTaken(definition.version) from exc
     return version
+
+
+def from_fhir(row: QuestionnaireDraft, resource: object) -> Imported:
+    """A FHIR Questionnaire as this draft's text: its id kept, the next version to publish.
+
+    Raises fhir.importer.NotAQuestionnaire when the file is no Questionnaire at all.
+    """
+    imported = import_questionnaire(resource, key=row.key)
+    published = versions(row.clinic_id, row.key)
+    imported.data["version"] = published[0].version + 1 if published else 1
+    return imported
 
 
 def _line_of(source: str, key: str) -> int | None:

@@ -16,7 +16,7 @@ from flask import render_template
 from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit, mail, metrics, names, notify
+from . import audit, mail, metrics, names, notify, webhooks
 from .brief import jobs
 from .db import db
 from .models import (
@@ -269,6 +269,7 @@ def submit(intake: Intake, definition: Definition) -> None:
     except Exception:
         # The submission stands whatever the PDF does; opening the brief asks again.
         log.exception("could not queue the brief render of intake %s", intake.id)
+    webhooks.submitted(intake)  # the clinic's practice system hears of it, after this commit
     db.session.commit()
     metrics.submitted()
 

@@ -438,3 +438,52 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[Staff | None] = relationship()
+
+
+class ApiScope(StrEnum):
+    """What an API token may do: read a clinic's intakes, or also invite clients."""
+
+    READ = "read"
+    READ_INVITE = "read_invite"
+
+    @property
+    def label(self) -> str:
+        """The scope as staff pages name it."""
+        return _SCOPE_LABELS[self]
+
+
+_SCOPE_LABELS = {ApiScope.READ: "Read", ApiScope.READ_INVITE: "Read and invite clients"}
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined]
+    """A clinic's key to the JSON API: shown once, stored hashed, revocable, each use audited."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[ApiScope] = mapped_column(_state(ApiScope), default=ApiScope.READ)
+    # sha256 of the token: a copy of the database gives no working key.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token's first characters, so a person can tell their keys apart.
+    hint: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    created_by: Mapped[Staff | None] = relationship(foreign_keys=[created_by_id])
+
+
+class Webhook(db.Model):  # type: ignore[name-defined]
+    """Where a clinic's practice system hears of each submission (signed with the secret)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    # The HMAC key the receiver checks signatures with (it must be readable to sign).
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -37,6 +37,8 @@ RULES: dict[str, str] = {
     "referral_notice_address": "2/hour;4/day",
     # "Retry the PDF" presses by one clinic: a render is shared work.
     "brief_retry_clinic": "10/hour",
+    # Requests made with one API token: generous for a practice system, a brake on a loop.
+    "api_token": "120/minute;3000/hour",
 }
 
 

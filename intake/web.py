@@ -21,12 +21,14 @@ from .models import PdfStatus, Progress, Role
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
-# The largest id any of our integer columns holds (a signed 64-bit integer).
-MAX_ID = 2**63 - 1
+# The largest id our id columns hold: INTEGER, 32-bit signed on PostgreSQL (a larger number
+# in a query is a database error there, not "no such row"; found by the API's schema test).
+MAX_ID = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):
-    """<int:...> in every route: ids beyond 64 bits are a 404, never a database overflow."""
+    """<int:...> in every route: ids beyond what a column holds are a 404, never a database
+    overflow."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("max", MAX_ID)
@@ -104,31 +106,47 @@ def refuse_nul(*_: Any) -> None:
 
 
 def _errors(app: Flask) -> None:
-    """Friendly pages for the errors a person can meet; never a stack trace."""
+    """Friendly pages for the errors a person can meet; never a stack trace. The API's
+    errors are JSON, also those raised before any of its views (an unknown address)."""
+
+    def page(code: int, **kw: Any) -> Any:
+        if request.path.startswith("/api/"):
+            from .api.errors import error
+
+            return error(code)
+        return render_template("error.html", code=code, **kw), code
 
     @app.errorhandler(404)
-    def not_found(_: Exception) -> tuple[str, int]:
-        return render_template("error.html", code=404), 404
+    def not_found(_: Exception) -> Any:
+        return page(404)
+
+    @app.errorhandler(405)
+    def not_allowed(exc: Any) -> Any:
+        response = page(405)
+        if request.path.startswith("/api/"):
+            response.headers["Allow"] = ", ".join(exc.valid_methods or ())
+            return response
+        return exc.get_response()
 
     @app.errorhandler(400)
-    def bad_request(_: Exception) -> tuple[str, int]:
-        return render_template("error.html", code=400), 400
+    def bad_request(_: Exception) -> Any:
+        return page(400)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_: Exception) -> tuple[str, int]:
         return render_template("error.html", code=400, csrf=True), 400
 
     @app.errorhandler(413)
-    def too_large(_: Exception) -> tuple[str, int]:
-        return render_template("error.html", code=413), 413
+    def too_large(_: Exception) -> Any:
+        return page(413)
 
     @app.errorhandler(500)
-    def server_error(_: Exception) -> tuple[str, int]:
+    def server_error(_: Exception) -> Any:
         db.session.rollback()
-        return render_template("error.html", code=500), 500
+        return page(500)
 
     @app.errorhandler(DBAPIError)
-    def connection_lost(exc: DBAPIError) -> tuple[str, int, dict[str, str]]:
+    def connection_lost(exc: DBAPIError) -> Any:
         # PostgreSQL dropped the connection mid-request (a restart, a failover): the pool has
         # already replaced it, so the same request succeeds in a moment. Anything else is a
         # real error and goes the usual way.
@@ -136,4 +154,8 @@ def _errors(app: Flask) -> None:
             raise exc
         db.session.rollback()
         log.warning("database connection lost during %s %s", request.method, request.endpoint)
-        return render_template("error.html", code=503), 503, {"Retry-After": "1"}
+        response = page(503)
+        if isinstance(response, tuple):
+            return (*response, {"Retry-After": "1"})
+        response.headers["Retry-After"] = "1"
+        return response

@@ -834,3 +834,30 @@ def browser_form(html: str, form_index: int = -1) -> dict[str, Any]:
     parser = Forms()
     parser.feed(html)
     return parser.forms[form_index]
+
+
+# Submitted intakes for the export tests, without walking the client's pages.
+
+
+def submitted(
+    clinic_id: int, key: str, answers: dict[str, Any], name: str = "Sam Rivera"
+) -> Intake:
+    """An intake on a built-in questionnaire, answered and sent (scored and stored as usual)."""
+    from intake import catalogue, lifecycle
+    from intake.catalogue import definition_of
+    from intake.models import Clinic
+
+    clinic = db.session.get(Clinic, clinic_id)
+    version = catalogue.latest_builtin(key)
+    assert clinic is not None and version is not None
+    intake = lifecycle.invite(clinic, name, version)
+    lifecycle.save_page(intake, definition_of(version), answers, None)
+    lifecycle.submit(intake, definition_of(version))
+    return reload(intake)
+
+
+def fhir_valid(resource: dict[str, Any]) -> Any:
+    """A resource validated by the FHIR R4B models of fhir.resources (raises when invalid)."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    return get_fhir_model_class(resource["resourceType"]).model_validate(resource)

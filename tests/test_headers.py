@@ -68,6 +68,8 @@ def test_every_route_has_the_headers(
         "filename": "screen.css",
         "page_id": "now",
         "token": world["submitted"].token,
+        "token_id": 1,
+        "version_id": world["submitted"].questionnaire_id,
     }
     per_endpoint = {
         "static": {"filename": "app.css"},

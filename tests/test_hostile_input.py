@@ -72,6 +72,8 @@ def test_nul_bytes_are_a_400_never_a_database_error(
     "url",
     [
         f"/staff/intakes/{2**64}",
+        f"/staff/intakes/{2**31}",
+        f"/staff/intakes/{2**63 - 1}/brief.pdf",
         f"/staff/intakes/{10**30}/invitation",
         f"/staff/team/{2**63}",
         f"/staff/intakes/{2**70}/brief.pdf",

@@ -54,8 +54,10 @@ def _helpers() -> dict[str, object]:
 from . import (  # noqa: E402,F401  (routes on bp)
     account,
     accounts,
+    api_access,
     audit_log,
     brief_pages,
+    exports,
     invitations,
     questionnaires,
     settings,

@@ -33,7 +33,7 @@ from wtforms.validators import (
 
 from .. import colours
 from ..accounts.auth import MIN_PASSWORD, password_problem
-from ..models import Role
+from ..models import ApiScope, Role
 
 # The everyday role first: an invitation is for a therapist unless the admin says otherwise.
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in (Role.THERAPIST, Role.ADMIN)]
@@ -304,4 +304,48 @@ class EditQuestionnaireForm(FlaskForm):
     """The YAML text, and optionally a file that replaces it."""
 
     source = TextAreaField("Definition (YAML)", validators=[Length(max=MAX_SOURCE)])
-    upload = FileField("Or upload a .yaml file (replaces the text above)")
+    upload = FileField(
+        "Or upload a .yaml file, or a FHIR R4 Questionnaire as .json (replaces the text above)"
+    )
+
+
+class ExportForm(FlaskForm):
+    """Which submitted intakes to export (read from the query string of a download link)."""
+
+    class Meta:
+        csrf = False  # a download that changes nothing
+
+    start = DateField("Sent on or after", validators=[Optional()], format="%Y-%m-%d",
+                      render_kw={"type": "date"})  # fmt: skip
+    end = DateField("Sent on or before", validators=[Optional()], format="%Y-%m-%d",
+                    render_kw={"type": "date"})  # fmt: skip
+    text = BooleanField("Include free-text answers (the client's own words)")
+
+    def validate_end(self, field: DateField) -> None:
+        """The range must not end before it starts."""
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError("This date is before the ‘Sent on or after’ date.")
+
+
+class ApiTokenForm(FlaskForm):
+    """A new API token: what it is for, and what it may do."""
+
+    name = StringField(
+        "What it is for (such as the practice system's name)",
+        validators=[DataRequired("Please say what the token is for."), Length(max=100)],
+    )
+    scope = SelectField(
+        "It may",
+        choices=[SelectChoice(s.value, s.label) for s in ApiScope],
+        default=ApiScope.READ.value,
+    )
+
+
+class WebhookForm(FlaskForm):
+    """The address the clinic's practice system hears of each submission at."""
+
+    url = StringField(
+        "Webhook address",
+        validators=[DataRequired("Please give the address."), Length(max=500)],
+        render_kw={"type": "url", "placeholder": "https://practice.example/intake-hook"},
+    )

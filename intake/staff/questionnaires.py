@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import PurePath
 from types import SimpleNamespace
 from typing import Any
@@ -66,7 +67,7 @@ def questionnaire_edit(key: str) -> BaseResponse | str:
     if form.validate_on_submit():
         text = (form.source.data or "").replace("\r\n", "\n")
         if action == "upload":
-            uploaded = _uploaded_text(form)
+            uploaded = _uploaded_text(form, row)
             if uploaded is None:
                 return _edit_page(form, row, problems)
             form.source.data = text = uploaded
@@ -118,14 +119,18 @@ def _edit_page(
     )
 
 
-def _uploaded_text(form: EditQuestionnaireForm) -> str | None:
-    """The uploaded file's text, or None with an error on the field."""
+def _uploaded_text(form: EditQuestionnaireForm, row: QuestionnaireDraft) -> str | None:
+    """The uploaded file's text (a FHIR Questionnaire turned into ours), or None with an
+    error on the field."""
     upload = form.upload.data
     if not upload or not getattr(upload, "filename", ""):
         form.upload.errors = ["Please choose a file to upload."]
         return None
-    if PurePath(upload.filename).suffix.lower() not in (".yaml", ".yml"):
-        form.upload.errors = ["Please upload a .yaml file."]
+    suffix = PurePath(upload.filename).suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
+        form.upload.errors = [
+            "Please upload a .yaml file. (A FHIR Questionnaire uploads as .json.)"
+        ]
         return None
     data = upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
@@ -139,7 +144,35 @@ def _uploaded_text(form: EditQuestionnaireForm) -> str | None:
     if "\x00" in text:
         form.upload.errors = ["The file holds NUL characters, so it is not a text file."]
         return None
+    if suffix == ".json":
+        return _from_fhir(form, row, text)
     return text
+
+
+def _from_fhir(form: EditQuestionnaireForm, row: QuestionnaireDraft, text: str) -> str | None:
+    """A FHIR Questionnaire's text as our YAML, what changed said at its top and here."""
+    try:
+        imported = drafts.from_fhir(row, _parsed(text))
+    except ValueError as exc:  # not JSON, or not a Questionnaire
+        reason = "it is not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        form.upload.errors = [f"This file cannot be imported: {reason}."]
+        return None
+    count = len(imported.notes)
+    flash(
+        "Imported from FHIR. "
+        + (f"{count} thing{'s' if count != 1 else ''} could not be kept as they were: see the"
+           " comments at the top, then review, preview and publish."
+           if count else "Review it, preview it and publish it.")
+    )  # fmt: skip
+    return imported.yaml()
+
+
+def _parsed(text: str) -> object:
+    """JSON text as data; nesting too deep to read is refused like any text that is not JSON."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
 
 
 def _preview(definition: Definition) -> str:
