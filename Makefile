@@ -13,14 +13,20 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 # The job fault tests start a Redis server of their own on another port (redis-server).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils redis-server
 BROWSER_PACKAGES := chromium nodejs
+# The live-process tests (Procfile, two instances, faults, backups) start their own Redis and
+# use PostgreSQL's pg_dump and pg_restore.
+LIVE_PACKAGES := redis-server postgresql-client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-sqlite test-postgres test-browser lint install system-deps browser-deps translations messages bench example-briefs clean
+.PHONY: run test test-sqlite test-postgres test-browser lint install system-deps browser-deps node-deps assets translations messages bench bench-load example-briefs clean
 
-run: install
-	INTAKE_PUBLIC_BASE_URL=$${INTAKE_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask --app intake seed-demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	$(BIN)/flask --app intake run --host $(HOST) --port $(PORT)
+# Links (printed, copied, emailed) use the address served here unless INTAKE_PUBLIC_BASE_URL
+# names another: the seed and the server get the same one.
+run: install assets
+	@export INTAKE_PUBLIC_BASE_URL=$${INTAKE_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}; \
+	$(BIN)/flask --app intake seed-demo && \
+	echo "Serving on http://$(HOST):$(PORT)/ (links use $$INTAKE_PUBLIC_BASE_URL; Ctrl-C to stop)" && \
+	exec $(BIN)/flask --app intake run --host $(HOST) --port $(PORT)
 
 test: install lint test-sqlite test-postgres
 
@@ -30,11 +36,12 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/flask --app intake forms check
 
-test-sqlite: install browser-deps
+test-sqlite: install browser-deps assets
 	$(BIN)/pytest
 
 # PostgreSQL is required in CI; on a laptop without it this step says so and passes.
-test-postgres: install browser-deps
+test-postgres: install browser-deps assets
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(LIVE_PACKAGES)"
 	@if ! $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_ADMIN_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  if [ -n "$$CI" ]; then echo "PostgreSQL is not reachable at $(PG_ADMIN_URL)"; exit 1; fi; \
 	  echo "PostgreSQL not reachable at $(PG_ADMIN_URL): skipping the PostgreSQL run"; exit 0; \
@@ -46,7 +53,7 @@ test-postgres: install browser-deps
 install: $(VENV)/.installed system-deps translations
 
 # The browser tests alone (they also run within test-sqlite and test-postgres).
-test-browser: install browser-deps
+test-browser: install browser-deps assets
 	$(BIN)/pytest -m browser
 
 # Interface translations: the .po files are the source; the .mo files are built here.
@@ -59,9 +66,23 @@ messages: $(VENV)/.installed
 	  --sort-output --omit-header -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete -N
 
-browser-deps: system-deps
+browser-deps: system-deps node-deps
 	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(BROWSER_PACKAGES)"
+
+# Node.js and the npm packages of package-lock.json (axe-core, CodeMirror, esbuild).
+node-deps:
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES=nodejs
 	@$(MAKE) --no-print-directory node_modules/.package-lock.json
+
+# The questionnaire editor (CodeMirror 6 from npm), bundled into the package's static files:
+# served from our origin, never a CDN. The page works without it (a plain text box).
+EDITOR_BUNDLE := intake/static/vendor/editor.js
+assets: node-deps
+	@$(MAKE) --no-print-directory $(EDITOR_BUNDLE)
+
+$(EDITOR_BUNDLE): assets/editor.js package-lock.json node_modules/.package-lock.json
+	node_modules/.bin/esbuild assets/editor.js --bundle --minify --format=iife \
+	  --target=es2020 --legal-comments=linked --outfile=$@ --log-level=warning
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -84,6 +105,11 @@ system-deps:
 
 bench: install
 	$(BIN)/python bench/brief.py
+
+# Page saves vs a bare app, render workers 2 vs 1, the dashboard under load (README: Performance).
+bench-load: install
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(LIVE_PACKAGES)"
+	$(BIN)/python bench/load.py
 
 # The three worked examples' brief PDFs, for anyone to look at (git-ignored).
 example-briefs: install

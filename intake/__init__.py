@@ -19,9 +19,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     import os
 
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import cli, config, i18n, web
+    from . import cli, config, headers, health, i18n, logs, metrics, throttle, web
     from .accounts import auth
+    from .api import bp as api_bp
     from .client import bp as client_bp
     from .db import db, migrate
     from .staff import bp as staff_bp
@@ -35,13 +37,25 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.check(app)
     os.makedirs(app.instance_path, exist_ok=True)
+    if proxies := int(app.config.get("TRUSTED_PROXIES") or 0):
+        # The client's address and scheme as the proxies in front saw them (rate limits,
+        # audit entries, secure cookies).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
+    logs.init_app(app)
+    metrics.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db)
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)
+    headers.init_app(app)
+    throttle.init_app(app)
+    health.init_app(app)
     app.register_blueprint(client_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(api_bp)
     cli.init_app(app)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -91,3 +91,16 @@ def clinic_audit_actions() -> Select[Any]:
     return (
         select(AuditEvent.action).where(AuditEvent.clinic_id == current_user.clinic_id).distinct()
     )
+
+
+def client_names(intake_ids: Iterable[int | None]) -> dict[int, str]:
+    """The client names of some of the user's clinic's intakes, by id (others are left out)."""
+    wanted = {i for i in intake_ids if i is not None}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(Intake.id, Intake.client_name).where(
+            Intake.id.in_(wanted), Intake.clinic_id == current_user.clinic_id
+        )
+    )
+    return {row.id: row.client_name for row in rows}

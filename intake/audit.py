@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from .db import db
-from .models import AuditEvent
+from .models import AuditEvent, FollowUp
 
 # How the log page names actions; an action without an entry is shown by its own name.
 LABELS = {
@@ -45,12 +45,165 @@ LABELS = {
     "questionnaire.published": "Published a questionnaire",
     "settings.changed": "Changed clinic settings",
     "settings.safety_changed": "Changed the crisis contacts or safety settings",
+    "staff.login_locked": "Sign-in paused after failed attempts",
+    "staff.password_changed": "Changed their password",
+    "staff.sessions_ended": "Signed out everywhere",
+    "staff.two_factor_enrolled": "Set up two-factor sign-in",
+    "staff.two_factor_reset": "Reset a colleague's two-factor sign-in",
+    "staff.recovery_code_used": "Signed in with a recovery code",
+    "staff.recovery_codes_renewed": "Made new recovery codes",
+    "intake.urgent_notice_limited": "Urgent intake: email held back (many from one address)",
+    "export.csv": "Downloaded intakes as CSV",
+    "export.dictionary": "Downloaded a data dictionary",
+    "export.fhir": "Downloaded intakes as FHIR",
+    "api.token_created": "Created an API token",
+    "api.token_revoked": "Revoked an API token",
+    "api.request": "API request",
+    "api.webhook_set": "Set the submission webhook",
+    "api.webhook_removed": "Removed the submission webhook",
+    "api.webhook_delivered": "Webhook delivered",
+    "api.webhook_failed": "Webhook delivery failed",
 }
+
+
+# How settings fields are named in sentences (clinics.TRACKED, the logo, self-referral).
+SETTING_NAMES = {
+    "name": "clinic name",
+    "accent_color": "brand colour",
+    "crisis_text": "crisis contacts",
+    "emergency_number": "emergency number",
+    "default_questionnaire": "default questionnaire",
+    "link_expiry_days": "link expiry",
+    "logo": "logo",
+    "self_referral": "self-referral link",
+    "referral_daily_cap": "daily self-referral cap",
+    "require_two_factor": "two-factor requirement",
+    # Settings, Safety (clinics.SAFETY).
+    "client_languages": "languages offered to clients",
+    "crisis_texts": "crisis texts",
+    "safety_procedure": "safety procedure",
+    "urgent_escalation_minutes": "reminder time for urgent intakes",
+    "phone_region": "phone region",
+}
+_SIGN_IN_FAILURES = {
+    "password": "wrong password or unknown email",
+    "deactivated": "the account is deactivated",
+}
+_SIGN_OUTS = {"manual": "signed out", "idle": "signed out after a time without activity"}
 
 
 def label(action: str) -> str:
     """A readable name for an action."""
     return LABELS.get(action, action.replace(".", " ").replace("_", " ").capitalize())
+
+
+def describe(event: AuditEvent, names: dict[int, str] | None = None) -> str:
+    """An entry's details as a sentence for the log page (names: staff ids to names)."""
+    d = dict(event.detail or {})
+    names = names or {}
+
+    def person(staff_id: Any) -> str:
+        return names.get(staff_id, "nobody") if staff_id else "nobody"
+
+    match event.action:
+        case "staff.login_failed":
+            why = _SIGN_IN_FAILURES.get(d.get("reason", "password"), str(d.get("reason")))
+            return f"Tried {d.get('email', 'an email')}: {why}."
+        case "staff.logout":
+            return _SIGN_OUTS.get(d.get("reason", "manual"), "signed out").capitalize() + "."
+        case "staff.invited":
+            role = _role(d.get("role"))
+            return f"Invited {d.get('email', '')} as {role}.".replace("  ", " ")
+        case "staff.role_changed":
+            return f"From {_role(d.get('old'))} to {_role(d.get('new'))}."
+        case "intake.reassigned":
+            return f"From {person(d.get('before'))} to {person(d.get('after'))}."
+        case "client.invited" | "client.link_resent":
+            return "The link was emailed." if d.get("emailed") else "The link was given to copy."
+        case "settings.changed" | "settings.safety_changed":
+            fields = [SETTING_NAMES.get(f, f.replace("_", " ")) for f in d.get("fields", [])]
+            return f"Changed the {_join(fields)}." if fields else ""
+        case "questionnaire.created":
+            return f"Questionnaire '{d.get('key', '')}', started as a copy."
+        case "questionnaire.edited":
+            state = "valid" if d.get("valid") else "with problems still to fix"
+            return f"Saved the draft of '{d.get('key', '')}', {state}."
+        case "questionnaire.published":
+            return f"Published a new version of '{d.get('key', '')}'."
+        case "intake.urgent_notified":
+            return f"Emailed {d.get('to', 'staff')}."
+        case "intake.urgent_followed_up":
+            try:
+                outcome = FollowUp(str(d.get("outcome"))).label
+            except ValueError:
+                outcome = "Recorded contact"
+            waited = d.get("waited_minutes")
+            after = f", {_minutes_word(waited)} after the flag" if waited is not None else ""
+            return f"{outcome}{after}."
+        case "intake.urgent_escalated":
+            waited = _minutes_word(d.get("waited_minutes"))
+            return f"Reminded {d.get('to', 'the admins')}: no contact recorded after {waited}."
+        case "intake.urgent_escalation_failed":
+            return (
+                f"The reminder could not be sent ({d.get('error', 'unknown error')});"
+                " it is retried."
+            )
+        case "staff.login_locked":
+            wait = _minutes(d.get("seconds"))
+            return f"{d.get('email', 'An account')}: sign-in paused for {wait}.".capitalize()
+        case "staff.password_changed":
+            ended = d.get("other_sessions") or 0
+            return f"Their other sessions ended ({ended})." if ended else ""
+        case "staff.sessions_ended":
+            return f"Sessions ended: {d.get('sessions', 0)}."
+        case "staff.recovery_code_used":
+            return f"Recovery codes left: {d.get('remaining', 0)}."
+        case "intake.urgent_notice_limited":
+            return "The flag stands on the dashboard; the email to staff was held back."
+        case "intake.urgent_notify_failed":
+            return (
+                f"The email could not be sent ({d.get('error', 'unknown error')}); it is retried."
+            )
+    return " ".join(f"{_words(k).capitalize()}: {_value(v)}." for k, v in d.items())
+
+
+def _minutes(seconds: Any) -> str:
+    """A wait in seconds as people say it."""
+    try:
+        minutes = max(1, round(int(seconds) / 60))
+    except (TypeError, ValueError):
+        return "a while"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def _minutes_word(minutes: Any) -> str:
+    """A number of minutes as people say it."""
+    try:
+        count = int(minutes)
+    except (TypeError, ValueError):
+        return "a while"
+    return "1 minute" if count == 1 else f"{count} minutes"
+
+
+def _role(value: Any) -> str:
+    labels = {"admin": "clinic admin", "therapist": "therapist"}
+    return labels.get(str(value), str(value or "a role"))
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _words(key: str) -> str:
+    return key.replace("_", " ")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return _join([str(v) for v in value]) if value else "none"
+    return str(value)
 
 
 def record(
@@ -60,13 +213,15 @@ def record(
     subject: Any = None,
     actor_id: int | None = None,
     commit: bool = True,
+    anonymous: bool = False,
     **detail: Any,
 ) -> AuditEvent:
-    """Append one event; actor and clinic default to the signed-in user.
+    """Append one event; actor and clinic default to the signed-in user (unless anonymous:
+    an API request acts by its token, never by whatever browser session came along).
 
     Other modules log their own actions with it, e.g. record("brief.viewed", subject=intake).
     """
-    signed_in = has_request_context() and current_user.is_authenticated
+    signed_in = not anonymous and has_request_context() and current_user.is_authenticated
     entry = AuditEvent(
         clinic_id=clinic_id
         if clinic_id is not None

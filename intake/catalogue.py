@@ -72,14 +72,39 @@ def latest_builtin(key: str) -> QuestionnaireVersion | None:
 
 
 def definition_of(version: QuestionnaireVersion) -> Definition:
-    """The parsed definition of a stored version (parsed once per process)."""
-    return _parse(version.sha256, version.source)
+    """The parsed definition of a stored version (parsed once per process).
+
+    Found by the version's digest alone, so a request need not load the YAML source
+    (by_token defers it) unless this process has not parsed that version yet.
+    """
+    found = _parsed.get(version.sha256)
+    return found if found is not None else _parse(version.sha256, version.source)
+
+
+# The definitions _parse made, by digest (bounded like its cache).
+_parsed: dict[str, Definition] = {}
+
+
+def preload_builtin(forms_dir: str | Path) -> None:
+    """Parse the built-in files into this process's cache, in every language they offer.
+
+    They are the very texts sync_builtin stores, so definition_of finds them parsed.
+    """
+    for path in definition_files(forms_dir):
+        text = path.read_text(encoding="utf-8")
+        definition = _parse(sha256(text), text)
+        for language in definition.offered_languages:
+            definition.in_language(language)
 
 
 @lru_cache(maxsize=64)
 def _parse(digest: str, source: str) -> Definition:
     # Keyed by digest: a stored version never changes, so its parse never goes stale.
-    return load_text(source, source=f"stored questionnaire {digest[:12]}")
+    definition = load_text(source, source=f"stored questionnaire {digest[:12]}")
+    if len(_parsed) >= 64:
+        _parsed.pop(next(iter(_parsed)))
+    _parsed[digest] = definition
+    return definition
 
 
 def available(clinic_id: int) -> list[QuestionnaireVersion]:

@@ -1,10 +1,13 @@
-"""Every command: forms check, seed-demo, invite, brief, briefs refresh, jobs worker."""
+"""Every command: forms (check, score, import-fhir), prepare, seed-demo, invite, brief(s),
+jobs worker, export (fhir, csv), backup, restore."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 from pathlib import Path
+from typing import IO, Any
 
 import click
 from email_validator import EmailNotValidError, validate_email
@@ -12,17 +15,23 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from . import catalogue, clinics, lifecycle, mail, outbox, phones
-from .accounts.auth import hash_password
-from .brief import jobs, store
+from . import backup, catalogue, clinics, lifecycle, logs, mail, outbox, phones, serving
+from .accounts.auth import has_password, hash_password
+from .brief import jobs
 from .brief.build import pdf_for
 from .db import db
-from .models import Clinic, Intake, IntakeStatus, PdfStatus, Role, Staff
-from .questionnaire import DefinitionError, load_file
+from .exports import fhir as fhir_export
+from .exports import tables
+from .fhir.importer import NotAQuestionnaire, import_questionnaire
+from .models import Clinic, Intake, IntakeStatus, Role, Staff
+from .questionnaire import DefinitionError, load_file, load_text
+from .questionnaire.answers import answer_problems
 from .questionnaire.examples import check_examples
+from .scoring import score, summary
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "therapist@demo.clinic"
+DEMO_CLIENT = "Demo Client"
 # A fictional number (the 555-01xx range is reserved for fiction in North America).
 DEMO_PHONE = "+12015550123"
 DEMO_EMERGENCY = "555-0100"
@@ -42,11 +51,15 @@ DEMO_PROCEDURE = (
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(forms)
+    app.cli.add_command(prepare)
     app.cli.add_command(seed_demo)
     app.cli.add_command(invite)
     app.cli.add_command(brief)
     app.cli.add_command(briefs)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(export)
 
 
 @click.group()
@@ -76,15 +89,112 @@ def forms_check(paths: tuple[Path, ...]) -> None:
     click.echo(f"{len(files)} definition(s) OK")
 
 
+@forms.command("score")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--answers",
+    "answers_file",
+    required=True,
+    type=click.File("r", encoding="utf-8"),
+    help="A JSON object of answers by item id; '-' reads them from standard input.",
+)
+def forms_score(path: Path, answers_file: IO[str]) -> None:
+    """Score answers against one definition and print the result as JSON.
+
+    Each measure on its own scale (id, score, status, band, items used and missing), the
+    flags and whether the answers are urgent. Exit 1, saying why, when the definition or
+    the answers are not valid.
+    """
+    try:
+        definition = load_file(path)
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    name = "standard input" if answers_file.name == "<stdin>" else answers_file.name
+    try:
+        answers = json.load(answers_file)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(
+            f"{name}: not JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"
+        ) from None
+    if not isinstance(answers, dict):
+        raise click.ClickException(f"{name}: must be a JSON object of answers by item id")
+    wrong = answer_problems(definition, answers)
+    for item_id, message in wrong:
+        click.echo(f"{name}: {item_id}: {message}", err=True)
+    if wrong:
+        sys.exit(1)
+    result = score(definition, answers)
+    click.echo(json.dumps(summary(definition, result), indent=2, ensure_ascii=False))
+
+
+@forms.command("import-fhir")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the YAML here (default: standard output).")  # fmt: skip
+@click.option("--id", "key", default=None, help="The new questionnaire's id (default: its name).")
+def forms_import_fhir(path: Path, output: Path | None, key: str | None) -> None:
+    """Turn a FHIR R4 Questionnaire (JSON) into a definition to review, preview and publish.
+
+    What could not be mapped is listed on standard error with each item's linkId, and as
+    comments at the top of the YAML. Exit 1 when the result is not a valid definition.
+    """
+    try:
+        resource = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise click.ClickException(f"{path}: not JSON ({exc or 'nested too deeply'})") from None
+    try:
+        imported = import_questionnaire(resource, key=key)
+    except NotAQuestionnaire as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    text = imported.yaml()
+    for note in imported.notes:
+        click.echo(f"{path}: {note}", err=True)
+    where = str(output) if output else f"{path.stem}.yaml"
+    problems: list[str] = []
+    try:
+        definition = load_text(text, source=where)
+        problems = [f"{where}: example {m}" for m in check_examples(definition)]
+    except DefinitionError as exc:
+        problems = [str(p) for p in exc.problems]
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        sys.exit(1)
+
+
 def _migrate_and_sync() -> None:
     upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
     catalogue.sync_builtin(current_app.config["FORMS_DIR"])
 
 
-@click.command("seed-demo")
-def seed_demo() -> None:
-    """Migrate, then create a demo clinic, a therapist and one invitation; print them."""
+@click.command("prepare")
+def prepare() -> None:
+    """Migrate the database and store the built-in questionnaires (before each new version)."""
     _migrate_and_sync()
+    click.echo("database migrated; built-in questionnaires stored")
+
+
+@click.command("seed-demo")
+@click.option(
+    "--new-password",
+    is_flag=True,
+    help="Give the demo account a new password (the old one stops working) and print it.",
+)
+def seed_demo(new_password: bool) -> None:
+    """Migrate, then create a demo clinic, its admin and one invitation; print them.
+
+    Run again, it keeps the admin's password (unless --new-password) and the demo client's
+    open invitation, so what an earlier run printed still works.
+    """
+    _migrate_and_sync()
+    _warn_unless_base_url_known()
     clinic = db.session.scalar(select(Clinic).where(Clinic.slug == DEMO_SLUG))
     if clinic is None:
         clinic = Clinic(slug=DEMO_SLUG, name="Demo Practice")
@@ -96,34 +206,73 @@ def seed_demo() -> None:
         clinic.crisis_texts = {**DEMO_CRISIS_TEXTS, **(clinic.crisis_texts or {})}
         clinic.safety_procedure = clinic.safety_procedure or DEMO_PROCEDURE
         clinic.phone_region = clinic.phone_region or "US"
-    password = secrets.token_urlsafe(12)
     staff = db.session.scalar(select(Staff).where(Staff.email == DEMO_EMAIL))
+    password = None
     if staff is None:
         staff = Staff(
             clinic_id=clinic.id, email=DEMO_EMAIL, name="Demo Therapist", role=Role.ADMIN
         )
         db.session.add(staff)
-    # A fresh password each run: the printed one is always the one that works.
-    staff.password_hash = hash_password(password)
+    if staff.password_hash is None or not has_password(staff) or new_password:
+        password = secrets.token_urlsafe(12)
+        staff.password_hash = hash_password(password)
     db.session.commit()
+    intake, reused = _demo_intake(clinic, staff)
+    click.echo(f"Client intake link: {lifecycle.client_link(intake)}")
+    if reused:
+        click.echo("  (the demo client's open invitation from an earlier run)")
+    click.echo(f"Staff sign-in:      {mail.external_url('staff.login')}")
+    click.echo(f"  account:  {staff.name}, {staff.role.label.lower()} of {clinic.name}")
+    click.echo(f"  email:    {DEMO_EMAIL}")
+    if password is not None:
+        click.echo(f"  password: {password}")
+    else:
+        click.echo(
+            "  password: unchanged, the one printed when this account was created"
+            " (`flask --app intake seed-demo --new-password` sets a new one; the old one"
+            " then stops working)"
+        )
+    click.echo(
+        "Crisis contacts: demo values (emergency number "
+        f"{clinic.emergency_number}); set your own under Settings, Safety before real use."
+    )
+
+
+def _demo_intake(clinic: Clinic, staff: Staff) -> tuple[Intake, bool]:
+    """The demo client's intake: the open one from an earlier run, else a new invitation."""
+    earlier = db.session.scalar(
+        select(Intake)
+        .where(
+            Intake.clinic_id == clinic.id,
+            Intake.client_name == DEMO_CLIENT,
+            Intake.status != IntakeStatus.SUBMITTED,
+        )
+        .order_by(Intake.id.desc())
+        .limit(1)
+    )
+    if earlier is not None and lifecycle.link_problem(earlier) is None:
+        return earlier, True
     questionnaire = catalogue.latest_builtin(current_app.config["DEFAULT_QUESTIONNAIRE"])
     assert questionnaire is not None
     intake = lifecycle.invite(
         clinic,
-        "Demo Client",
+        DEMO_CLIENT,
         questionnaire,
         therapist=staff,
         email="demo.client@example.org",
         phone=DEMO_PHONE,
     )
-    click.echo(f"Client intake link: {lifecycle.client_link(intake)}")
-    click.echo(f"Therapist sign-in:  {mail.external_url('staff.login')}")
-    click.echo(f"  email:    {DEMO_EMAIL}")
-    click.echo(f"  password: {password}")
-    click.echo(
-        "Crisis contacts: demo values (emergency number "
-        f"{clinic.emergency_number}); set your own under Settings, Safety before real use."
-    )
+    return intake, False
+
+
+def _warn_unless_base_url_known() -> None:
+    """Printed links need the address clients reach; say so when it is only a guess."""
+    if not mail.base_url_known():
+        click.echo(
+            f"Note: INTAKE_PUBLIC_BASE_URL is not set; links assume the app serves on"
+            f" {mail.base_url()} (`make run` sets it to the address it serves).",
+            err=True,
+        )
 
 
 @click.command("invite")
@@ -147,6 +296,7 @@ def invite(slug: str, name: str, key: str | None, email: str | None, phone: str 
     version = catalogue.latest_builtin(key or current_app.config["DEFAULT_QUESTIONNAIRE"])
     if version is None:
         raise click.ClickException(f"no questionnaire '{key}'")
+    _warn_unless_base_url_known()
     try:
         intake = lifecycle.invite(clinic, name, version, email=address, phone=number)
     except clinics.CrisisContactsMissing as exc:
@@ -197,20 +347,23 @@ def jobs_cli() -> None:
 @click.option("--burst", is_flag=True, help="Run what is due, then stop.")
 def jobs_worker(burst: bool) -> None:
     """Run background jobs from Redis (brief PDFs, urgent notices), and sweep for due ones."""
-    from rq import SimpleWorker
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run in the web process")
     queue = outbox.queue(app)
+    # Templates, definitions and the render child's fonts loaded before the first job, and
+    # kept: the worker runs every job in this process, inside this app context (RQ's
+    # SimpleWorker: no fork per job), each under the request id it was queued with.
+    serving.warm_up(app, worker=True)
+    # A deploy may have changed the templates or the brief code: stale PDFs are made anew.
+    jobs.schedule_refresh()
+    db.session.commit()
     outbox.sweep()  # whatever came due or was lost while no worker ran
     sweeper = None if burst else outbox.Sweeper(app, float(app.config["JOB_SWEEP_SECONDS"]))
     if sweeper is not None:
         sweeper.start()
     try:
-        # SimpleWorker runs jobs in this process, inside this app context (no fork per job):
-        # the render's child process and its warm fonts live as long as the worker.
-        SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+        logs.worker_class()([queue], connection=queue.connection).work(burst=burst)
     finally:
         if sweeper is not None:
             sweeper.stop()
@@ -227,12 +380,82 @@ briefs.add_command(jobs_worker, "worker")
 @briefs.command("refresh")
 def briefs_refresh() -> None:
     """Queue a render for every submitted intake whose stored PDF is not current."""
-    count = 0
-    submitted = select(Intake).where(Intake.status == IntakeStatus.SUBMITTED)
-    for intake in list(db.session.scalars(submitted)):
-        if store.status(intake) != PdfStatus.READY:
-            jobs.enqueue(intake)
-            count += 1
+    count = jobs.refresh()
     if outbox.runner(current_app) == "thread":
         outbox.wait(timeout=3600)
     click.echo(f"queued {count} brief(s)")
+
+
+@click.command("backup")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def backup_command(output: Path) -> None:
+    """Write the whole database to FILE: a pg_dump archive, or a copy of the SQLite file."""
+    held = backup.inventory()
+    try:
+        backup.backup(db.engine.url, output)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backed up {held} to {output}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+def restore_command(source: Path) -> None:
+    """Load a backup FILE into the configured database, which must be empty; check it."""
+    try:
+        backup.restore(db.engine.url, source)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.remove()
+    found = backup.inventory()
+    if found.damaged_pdfs:
+        raise click.ClickException(f"restored, but {found}: the backup file is damaged")
+    click.echo(f"restored {found} from {source}")
+    click.echo("next: flask --app intake prepare (migrates it if this version is newer)")
+
+
+@click.group("export")
+def export() -> None:
+    """Submitted intakes for other systems: a FHIR Bundle, CSV with its data dictionary."""
+
+
+@export.command("fhir")
+@click.argument("intake_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export_fhir(intake_id: int, output: Path | None) -> None:
+    """Print (or write) a submitted intake's FHIR Bundle: Questionnaire, response, Observations."""
+    intake = db.session.get(Intake, intake_id)
+    if intake is None:
+        raise click.ClickException(f"no intake {intake_id}")
+    if not intake.submitted:
+        raise click.ClickException(f"intake {intake_id} is not submitted yet ({intake.status})")
+    text = json.dumps(fhir_export.intake_bundle(intake), indent=2, ensure_ascii=False) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@export.command("csv")
+@click.option("--clinic", "slug", required=True, help="The clinic's slug.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day (YYYY-MM-DD) the intakes were sent on.")  # fmt: skip
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day (YYYY-MM-DD), included.")  # fmt: skip
+@click.option("--include-text", is_flag=True, help="Include free-text answers.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_csv(slug: str, start: Any, end: Any, include_text: bool, output: Path) -> None:
+    """Write a clinic's submitted intakes as CSV, and FILE.dictionary.csv beside it."""
+    clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
+    if clinic is None:
+        raise click.ClickException(f"no clinic with slug '{slug}'")
+    first, last = (start.date() if start else None), (end.date() if end else None)
+    if first and last and last < first:
+        raise click.ClickException("--to is before --from")
+    dictionary = output.with_name(output.name.removesuffix(".csv") + ".dictionary.csv")
+    with output.open("w", encoding="utf-8", newline="") as out:
+        out.writelines(tables.intakes_csv(clinic.id, first, last, include_text=include_text))
+    with dictionary.open("w", encoding="utf-8", newline="") as out:
+        out.writelines(tables.dictionary_csv(clinic.id, first, last, include_text=include_text))
+    click.echo(f"wrote {output} and {dictionary}")

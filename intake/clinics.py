@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import audit, i18n
+from .brief import jobs
 from .brief.content import language_name
 from .db import db
 from .models import Clinic, utcnow
@@ -23,6 +24,8 @@ TRACKED = (
     "accent_color",
     "default_questionnaire",
     "link_expiry_days",
+    "referral_daily_cap",
+    "require_two_factor",
 )
 # The safety settings (Settings -> Safety), audited as "settings.safety_changed".
 SAFETY = (
@@ -33,6 +36,10 @@ SAFETY = (
     "urgent_escalation_minutes",
     "phone_region",
 )
+
+
+# The settings a brief PDF shows (its name, logo and colour): a change makes the PDFs stale.
+BRIEF_FIELDS = {"name", "accent_color", "logo"}
 
 
 def update_settings(
@@ -50,7 +57,10 @@ def update_settings(
     before = {name: getattr(clinic, name) for name in TRACKED}
     for name in TRACKED:
         value = values[name]
+        if value is None and name == "referral_daily_cap":
+            continue  # left blank: the cap stays as it was
         setattr(clinic, name, value.strip() if isinstance(value, str) else value)
+    clinic.default_questionnaire = clinic.default_questionnaire or None
     changed = [name for name in TRACKED if getattr(clinic, name) != before[name]]
     if logo is not None:
         clinic.logo, clinic.logo_mime = logo
@@ -67,6 +77,9 @@ def update_settings(
     if changed:
         clinic.settings_updated_at = utcnow()
         audit.record("settings.changed", subject=clinic, fields=changed, commit=False)
+    if set(changed) & BRIEF_FIELDS:
+        # The clinic's briefs show these: their PDFs are made anew now, not on first view.
+        jobs.schedule_refresh(clinic.id)
     db.session.commit()
     return changed
 
@@ -90,6 +103,9 @@ def update_safety(clinic: Clinic, values: dict[str, Any]) -> list[str]:
         # The brief's page 1 prints the safety procedure: stale PDFs are rendered again.
         clinic.settings_updated_at = utcnow()
         audit.record("settings.safety_changed", subject=clinic, fields=changed, commit=False)
+    if "safety_procedure" in changed:
+        # Printed on an urgent brief's page 1: those PDFs are made anew now, not on first view.
+        jobs.schedule_refresh(clinic.id)
     db.session.commit()
     return changed
 

@@ -11,15 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, exists, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select, tuple_
 from sqlalchemy.orm import defer, joinedload
 
+from . import names
 from .db import db
 from .follow_up import Latest
-from .models import Intake, IntakeStatus, Progress, Staff, UrgentFollowUp
+from .models import Intake, IntakeNameWord, IntakeStatus, Progress, Staff, UrgentFollowUp, utcnow
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
+MAX_SEARCH_WORDS = 5
 
 
 @dataclass(frozen=True)
@@ -71,23 +73,50 @@ class Page:
     follow_ups: dict[int, Latest] | None = None
 
 
+def progress_is(status: Progress) -> ColumnElement[bool]:
+    """The SQL condition for intakes whose progress (Progress.of) is this status."""
+    now = utcnow()
+    not_sent = Intake.status != IntakeStatus.SUBMITTED
+    if status == Progress.WITHDRAWN:
+        return and_(not_sent, Intake.revoked_at.is_not(None))
+    if status == Progress.EXPIRED:
+        return and_(not_sent, Intake.revoked_at.is_(None), Intake.expires_at < now)
+    if status == Progress.REVIEWED:
+        return and_(Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_not(None))
+    if status == Progress.SUBMITTED:
+        return and_(Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_(None))
+    # Invited or in progress: only links that still open (a withdrawn or expired one is
+    # listed as such).
+    return and_(
+        Intake.status == IntakeStatus(status),
+        Intake.revoked_at.is_(None),
+        or_(Intake.expires_at.is_(None), Intake.expires_at >= now),
+    )
+
+
 def filtered(clinic_id: int, filters: Filters) -> Select[tuple[Intake]]:
     """The clinic's intakes narrowed by the filters, unordered."""
     query = select(Intake).where(Intake.clinic_id == clinic_id)
-    if filters.status == Progress.REVIEWED:
-        query = query.where(
-            Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_not(None)
-        )
-    elif filters.status == Progress.SUBMITTED:
-        query = query.where(Intake.status == IntakeStatus.SUBMITTED, Intake.reviewed_at.is_(None))
-    elif filters.status:
-        query = query.where(Intake.status == IntakeStatus(filters.status))
+    if filters.status:
+        query = query.where(progress_is(filters.status))
     if filters.therapist_id:
         query = query.where(Intake.therapist_id == filters.therapist_id)
-    if filters.search:
-        escaped = filters.search.lower().replace("\\", "\\\\").replace("%", r"\%")
-        escaped = escaped.replace("_", r"\_")
-        query = query.where(func.lower(Intake.client_name).like(f"%{escaped}%", escape="\\"))
+    # Each word searched must begin a word of the name, accents and case aside ("maria"
+    # finds "María López"); the words' index answers it, whatever the table's size.
+    searched = names.words(filters.search)[:MAX_SEARCH_WORDS]
+    if filters.search and not searched:
+        return query.where(false())  # only signs, no letters or digits: no name has them
+    for word in searched:
+        low, high = names.prefix_range(word)
+        query = query.where(
+            Intake.id.in_(
+                select(IntakeNameWord.intake_id).where(
+                    IntakeNameWord.clinic_id == clinic_id,
+                    IntakeNameWord.word >= low,
+                    IntakeNameWord.word < high,
+                )
+            )
+        )
     return query
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from . import audit
 from .catalogue import sha256, versions
 from .db import db
+from .fhir.importer import Imported, import_questionnaire
 from .models import QuestionnaireDraft, QuestionnaireVersion, utcnow
 from .questionnaire import Definition, DefinitionError, Problem, load_text
 from .questionnaire.examples import example_rows
@@ -75,12 +76,15 @@ def create_copy(
     yaml = YAML(typ="rt")
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)  # the style of our built-in files
-    tree = yaml.load(original.source)
+    # A built-in file's notes for us (paths in our repository) mean nothing in a clinic's copy.
+    source = without_our_notes(original.source) if original.clinic_id is None else original.source
+    tree = yaml.load(source)
     tree["id"], tree["version"] = key, 1
     if isinstance(tree.get("title"), dict):
-        # A translated title: the new title in every language, for the admin to translate.
-        for language in tree["title"]:
-            tree["title"][language] = title
+        # A translated title: the new one in the definition's own language; the others keep
+        # their text (never the new title passed off as a translation) for the admin to adapt.
+        main = str(tree.get("language") or "en")
+        tree["title"][main if main in tree["title"] else next(iter(tree["title"]))] = title
     else:
         tree["title"] = title
     out = io.StringIO()
@@ -101,6 +105,41 @@ def create_copy(
         db.session.rollback()
         raise DuplicateKey(key) from exc
     return row
+
+
+# A note that points at a file (a relative path, or an editor's schema modeline) only makes
+# sense beside our repository's files.
+_OUR_NOTE = re.compile(r"(?:^|\s)\.{1,2}/\S|\$schema=|yaml-language-server")
+_COMMENT = re.compile(r"^\s*#")
+
+
+def without_our_notes(source: str) -> str:
+    """The text without the comment blocks that point at files of ours; every other comment,
+    and the data itself, stay exactly as they were.
+
+    A '#' line inside a block of text is data, not a comment: a block whose removal would
+    change the data is kept.
+    """
+    lines = source.splitlines(keepends=True)
+    blocks: list[tuple[int, int]] = []
+    start = None
+    for number, line in enumerate([*lines, ""]):
+        if line and _COMMENT.match(line):
+            start = number if start is None else start
+            continue
+        if start is not None and any(_OUR_NOTE.search(n) for n in lines[start:number]):
+            blocks.append((start, number))
+        start = None
+    safe = YAML(typ="safe")
+    data = safe.load(source)
+    for first, end in reversed(blocks):
+        trial = lines[:first] + lines[end:]
+        try:
+            if safe.load("".join(trial)) == data:
+                lines = trial
+        except YAMLError:
+            continue
+    return "".join(lines)
 
 
 def save(row: QuestionnaireDraft, source: str, actor_id: int, *, valid: bool) -> None:
@@ -168,6 +207,17 @@ def publish(row: QuestionnaireDraft, definition: Definition) -> QuestionnaireVer
         db.session.rollback()
         raise VersionTaken(definition.version) from exc
     return version
+
+
+def from_fhir(row: QuestionnaireDraft, resource: object) -> Imported:
+    """A FHIR Questionnaire as this draft's text: its id kept, the next version to publish.
+
+    Raises fhir.importer.NotAQuestionnaire when the file is no Questionnaire at all.
+    """
+    imported = import_questionnaire(resource, key=row.key)
+    published = versions(row.clinic_id, row.key)
+    imported.data["version"] = published[0].version + 1 if published else 1
+    return imported
 
 
 def _line_of(source: str, key: str) -> int | None:

@@ -13,15 +13,17 @@ from datetime import timedelta
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy.orm import Session, joinedload
 
-from . import audit, clinics, mail, notify
+from . import audit, clinics, mail, metrics, names, notify, webhooks
 from .brief import jobs
 from .db import db
 from .models import (
     ClientContact,
     Clinic,
     Intake,
+    IntakeNameWord,
     IntakeStatus,
     QuestionnaireVersion,
     Staff,
@@ -29,13 +31,13 @@ from .models import (
 )
 from .questionnaire import Definition
 from .questionnaire.flow import merge_answers
+from .referrals import SELF_REFERRAL
 from .scoring import is_urgent, safety_status, score
 
 log = logging.getLogger(__name__)
 
 # 32 bytes of randomness: 256 bits, far beyond guessing.
 TOKEN_BYTES = 32
-SELF_REFERRAL = "self_referral"
 
 
 class AlreadySubmitted(Exception):
@@ -81,6 +83,20 @@ def invite(
         )
     db.session.commit()
     return intake
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_name_words(session: Session, *_: Any) -> None:
+    # The dashboard searches these words: an intake's name, however it was set, is stored
+    # with them in the same flush (accent- and case-free, see intake.names).
+    for intake in (*session.new, *session.dirty):
+        if not isinstance(intake, Intake):
+            continue
+        if intake in session.new or inspect(intake).attrs.client_name.history.has_changes():
+            intake.name_words = [
+                IntakeNameWord(clinic_id=intake.clinic_id, word=word)
+                for word in names.words(intake.client_name or "")
+            ]
 
 
 def link_problem(intake: Intake) -> str | None:
@@ -164,8 +180,21 @@ def reassign(intake: Intake, therapist: Staff | None) -> None:
 
 
 def by_token(token: str) -> Intake | None:
-    """The intake a client link points to, if any."""
-    return db.session.scalar(select(Intake).where(Intake.token == token))
+    """The intake a client link points to, if any, with its questionnaire version.
+
+    One query: the version comes along, without its YAML source, which is read only if this
+    process has not parsed that version yet (see catalogue.definition_of).
+    """
+    return db.session.scalar(_BY_TOKEN, {"token": token})
+
+
+# Built once: SQLAlchemy then reuses the statement's cache key instead of working it out again
+# on every request (a client's every page and save starts here).
+_BY_TOKEN = (
+    select(Intake)
+    .where(Intake.token == bindparam("token"))
+    .options(joinedload(Intake.questionnaire, innerjoin=True).defer(QuestionnaireVersion.source))
+)
 
 
 def save_page(
@@ -207,7 +236,9 @@ def save_page(
         # In the same commit as the flag: the notice cannot be lost, and it is sent after the
         # commit, outside this request (the crisis page never waits for the mail server).
         notify.urgent(intake)
-    db.session.commit()
+    # The row was locked, so what is loaded is what was just committed: no reload after.
+    _commit_keeping_loaded()
+    metrics.page_saved(autosave=page_id is None)
     return newly_urgent
 
 
@@ -232,6 +263,7 @@ def save_contact(
     contact.updated_at = intake.updated_at = now
     intake.current_page = page_id
     db.session.commit()
+    metrics.page_saved(autosave=False)  # a step of the wizard, saved like a page
 
 
 def sign_consent(intake: Intake, name: str, version: str, first_page: str) -> None:
@@ -274,7 +306,9 @@ def submit(intake: Intake, definition: Definition) -> None:
     except Exception:
         # The submission stands whatever the PDF does; opening the brief asks again.
         log.exception("could not queue the brief render of intake %s", intake.id)
+    webhooks.submitted(intake)  # the clinic's practice system hears of it, after this commit
     db.session.commit()
+    metrics.submitted()
 
 
 def note_crisis_shown(intake: Intake, crisis: clinics.Crisis, page: str) -> None:
@@ -293,12 +327,26 @@ def note_crisis_shown(intake: Intake, crisis: clinics.Crisis, page: str) -> None
 
 def _lock(intake: Intake) -> None:
     """Reload the row under a lock, so a double submit or a late save cannot race."""
-    db.session.scalar(
-        select(Intake)
-        .where(Intake.id == intake.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    db.session.scalar(_LOCK, {"id": intake.id})
     if intake.submitted:
         db.session.rollback()
         raise AlreadySubmitted(intake.id)
+
+
+_LOCK = (
+    select(Intake)
+    .where(Intake.id == bindparam("id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring loaded attributes (they are what this transaction wrote)."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep

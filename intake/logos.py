@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import warnings
@@ -13,6 +14,14 @@ from PIL import Image, UnidentifiedImageError
 
 MAX_BYTES = 256 * 1024
 MAX_PIXELS = 4096 * 4096
+# An SVG's cost to draw is bounded by its structure, checked before it is stored and again
+# before each render (for logos stored earlier): a 1.6 KB chain of <use> elements that each
+# draw the previous one twice would otherwise hold a brief render for minutes.
+MAX_DEPTH = 24
+MAX_ELEMENTS = 2000
+# Elements drawn once every <use> and url(#...) reference is followed to what it draws.
+MAX_DRAWN = 5000
+MAX_REFERENCE_DEPTH = 8
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 
@@ -26,14 +35,17 @@ SVG_ATTRIBUTES = {
     "id", "class", "d", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry",
     "width", "height", "viewbox", "preserveaspectratio", "points", "fill", "fill-opacity",
     "fill-rule", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap",
-    "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray", "opacity", "transform",
-    "offset", "stop-color", "stop-opacity", "gradientunits", "gradienttransform",
-    "font-family", "font-size", "font-weight", "text-anchor", "clip-path", "clip-rule",
+    "stroke-linejoin", "stroke-miterlimit", "opacity", "transform",
+    "stroke-dashoffset", "offset", "stop-color", "stop-opacity", "gradientunits",
+    "gradienttransform", "font-family", "font-size", "font-weight", "text-anchor", "clip-path",
+    "clip-rule",
     "mask", "version", "href", "dx", "dy", "letter-spacing", "style", "fx", "fy",
     "spreadmethod", "maskunits", "clippathunits",
 }  # fmt: skip
-# url(#local) references are fine; any other url(), imports or escapes are not.
-UNSAFE_VALUE = re.compile(r"url\s*\(\s*[^#\s)]|@import|expression|javascript:|\\", re.I)
+# url(#local) references are fine; any other url(), imports or escapes are not. Dash
+# patterns are refused too: a tiny dash on a long path is millions of dashes to draw.
+UNSAFE_VALUE = re.compile(r"url\s*\(\s*[^#\s)]|@import|expression|javascript:|\\|dasharray", re.I)
+LOCAL_REFERENCE = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
 
 register_namespace("", SVG_NS)
 register_namespace("xlink", XLINK_NS)
@@ -83,11 +95,81 @@ def sanitize_svg(data: bytes) -> bytes:
         raise LogoError("The SVG file could not be read as XML.") from exc
     if root.tag != "{" + SVG_NS + "}svg":
         raise LogoError("The file is not an SVG image (it needs the SVG namespace).")
+    _check_size(root)
     _clean(root)
+    check_drawing(root)
     for name in list(root.attrib):
         if _local(name) in ("width", "height") and UNSAFE_VALUE.search(root.attrib[name]):
             del root.attrib[name]
     return tostring(root, encoding="unicode").encode("utf-8")
+
+
+def _check_size(root: Element) -> None:
+    """Refuse deep nesting and too many elements (counted without recursion)."""
+    count, stack = 0, [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            raise LogoError(f"The SVG is nested too deeply (more than {MAX_DEPTH} levels).")
+        if count > MAX_ELEMENTS:
+            raise LogoError(f"The SVG has too many elements (more than {MAX_ELEMENTS}).")
+        stack.extend((child, depth + 1) for child in element)
+
+
+def check_drawing(root: Element) -> None:
+    """Refuse <use> chains, references in a loop, and drawings that grow too large once
+    every <use> and url(#...) is followed (LogoError says which)."""
+    by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
+    drawn: dict[int, int] = {}
+
+    def targets(element: Element) -> list[Element]:
+        found = []
+        for name, value in element.attrib.items():
+            if _local(name) == "href" and value.startswith("#"):
+                found.append(value[1:])
+            found.extend(LOCAL_REFERENCE.findall(value))
+        return [by_id[i] for i in found if i in by_id]
+
+    def size(element: Element, path: tuple[int, ...]) -> int:
+        key = id(element)
+        if key in path:
+            raise LogoError("The SVG refers to itself in a loop; please simplify it.")
+        if len(path) > MAX_REFERENCE_DEPTH + MAX_DEPTH:
+            raise LogoError("The SVG's references go too deep; please simplify it.")
+        if key not in drawn:
+            total = 1
+            for child in element:
+                total += size(child, (*path, key))
+            for target in targets(element):
+                if _local(str(element.tag)) == "use" and any(
+                    _local(str(e.tag)) == "use" for e in target.iter()
+                ):
+                    raise LogoError(
+                        "The SVG uses <use> elements that point at other <use> elements;"
+                        " please flatten the drawing (for example, export it again)."
+                    )
+                total += size(target, (*path, key))
+            if total > MAX_DRAWN:
+                raise LogoError("The SVG is too complex to draw quickly; please simplify it.")
+            drawn[key] = total
+        return drawn[key]
+
+    size(root, ())
+
+
+@functools.lru_cache(maxsize=64)
+def too_complex(data: bytes) -> str | None:
+    """Why a stored SVG logo must not be drawn (stored before these checks), or None."""
+    try:
+        root = fromstring(data, forbid_dtd=True)
+        _check_size(root)
+        check_drawing(root)
+    except LogoError as exc:
+        return str(exc)
+    except (ParseError, DefusedXmlException, ValueError):
+        return "The SVG file could not be read as XML."
+    return None
 
 
 def _clean(element: Element) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Enum,
     ForeignKey,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -52,23 +54,35 @@ class IntakeStatus(StrEnum):
 
 
 class Progress(StrEnum):
-    """Where an intake stands for staff: the client's status, then whether it was reviewed."""
+    """Where an intake stands for staff: the client's status, whether the link still opens,
+    then whether it was reviewed."""
 
     INVITED = "invited"
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
     REVIEWED = "reviewed"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
 
     @property
     def label(self) -> str:
         """The words every staff page uses for this status."""
         return _PROGRESS_LABELS[self]
 
+    @property
+    def link_open(self) -> bool:
+        """Whether the client's link still opens for answering."""
+        return self in (Progress.INVITED, Progress.IN_PROGRESS)
+
     @classmethod
     def of(cls, intake: Intake) -> Progress:
-        """The progress of one intake."""
-        if intake.status == IntakeStatus.SUBMITTED and intake.reviewed_at is not None:
-            return cls.REVIEWED
+        """The progress of one intake (a closed link before sending says so)."""
+        if intake.status == IntakeStatus.SUBMITTED:
+            return cls.REVIEWED if intake.reviewed_at is not None else cls.SUBMITTED
+        if intake.revoked_at is not None:
+            return cls.WITHDRAWN
+        if intake.expires_at is not None and intake.expires_at < utcnow():
+            return cls.EXPIRED
         return cls(intake.status)
 
 
@@ -77,6 +91,8 @@ _PROGRESS_LABELS = {
     Progress.IN_PROGRESS: "In progress",
     Progress.SUBMITTED: "Submitted, not yet reviewed",
     Progress.REVIEWED: "Reviewed",
+    Progress.WITHDRAWN: "Link withdrawn, answers not sent",
+    Progress.EXPIRED: "Link expired, answers not sent",
 }
 
 
@@ -114,6 +130,19 @@ class PdfStatus(StrEnum):
     READY = "ready"
     PREPARING = "preparing"
     FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        """The words every staff page uses for this state of the PDF."""
+        return _PDF_LABELS[self]
+
+
+_PDF_LABELS = {
+    PdfStatus.NOT_SUBMITTED: "No brief yet",
+    PdfStatus.READY: "PDF",
+    PdfStatus.PREPARING: "PDF being prepared",
+    PdfStatus.FAILED: "PDF failed: retry",
+}
 
 
 class JobState(StrEnum):
@@ -163,6 +192,10 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     link_expiry_days: Mapped[int] = mapped_column(default=30)
     default_questionnaire: Mapped[str | None] = mapped_column(String(64))
     self_referral_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # At most this many self-referrals in 24 hours (a flood cannot bury the real ones).
+    referral_daily_cap: Mapped[int] = mapped_column(default=20, server_default="20")
+    # Every staff member signs in with a second factor (enrolled at their next sign-in).
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
     settings_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -170,17 +203,31 @@ class Clinic(db.Model):  # type: ignore[name-defined]
 class Staff(UserMixin, db.Model):  # type: ignore[name-defined]
     """A person who works at a clinic and reads briefs."""
 
+    # An email is unique within a clinic only: one clinic must not learn, by being refused,
+    # that an address has an account at another (and a therapist may work at two).
+    __table_args__ = (UniqueConstraint("clinic_id", "email"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_state(Role), default=Role.THERAPIST)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two-factor sign-in (TOTP): the shared secret, when it was confirmed, and the last time
+    # step used, so one code never works twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     clinic: Mapped[Clinic] = relationship()
+
+    @property
+    def two_factor(self) -> bool:
+        """Whether this person signs in with a code from an authenticator app."""
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
     @property
     def is_admin(self) -> bool:
@@ -206,6 +253,38 @@ class StaffToken(db.Model):  # type: ignore[name-defined]
     used_at: Mapped[datetime | None]
 
     staff: Mapped[Staff] = relationship()
+
+
+class StaffSession(db.Model):  # type: ignore[name-defined]
+    """One signed-in browser: ended on the server by sign-out, a new password, deactivation,
+    "sign out everywhere", 15 idle minutes or its absolute lifetime."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    # sha256 of the random token in the (signed) session cookie.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined]
+    """A one-time code that signs a person in when their authenticator app is lost."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    # argon2id, like passwords: a copy of the database gives no working code.
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
 
 
 class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]
@@ -300,6 +379,9 @@ class Intake(db.Model):  # type: ignore[name-defined]
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+    name_words: Mapped[list[IntakeNameWord]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def submitted(self) -> bool:
@@ -352,6 +434,24 @@ class UrgentFollowUp(db.Model):  # type: ignore[name-defined]
 
     intake: Mapped[Intake] = relationship(back_populates="follow_ups")
     staff: Mapped[Staff] = relationship()
+
+
+# Compared in code-point order on every database, so a word-prefix range uses the index.
+_WORD_TYPE = String(64).with_variant(String(64, collation="C"), "postgresql")
+
+
+class IntakeNameWord(db.Model):  # type: ignore[name-defined]
+    """One folded word of a client's name (intake.names), so the dashboard's search finds
+    'María' by 'maria' through an index; kept by the lifecycle service."""
+
+    __tablename__ = "intake_name_word"
+    __table_args__ = (Index("ix_intake_name_word_lookup", "clinic_id", "word", "intake_id"),)
+
+    intake_id: Mapped[int] = mapped_column(
+        ForeignKey("intake.id", ondelete="CASCADE"), primary_key=True
+    )
+    word: Mapped[str] = mapped_column(_WORD_TYPE, primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
 
 
 class BriefPdf(db.Model):  # type: ignore[name-defined]
@@ -423,3 +523,52 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[Staff | None] = relationship()
+
+
+class ApiScope(StrEnum):
+    """What an API token may do: read a clinic's intakes, or also invite clients."""
+
+    READ = "read"
+    READ_INVITE = "read_invite"
+
+    @property
+    def label(self) -> str:
+        """The scope as staff pages name it."""
+        return _SCOPE_LABELS[self]
+
+
+_SCOPE_LABELS = {ApiScope.READ: "Read", ApiScope.READ_INVITE: "Read and invite clients"}
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined]
+    """A clinic's key to the JSON API: shown once, stored hashed, revocable, each use audited."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[ApiScope] = mapped_column(_state(ApiScope), default=ApiScope.READ)
+    # sha256 of the token: a copy of the database gives no working key.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token's first characters, so a person can tell their keys apart.
+    hint: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    created_by: Mapped[Staff | None] = relationship(foreign_keys=[created_by_id])
+
+
+class Webhook(db.Model):  # type: ignore[name-defined]
+    """Where a clinic's practice system hears of each submission (signed with the secret)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    # The HMAC key the receiver checks signatures with (it must be readable to sign).
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

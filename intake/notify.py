@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app, render_template
 from sqlalchemy import or_, select
 
-from . import audit, mail, outbox
+from . import audit, mail, metrics, outbox, referrals
 from .db import db
 from .models import AuditEvent, Intake, Job, Role, Staff, UrgentFollowUp, utcnow
 
@@ -48,12 +48,16 @@ def recipients(intake: Intake) -> list[Staff]:
     )
 
 
-def urgent(intake: Intake) -> Job:
+def urgent(intake: Intake) -> Job | None:
     """Record that staff must hear of this urgent intake; sent once the caller commits.
 
     The reminder to the admins is scheduled in the same transaction, for the clinic's
-    escalation time from now.
+    escalation time from now. None when the notice is held back: a flood of self-referrals
+    from one address (the flag itself always stands and is pinned on the dashboard; the hold
+    is audited), and then the reminder is held back with it, as it too is an email per intake.
     """
+    if not referrals.notice_allowed(intake):
+        return None
     minutes = intake.clinic.urgent_escalation_minutes or 60
     outbox.schedule(
         ESCALATE,
@@ -95,6 +99,7 @@ def deliver(intake_id: int) -> None:
         if not isinstance(exc, mail.MailError):
             log.exception("urgent notice for intake %s failed", intake_id)
         db.session.rollback()
+        metrics.urgent_notice(sent=False)
         audit.record(
             "intake.urgent_notify_failed",
             clinic_id=intake.clinic_id,
@@ -102,6 +107,7 @@ def deliver(intake_id: int) -> None:
             error=str(exc) or type(exc).__name__,
         )
         raise
+    metrics.urgent_notice(sent=True)
     audit.record(
         "intake.urgent_notified", clinic_id=intake.clinic_id, subject=intake, to=", ".join(to)
     )

@@ -24,6 +24,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.orm import Session
 
+from . import logs
 from .db import db
 from .models import Job, JobState, utcnow
 
@@ -76,7 +77,8 @@ def schedule(
 ) -> Job:
     """Record a job in the current transaction; it is handed to a runner once that commits.
 
-    With a key, a job of that key still waiting or running is returned instead of a second.
+    With a key, a job of that key still waiting is returned instead of a second (one already
+    running may be working from older facts, so a new one follows it).
     """
     if kind not in _kinds:
         raise KeyError(f"no handler for job kind {kind!r}")
@@ -84,10 +86,10 @@ def schedule(
     due = run_at is None or run_at <= now
     if key is not None:
         waiting = db.session.scalar(
-            select(Job).where(Job.key == key, Job.state.in_((JobState.PENDING, JobState.RUNNING)))
+            select(Job).where(Job.key == key, Job.state == JobState.PENDING).limit(1)
         )
         if waiting is not None:
-            if waiting.state == JobState.PENDING and due:
+            if due:
                 # Asked for now: hand it out again after the commit (a second hand-out of a
                 # job is harmless; its claim runs it once).
                 waiting.run_at, waiting.dispatched_at = min(waiting.run_at, now), now
@@ -100,20 +102,10 @@ def schedule(
         run_at=run_at or now,
         # Due now: handed out right after the commit; later: the sweep hands it out when due.
         dispatched_at=now if due else None,
-        request_id=_request_id(),
+        request_id=logs.current_request_id(),
     )
     db.session.add(job)
     return job
-
-
-def _request_id() -> str | None:
-    """The request id of the request that scheduled the job, so its log lines can be joined."""
-    try:
-        from flask import g, has_request_context
-
-        return str(g.get("request_id")) if has_request_context() and g.get("request_id") else None
-    except RuntimeError:
-        return None
 
 
 @event.listens_for(Session, "after_flush")
@@ -166,6 +158,7 @@ def _dispatch_one(app: Flask, job_id: int, kind: str) -> None:
                 run_from_queue,
                 job_id,
                 job_id=f"intake-job-{job_id}-{time.time_ns()}",
+                meta=logs.job_meta(),  # the worker logs it under the request that asked
                 # The queue's own limit, past the lease: the lease decides, RQ only cleans up.
                 job_timeout=int(_kinds[kind].lease()) + 30,
                 description=f"{kind} #{job_id}",
@@ -179,7 +172,7 @@ def _dispatch_one(app: Flask, job_id: int, kind: str) -> None:
             with app.app_context():
                 db.session.execute(update(Job).where(Job.id == job_id).values(dispatched_at=None))
                 db.session.commit()
-    future = _executor().submit(_in_thread, app, job_id)
+    future = _executor().submit(logs.carry(_in_thread), app, job_id)
     with _lock:
         _futures[:] = [f for f in _futures if not f.done()] + [future]
 
@@ -385,14 +378,13 @@ class Sweeper:
                 log.exception("the job sweep failed; trying again in %.0f s", self.every)
 
 
-_web_sweeper: Sweeper | None = None
-
-
 def start_web_sweeper(app: Flask) -> None:
     """In the embedded default (thread runner), sweep from the web process itself, once."""
-    global _web_sweeper
-    if _web_sweeper is not None:
+    if "intake.sweeper" in app.extensions:
         return
     with _lock:
-        if _web_sweeper is None and runner(app) == "thread" and not app.testing:
-            _web_sweeper = Sweeper(app, float(app.config.get("JOB_SWEEP_SECONDS", 10))).start()
+        if "intake.sweeper" in app.extensions:
+            return
+        wanted = runner(app) == "thread" and app.config.get("WEB_SWEEPER") and not app.testing
+        every = float(app.config.get("JOB_SWEEP_SECONDS", 10))
+        app.extensions["intake.sweeper"] = Sweeper(app, every).start() if wanted else None

@@ -2,55 +2,160 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, abort, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import DBAPIError
+from werkzeug.routing import IntegerConverter
 
 from . import outbox
+from .brief import jobs
 from .dates import day, moment
 from .db import db
 from .lifecycle import client_link
-from .mail import external_url
+from .mail import delivery_note, external_url
 from .models import PdfStatus, Progress, Role
 
+log = logging.getLogger(__name__)
 csrf = CSRFProtect()
+# The largest id our id columns hold: INTEGER, 32-bit signed on PostgreSQL (a larger number
+# in a query is a database error there, not "no such row"; found by the API's schema test).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in every route: ids beyond what a column holds are a 404, never a database
+    overflow."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", MAX_ID)
+        kwargs.setdefault("fixed_digits", 0)
+        super().__init__(map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:
     """CSRF on every form, friendly error pages, the home page, template filters and names."""
+    app.url_map.converters["int"] = IdConverter
     csrf.init_app(app)
+    app.before_request(refuse_nul)
     _errors(app)
     app.add_template_filter(day)
     app.add_template_filter(moment, "datetime")
     app.add_template_global(client_link)
     app.add_template_global(external_url)
+    app.add_template_global(delivery_note)
+
+    @app.template_global()
+    def static_exists(filename: str) -> bool:
+        """Whether a built asset is there (the editor bundle is built by `make assets`)."""
+        folder = Path(app.static_folder or "static").resolve()
+        path = (folder / filename).resolve()
+        return path.is_relative_to(folder) and path.is_file()
+
     app.jinja_env.globals.update(Progress=Progress, PdfStatus=PdfStatus, Role=Role)
 
     @app.before_request
     def _sweep_in_the_background() -> None:
         # The embedded default has no worker: the web process looks for due jobs itself.
         outbox.start_web_sweeper(app)
+        if outbox.runner(app) == "thread" and not app.testing:
+            _refresh_once(app)
 
     @app.get("/")
     def home() -> str:
         return render_template("home.html")
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        # Browsers ask for it on every page; one small icon, cached for a day.
+        return send_from_directory(
+            app.static_folder or "static", "favicon.ico", max_age=86400, mimetype="image/x-icon"
+        )
+
+
+def _refresh_once(app: Flask) -> None:
+    """With no worker (whose start does it), the web process's first request asks for the
+    PDFs a deploy made stale (templates, brief code), so none waits to be opened."""
+    if app.extensions.get("intake.refresh_asked"):
+        return
+    app.extensions["intake.refresh_asked"] = True
+    try:
+        jobs.schedule_refresh()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not ask for stale brief PDFs")
+
+
+def refuse_nul(*_: Any) -> None:
+    """Refuse a request whose address, query or form holds a NUL character.
+
+    No person types one, PostgreSQL cannot store one, and no field of ours means anything
+    with it: the request is answered 400 before any view (or database) sees it.
+    """
+    values = [*(request.view_args or {}).values(), request.path]
+    values += [v for _, v in request.args.items(multi=True)]
+    if request.method in ("POST", "PUT", "PATCH"):
+        values += [v for _, v in request.form.items(multi=True)]
+        values += list(request.form.keys()) + list(request.args.keys())
+    if any("\x00" in str(value) for value in values):
+        abort(400)
+
 
 def _errors(app: Flask) -> None:
-    """Friendly pages for the errors a person can meet; never a stack trace."""
+    """Friendly pages for the errors a person can meet; never a stack trace. The API's
+    errors are JSON, also those raised before any of its views (an unknown address)."""
+
+    def page(code: int, **kw: Any) -> Any:
+        if request.path.startswith("/api/"):
+            from .api.errors import error
+
+            return error(code)
+        return render_template("error.html", code=code, **kw), code
 
     @app.errorhandler(404)
-    def not_found(_: Exception) -> tuple[str, int]:
-        return render_template("error.html", code=404), 404
+    def not_found(_: Exception) -> Any:
+        return page(404)
+
+    @app.errorhandler(405)
+    def not_allowed(exc: Any) -> Any:
+        response = page(405)
+        if request.path.startswith("/api/"):
+            response.headers["Allow"] = ", ".join(exc.valid_methods or ())
+            return response
+        return exc.get_response()
+
+    @app.errorhandler(400)
+    def bad_request(_: Exception) -> Any:
+        return page(400)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_: Exception) -> tuple[str, int]:
         return render_template("error.html", code=400, csrf=True), 400
 
     @app.errorhandler(413)
-    def too_large(_: Exception) -> tuple[str, int]:
-        return render_template("error.html", code=413), 413
+    def too_large(_: Exception) -> Any:
+        return page(413)
 
     @app.errorhandler(500)
-    def server_error(_: Exception) -> tuple[str, int]:
+    def server_error(_: Exception) -> Any:
         db.session.rollback()
-        return render_template("error.html", code=500), 500
+        return page(500)
+
+    @app.errorhandler(DBAPIError)
+    def connection_lost(exc: DBAPIError) -> Any:
+        # PostgreSQL dropped the connection mid-request (a restart, a failover): the pool has
+        # already replaced it, so the same request succeeds in a moment. Anything else is a
+        # real error and goes the usual way.
+        if not exc.connection_invalidated:
+            raise exc
+        db.session.rollback()
+        log.warning("database connection lost during %s %s", request.method, request.endpoint)
+        response = page(503)
+        if isinstance(response, tuple):
+            return (*response, {"Retry-After": "1"})
+        response.headers["Retry-After"] = "1"
+        return response

@@ -16,12 +16,12 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from intake import catalogue, create_app, lifecycle
+from intake import catalogue, create_app, lifecycle, throttle
 from intake.accounts import auth
 from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import Clinic, Intake, QuestionnaireVersion, Role, Staff, utcnow
-from tests.helpers import CRISIS_CONTACTS, PASSWORD, SmtpInbox, post_form
+from tests.helpers import CRISIS_CONTACTS, PASSWORD, Live, SmtpInbox, post_form
 
 # Tests sign in hundreds of times, so they hash with argon2's cheapest parameters; the app
 # itself keeps argon2-cffi's defaults (verification reads the parameters from each hash).
@@ -44,6 +44,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     Its instance folder (the outbox of emails, for one) is a fresh one, never the developer's.
     """
     os.environ["INTAKE_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    # Apps the tests build from the environment (production checks) sweep for no jobs.
+    os.environ["INTAKE_WEB_SWEEPER"] = "0"
     app = create_app(
         {
             "TESTING": True,
@@ -74,6 +76,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 def _clean(app: Flask) -> Iterator[None]:
     """Each test starts empty but for the built-in questionnaires, whatever tables exist."""
     yield
+    throttle.reset(app)  # counters of failed sign-ins and floods start at zero too
     with app.app_context():
         db.session.rollback()
         with db.engine.begin() as conn:
@@ -183,3 +186,21 @@ def clinic_with_admin(make_clinic: Any, make_intake: Any) -> dict[str, Any]:
     intake.consent_name, intake.consent_at = "Alex Client", utcnow()
     db.session.commit()
     return {"id": clinic_id, "intake": intake, "therapist": therapist}
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    """Real processes for one test (logs in tmp_path); all stopped by their PIDs afterwards."""
+    processes = Live(tmp_path)
+    try:
+        yield processes
+    finally:
+        processes.stop_all()
+
+
+@pytest.fixture
+def postgres_url(database_url: str) -> str:
+    """The PostgreSQL test database's URL; tests with live processes run in that pass only."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("live-process tests run in the PostgreSQL pass (make test-postgres)")
+    return database_url

@@ -27,7 +27,7 @@ from intake import catalogue, lifecycle
 from intake.accounts import tokens
 from intake.accounts.auth import NO_PASSWORD, hash_password
 from intake.db import db
-from intake.models import Clinic, Intake, QuestionnaireDraft, Staff
+from intake.models import Clinic, Intake, QuestionnaireDraft, QuestionnaireVersion, Staff
 from tests.helpers import CRISIS_CONTACTS, PASSWORD, csrf_token
 
 LOGIN: Literal["login"] = "login"
@@ -96,6 +96,16 @@ ROUTES: dict[str, Row] = {
     "staff.forgot_password": public(200),
     "staff.reset_password": public(200, params={"token": lambda s: s.reset_token}),
     "staff.join": public(200, params={"token": lambda s: s.invite_token}),
+    # The steps after the password: without a half-done sign-in, back to the sign-in page.
+    "staff.login_choose": public(302),
+    "staff.login_code": public(302),
+    "staff.login_enrol": public(302),
+    # One's own account (intake/staff/account.py).
+    "staff.account": staff(200, 200),
+    "staff.change_password": staff(200, 200),
+    "staff.two_factor_setup": staff(200, 200),
+    "staff.renew_recovery_codes": staff(302, 302),  # no two-factor yet: back to the account
+    "staff.sign_out_elsewhere": staff(302, 302),
     # Team and audit log (intake/staff/admin.py, intake/staff/audit_log.py).
     "staff.team": admins(200, 200),
     "staff.invite_staff": admins(200, 200),
@@ -103,6 +113,8 @@ ROUTES: dict[str, Row] = {
     "staff.change_role": admins(302, data={"role": "admin"}),
     "staff.deactivate_staff": admins(302),
     "staff.reactivate_staff": admins(302),
+    "staff.sign_out_member": admins(302),
+    "staff.reset_two_factor": admins(302),
     "staff.resend_staff_invitation": admins(200, params={"staff_id": lambda s: s.invitee.id}),
     "staff.audit_log": admins(200, 200),
     # Dashboard and intakes (intake/staff/workspace.py, briefs.py, invitations.py).
@@ -126,7 +138,26 @@ ROUTES: dict[str, Row] = {
     "staff.questionnaire_list": admins(200, 200),
     "staff.questionnaire_edit": admins(200),
     "staff.questionnaire_diff": admins(200),
+    # Exports (intake/staff/exports.py): the clinic's own intakes only, by construction.
+    "staff.exports": admins(200, 200),
+    "staff.export_csv": admins(200, 200),
+    "staff.export_dictionary": admins(200, 200),
+    "staff.export_fhir": admins(200, 200),
+    # API tokens and the webhook (intake/staff/api_access.py).
+    "staff.api_settings": admins(200, 200),
+    "staff.api_token_revoke": admins(302, params={"token_id": lambda s: _token(s).id}),
+    "staff.api_webhook": admins(200, 200),  # no address given: the page, with the error
 }
+
+
+def _token(side: Side, scope: str = "read") -> Any:
+    """An API token of the side's clinic (the row; its secret is in ._secret)."""
+    from intake import api_tokens
+    from intake.models import ApiScope
+
+    row, secret = api_tokens.issue(side.clinic.id, "System", ApiScope(scope), side.admin.id)
+    row._secret = secret
+    return row
 
 
 def _staff(clinic: Clinic, email: str, role: str = "therapist", joined: bool = True) -> Staff:
@@ -258,3 +289,104 @@ def test_access(
             response = client.post(url, data={**row.data, "csrf_token": token})
         with response:  # file responses hold their file open until closed
             _check(response, expected, f"{endpoint} {who} {whose}: {rule.methods} {url}")
+
+
+# The JSON API (intake/api/): the token names the clinic; no session counts.
+
+
+@dataclass(frozen=True)
+class ApiRow:
+    """Expected answers: no token, then (own clinic, other clinic) per token scope.
+
+    A revoked token gets what no token gets.
+    """
+
+    no_token: int
+    read: tuple[int, int]
+    invite: tuple[int, int]
+    json: dict[str, Any] | None = None
+    params: dict[str, Callable[[Side], Any]] = field(default_factory=dict)
+
+
+def api(no_token: int, own: int, other: int | None = None, **kw: Any) -> ApiRow:
+    """Any token may; another clinic's records are 404 (or the same when none is named)."""
+    other = own if other is None else other
+    return ApiRow(no_token, (own, other), (own, other), **kw)
+
+
+def _version(side: Side) -> int:
+    """A questionnaire version of the side's own clinic."""
+    builtin = catalogue.latest_builtin("readiness")
+    assert builtin is not None
+    row = QuestionnaireVersion(
+        clinic_id=side.clinic.id,
+        key="own_copy",
+        version=1,
+        title="Own copy",
+        source=builtin.source,
+        sha256=builtin.sha256,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+API_ROUTES: dict[str, ApiRow] = {
+    "api.openapi": api(200, 200),
+    "api.intakes": api(401, 200),
+    "api.intake": api(401, 200, 404),
+    # The world's intakes are not submitted yet: 409 for one's own.
+    "api.scores": api(401, 409, 404),
+    "api.intake_fhir": api(401, 409, 404),
+    "api.brief": api(401, 409, 404),
+    "api.clinic_fhir": api(401, 200),
+    "api.questionnaire_fhir": api(401, 200, 404, params={"version_id": _version}),
+    "api.create_invitation": ApiRow(401, (403, 403), (201, 201), json={"client_name": "Kim"}),
+}
+
+
+def test_every_api_route_has_a_row(app: Flask) -> None:
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("api.")}
+    assert endpoints == API_ROUTES.keys(), sorted(endpoints ^ API_ROUTES.keys())
+
+
+@pytest.mark.parametrize("whose", ["own", "other"])
+@pytest.mark.parametrize("who", ["no_token", "read", "invite", "revoked"])
+@pytest.mark.parametrize("endpoint", sorted(API_ROUTES))
+def test_api_access(
+    app: Flask,
+    client: FlaskClient,
+    login: Any,
+    world: dict[str, Side],
+    endpoint: str,
+    who: str,
+    whose: str,
+) -> None:
+    row = API_ROUTES[endpoint]
+    login(world["own"].admin.email)  # a signed-in browser's cookie opens nothing here
+    headers: dict[str, str] = {}
+    if who != "no_token":
+        token = _token(world["own"], "read_invite" if who == "invite" else "read")
+        headers["Authorization"] = f"Bearer {token._secret}"
+        if who == "revoked":
+            from intake import api_tokens
+
+            api_tokens.revoke(token, world["own"].admin.id)
+    if who in ("no_token", "revoked"):
+        expected = 200 if endpoint == "api.openapi" else row.no_token
+    else:
+        own, other = row.read if who == "read" else row.invite
+        expected = own if whose == "own" else other
+    side = world[whose]
+    (rule,) = _rules(app, endpoint)
+    sources = {**PARAMS, **row.params}
+    values = {arg: sources[arg](side) for arg in rule.arguments}
+    with app.test_request_context():
+        url = url_for(endpoint, **values)
+    if "GET" in (rule.methods or ()):
+        response = client.get(url, headers=headers)
+    else:
+        response = client.post(url, json=row.json, headers=headers)
+    with response:
+        assert response.status_code == expected, f"{endpoint} {who} {whose}: {url}"
+        assert response.is_json or response.mimetype in ("application/fhir+json",)

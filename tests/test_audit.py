@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,8 +50,9 @@ def add_event(clinic_id: int, action: str, when: datetime, actor: Staff | None =
 
 def rows(html: str) -> list[str]:
     """The table rows of the log page, as text."""
-    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
-    return [" ".join(r.split()) for r in body.split("<tr>")[1:]]
+    body = re.split(r"<tbody[ >]", html, maxsplit=1)[1] if "<tbody" in html else ""
+    body = body.split("</tbody>", 1)[0]
+    return [" ".join(r.split()) for r in re.split(r"<tr[ >]", body)[1:]]
 
 
 def test_entries_cannot_be_changed_or_removed(north: dict[str, Any]) -> None:
@@ -180,3 +183,42 @@ def test_the_last_possible_end_date_is_a_message_not_a_crash(
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Choose an earlier date." in page and 'id="end-error"' in page
+
+
+def test_every_recorded_action_is_worded_and_details_read_as_sentences(
+    client: FlaskClient, login: Any, north: dict[str, Any], make_intake: Any
+) -> None:
+    # Every action the package records has its words (an action named only in code would
+    # show as code-style text such as "intake.reviewed").
+    package = Path(audit.__file__).resolve().parent
+    recorded = {
+        m.group(1)
+        for path in package.rglob("*.py")
+        for m in re.finditer(r'record\(\s*"([a-z]+\.[a-z_]+)"', path.read_text())
+    }
+    recorded |= {"staff.reactivated", "staff.deactivated"}  # chosen by a condition
+    assert recorded and recorded <= set(audit.LABELS), recorded - set(audit.LABELS)
+    intake = make_intake(north["id"], name="Maria Client")
+    admin, therapist = north["admin"], north["therapist"]
+    for action, detail in [
+        ("intake.reviewed", {}),
+        ("intake.reassigned", {"before": therapist.id, "after": admin.id}),
+        ("settings.changed", {"fields": ["accent_color", "logo"]}),
+        ("staff.role_changed", {"old": "therapist", "new": "admin"}),
+        ("settings.safety_changed", {"fields": ["crisis_texts", "urgent_escalation_minutes"]}),
+        ("intake.urgent_followed_up", {"outcome": "contacted", "waited_minutes": 35}),
+        ("intake.urgent_escalated", {"to": "ada@north.example", "waited_minutes": 61}),
+    ]:
+        audit.record(action, clinic_id=north["id"], actor_id=admin.id, subject=intake, **detail)
+    login(admin.email)
+    page = client.get("/staff/audit").get_data(as_text=True)
+    text = " ".join(rows(page))
+    assert "Marked an intake reviewed" in text and "intake.reviewed" not in text
+    assert "Maria Client's intake" in page
+    assert f"From {therapist.name} to Ada Admin." in text
+    assert "Changed the brand colour and logo." in text
+    assert "From therapist to clinic admin." in text
+    assert "Changed the crisis texts and reminder time for urgent intakes." in text
+    assert "Spoke with the client, 35 minutes after the flag." in text
+    assert "Reminded ada@north.example: no contact recorded after 61 minutes." in text
+    assert "accent_color" not in text and "[" not in text

@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from intake.brief.render import TEMPLATES_DIR, Branding, render_html, render_pdf
-from intake.brief.samples import BRANDINGS, example_brief, write_examples
+from intake.brief.samples import BRANDINGS, example_brief, instrument_brief, write_examples
 from tests.helpers import DIMENSION_LABELS
 
 URGENT_PINK = (0xFB, 0xE9, 0xE7)  # the urgent box's background in brief.css
@@ -21,9 +21,10 @@ URGENT_PINK = (0xFB, 0xE9, 0xE7)  # the urgent box's background in brief.css
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The three worked examples written as PDFs, as `make example-briefs` writes them."""
+    """The worked examples written as PDFs, as `make example-briefs` writes them: A, B, C, and
+    one each of the PHQ-9 and GAD-7 (by questionnaire id)."""
     folder = tmp_path_factory.mktemp("briefs")
-    return {path.stem[-1]: path for path in write_examples(folder)}
+    return {path.stem.removeprefix("brief-"): path for path in write_examples(folder)}
 
 
 def page_images(pdf: Path) -> list[Image.Image]:
@@ -405,3 +406,109 @@ def test_the_appendix_holds_the_consent_and_what_the_client_was_shown(
     assert "emergency number 911" in appendix
     assert "Call or text 988 (Suicide and Crisis Lifeline) at any time" in appendix
     assert "Crisis information shown" not in " ".join(text_of(examples["A"].read_bytes()))
+
+
+# A standard instrument's brief: its total in its own section, never the profile's wording.
+
+READINESS_WORDING = (
+    "Readiness profile",
+    "A profile, not a verdict",
+    "no pass mark",
+    "Suggested openers",
+    "In the client’s own words",
+    "Patterns worth attention",
+    "Bands are provisional",
+)
+BANNED = ("resistant", "unmotivated", "non-compliant", "in denial")
+
+
+def test_phq9_brief_is_one_page_safety_first_then_the_total(examples: dict[str, Path]) -> None:
+    images = page_images(examples["phq9"])
+    (first,) = text_of(examples["phq9"].read_bytes())
+    assert len(images) == 1 and pink(images[0]) > 500
+    assert first.index("URGENT") < first.index("PHQ-9 depression symptoms")
+    assert "Client’s answer: More than half the days" in first
+    assert "Total 23 on a scale of 0–27: Severe (the instrument’s band for 20–27) (prorated)" in (
+        first
+    )
+    assert "Prorated: 8 of 9 questions answered; left blank: “Poor appetite or overeating”." in (
+        first
+    )
+    assert "The total is the mean of the 8 answers times 9, 22.5, rounded half up to 23." in first
+    assert (
+        "None–minimal 0–4 · Mild 5–9 · Moderate 10–14 · Moderately severe 15–19 ·"
+        " Severe 20–27 (this total)"
+    ) in first
+    assert "QUESTION (8 OF 9 ANSWERED)" in first.upper()
+    assert "Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke" in first
+    for words in READINESS_WORDING:
+        assert words not in first, words
+    assert not [word for word in BANNED if word in first.lower()]
+
+
+def test_gad7_brief_names_its_band_as_the_instrument_does(examples: dict[str, Path]) -> None:
+    images = page_images(examples["gad7"])
+    (first,) = text_of(examples["gad7"].read_bytes())
+    assert len(images) == 1 and pink(images[0]) == 0 and ink(images[0]) > 2000
+    assert "GAD-7 anxiety symptoms" in first
+    assert "Total 15 on a scale of 0–21: Severe (the instrument’s band for 15–21)" in first
+    assert "Minimal 0–4 · Mild 5–9 · Moderate 10–14 · Severe 15–21 (this total)" in first
+    assert "All 7 questions answered; the total is the sum of the answers." in first
+    assert "Also asked, not part of the total" in first and "Very difficult" in first
+    assert "URGENT" not in first and "Safety question" not in first
+    for words in READINESS_WORDING:
+        assert words not in first, words
+
+
+def test_total_chart_draws_the_instruments_scale_and_says_it_in_words() -> None:
+    html = render_html(instrument_brief("phq9", "total 14"))
+    assert 'class="profile"' not in html and 'class="openers"' not in html
+    assert 'class="flags"' not in html and 'class="own-words"' not in html
+    assert 'aria-label="PHQ-9 depression symptoms: total 14 on a scale of 0–27, Moderate' in html
+    # Every band's name fits inside its stretch of the scale, so none is left out or overlaps.
+    chart = html[html.index('<figure class="scale-chart">') : html.index("</figure>")]
+    for label in ("None–minimal", "Mild", "Moderate", "Moderately severe", "Severe"):
+        assert f">{label}</text>" in chart
+    assert chart.count("<rect") == 5 and chart.count('stroke-width="2"') == 1
+
+
+def test_total_not_scored_says_why_and_still_lists_the_answers() -> None:
+    brief = instrument_brief("phq9", "three answers missing")
+    (measure,) = brief.measures
+    assert (measure.score, measure.status, measure.answered, measure.count) == (
+        None,
+        "not_scored",
+        6,
+        9,
+    )
+    assert measure.how.startswith("Not scored: 3 of 9 questions were left blank;")
+    assert "only when at most 2 are blank" in measure.how
+    assert brief.openers == () and brief.profile == () and brief.own_words == ()
+    text = " ".join(text_of(render_pdf(brief)))
+    assert "Total not scored" in text and "(this total)" not in text
+
+
+def test_answers_shown_with_a_total_are_not_repeated_in_an_appendix() -> None:
+    brief = instrument_brief("gad7")
+    assert brief.appendix == ()
+    assert 'class="appendix"' not in render_html(brief)
+
+
+def test_a_brief_of_totals_only_keeps_how_to_reach_and_the_consent_record(
+    examples: dict[str, Path],
+) -> None:
+    # No appendix (its answers are listed with the total), yet the record stays, on page 1.
+    (phq9,) = text_of(examples["phq9"].read_bytes())
+    for expected in (
+        "How to reach Robin Ashdown",
+        "+1 201-555-0123",
+        "Clinic’s safety procedure: The assigned therapist calls the client the same day",
+        "crisis text in English (quoted below)",
+        "Signed by typing “Robin Ashdown” on 3 March 2025, 18:02 UTC",
+        "Crisis information shown",
+        "Call or text 988 (Suicide and Crisis Lifeline) at any time",
+    ):
+        assert expected in phq9, expected
+    (gad7,) = text_of(examples["gad7"].read_bytes())
+    assert "How to reach Robin Ashdown" in gad7 and "robin.ashdown@example.org" in gad7
+    assert "Signed by typing “Robin Ashdown”" in gad7 and "Crisis information shown" not in gad7

@@ -443,3 +443,13 @@ def test_a_clinics_own_larger_type_still_keeps_everything_on_page_one(tmp_path: 
     for text in ("Patterns worth attention", "Hopes to be taken care of", "Importance and"):
         assert text in first
     assert "Cut short here to fit this page" in first
+
+
+def test_readiness_brief_has_no_total_section(make_brief: Callable[..., Brief]) -> None:
+    # The profile's questionnaire has no total: its brief is the profile as before.
+    brief = make_brief("A")
+    assert brief.measures == () and brief.copyright is None and brief.patterns_checked
+    html = render_html(brief)
+    assert 'class="measure"' not in html and "scale-chart" not in html
+    assert 'class="profile"' in html and 'class="openers"' in html and 'class="flags"' in html
+    assert "Questions listed with a total above are not repeated" not in html

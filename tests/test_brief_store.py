@@ -134,9 +134,14 @@ def test_a_template_change_renders_again_and_never_serves_the_old_pdf(
     monkeypatch.setattr(outbox, "dispatch", lambda app, jobs: None)
     assert store.status(intake) == PdfStatus.PREPARING
     stale = download(client, intake)
-    assert stale.status_code == 302
-    page = client.get(stale.headers["Location"]).get_data(as_text=True)
-    assert "The PDF is being prepared" in page
+    # Not a PDF yet, and said so by the status: a script waits, a person reads the brief.
+    assert stale.status_code == 202 and stale.headers["Retry-After"] == "10"
+    assert stale.mimetype == "text/html" and "no-store" in stale.headers["Cache-Control"]
+    note = stale.get_data(as_text=True)
+    assert "The PDF is being prepared" in note
+    assert f'href="/staff/intakes/{intake.id}"' in note
+    page = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
+    assert "PDF being prepared" in page
     assert "The boat-building course I gave up on." in page  # the HTML brief is all there
     assert renders == [1]
     monkeypatch.undo()
@@ -171,7 +176,7 @@ def test_a_branding_change_makes_the_pdf_stale(
     clinic.accent_color = "#7a3b69"
     db.session.commit()
     assert store.version_of(intake) != version
-    assert download(client, intake).status_code == 302  # asked again (eager: done now)
+    assert download(client, intake).status_code == 202  # asked again (eager: done now)
     assert renders == [1, 1]
     assert download(client, intake).status_code == 200
     assert store.status(intake) == PdfStatus.READY
@@ -356,3 +361,36 @@ def test_only_files_that_reach_the_pdf_change_its_version(templates_copy: Path) 
     (templates_copy / "clinics").mkdir(exist_ok=True)
     (templates_copy / "clinics" / "harbour.css").write_text("h2 { font-size: 13pt; }\n")
     assert store.template_version() != before
+
+
+def test_retry_presses_are_bounded(
+    app: Flask,
+    client: FlaskClient,
+    staff: dict[str, Any],
+    renders: list[int],
+    make_intake: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """30 presses once made another clinic wait 16 s: a retry needs a failed render, and a
+    clinic gets 10 an hour (2 here, to keep the test short)."""
+    monkeypatch.setitem(app.config, "THROTTLE_RULES", {"brief_retry_clinic": "2/hour"})
+    intake = staff["intake"]
+    submit(intake)
+    url = f"/staff/intakes/{intake.id}/brief/retry"
+    token = csrf_token(client, "/staff/")
+    for _ in range(5):
+        client.post(url, data={"csrf_token": token})
+    assert len(renders) == 1  # ready: the presses add no work
+    monkeypatch.setattr(jobs, "render_pdf", lambda *a, **kw: (_ for _ in ()).throw(OSError()))
+    failed = [make_intake(staff["clinic_id"], f"Client {n}") for n in range(3)]
+    for item in failed:
+        submit(item)
+    monkeypatch.setattr(jobs, "render_pdf", _counting(renders))
+    done = [
+        client.post(f"/staff/intakes/{i.id}/brief/retry", data={"csrf_token": token})
+        for i in failed
+    ]
+    assert all(r.status_code == 302 for r in done)
+    assert len(renders) == 1 + 2
+    page = client.get(f"/staff/intakes/{failed[-1].id}").get_data(as_text=True)
+    assert "Many PDFs were retried just now" in page

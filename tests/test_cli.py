@@ -1,11 +1,13 @@
-"""The command line that scripts rely on: forms check, seed-demo, invite, brief."""
+"""The command line that scripts rely on: forms check and score, seed-demo, invite, brief."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -13,6 +15,7 @@ from sqlalchemy import func, select
 from intake import clinics
 from intake.db import db
 from intake.models import Clinic, Intake
+from intake.questionnaire import load_file
 from tests.helpers import FULL, complete, post_form
 
 
@@ -121,3 +124,148 @@ def test_seed_demo_sets_labelled_demo_crisis_contacts_and_a_demo_phone(app: Flas
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
     db.session.refresh(clinic)
     assert clinic.emergency_number == "112"
+
+
+# forms score: a definition's result for a set of answers, as JSON.
+
+BUILT_IN = ["readiness", "phq9", "gad7"]
+
+
+@pytest.mark.parametrize("form", BUILT_IN)
+def test_forms_score_gives_every_built_in_example_its_expected_result(
+    app: Flask, forms_dir: Path, tmp_path: Path, form: str
+) -> None:
+    path = forms_dir / f"{form}.yaml"
+    definition = load_file(path)
+    runner = app.test_cli_runner()
+    for example in definition.examples:
+        answers = tmp_path / "answers.json"
+        answers.write_text(json.dumps(example.answers), encoding="utf-8")
+        result = runner.invoke(args=["forms", "score", str(path), "--answers", str(answers)])
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        measures = {m["id"]: m for m in out["measures"]}
+        assert (out["questionnaire"], out["version"]) == (definition.id, definition.version)
+        assert list(measures) == [d.id for d in definition.dimensions]
+        expect = example.expect
+        for dim_id, want in expect.scores.items():
+            got = measures[dim_id]["score"]
+            if want == "not_scored":
+                assert got is None and measures[dim_id]["status"] == "not_scored"
+            else:
+                assert got == pytest.approx(want, abs=0.005), (example.name, dim_id)
+        for dim_id, band in expect.bands.items():
+            assert measures[dim_id]["band"] == band, example.name
+        if expect.prorated is not None:
+            prorated = [m["id"] for m in out["measures"] if m["status"] == "prorated"]
+            assert sorted(prorated) == sorted(expect.prorated), example.name
+        if expect.flags is not None:
+            assert sorted(out["flags"]) == sorted(expect.flags), example.name
+        if expect.urgent is not None:
+            assert out["urgent"] is expect.urgent, example.name
+        for m in out["measures"]:
+            assert sorted(m["items_used"] + m["items_missing"]) == sorted(
+                next(d for d in definition.dimensions if d.id == m["id"]).items
+            )
+
+
+def test_forms_score_reads_standard_input(app: Flask, forms_dir: Path) -> None:
+    answers = {f"phq9_{n}": 2 for n in range(1, 10)}
+    del answers["phq9_5"]
+    result = app.test_cli_runner().invoke(
+        args=["forms", "score", str(forms_dir / "phq9.yaml"), "--answers", "-"],
+        input=json.dumps(answers),
+    )
+    assert result.exit_code == 0, result.output
+    (measure,) = json.loads(result.stdout)["measures"]
+    assert measure == {
+        "id": "phq9_total",
+        "label": "PHQ-9 depression symptoms",
+        "method": "sum",
+        "score": 18,
+        "range": [0, 27],
+        "status": "prorated",
+        "reason": None,
+        "band": "moderately_severe",
+        "band_label": "Moderately severe",
+        "items_used": [f"phq9_{n}" for n in (1, 2, 3, 4, 6, 7, 8, 9)],
+        "items_missing": ["phq9_5"],
+        "prorated_from": 18,
+        "codes": [
+            {"system": "http://loinc.org", "code": "44261-6", "display": "PHQ-9 total score"}
+        ],
+    }
+    assert json.loads(result.stdout)["urgent"] is True
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ('{"phq9_1": 4}', "standard input: phq9_1: 4 is not one of this question's options"),
+        ('{"phq9_10": 1}', "standard input: phq9_10: unknown item 'phq9_10'"),
+        ("[1, 2]", "standard input: must be a JSON object of answers by item id"),
+        ('{"phq9_1": 1', "standard input: not JSON (Expecting ',' delimiter, line 1 column 13)"),
+    ],
+    ids=["off-the-scale", "unknown-item", "not-an-object", "not-json"],
+)
+def test_forms_score_refuses_answers_that_do_not_fit(
+    app: Flask, forms_dir: Path, answers: str, message: str
+) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["forms", "score", str(forms_dir / "phq9.yaml"), "--answers", "-"], input=answers
+    )
+    assert result.exit_code == 1
+    assert message in result.output
+    assert result.stdout == ""
+
+
+def test_forms_score_names_file_place_and_line_of_a_broken_definition(
+    app: Flask, forms_dir: Path, tmp_path: Path
+) -> None:
+    text = (forms_dir / "gad7.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "gad7.yaml"
+    bad.write_text(text.replace("range: [0, 21]", "range: [0, 20]"), encoding="utf-8")
+    answers = tmp_path / "a.json"
+    answers.write_text("{}", encoding="utf-8")
+    result = app.test_cli_runner().invoke(
+        args=["forms", "score", str(bad), "--answers", str(answers)]
+    )
+    line = text.splitlines().index("    range: [0, 21]") + 1
+    assert result.exit_code == 1
+    assert f"{bad}:{line}: dimensions[0].range: the items' answers give totals from 0 to 21" in (
+        result.output
+    )
+
+
+def test_forms_check_passes_the_built_in_instruments(app: Flask, forms_dir: Path) -> None:
+    paths = [str(forms_dir / f"{form}.yaml") for form in ("phq9", "gad7")]
+    result = app.test_cli_runner().invoke(args=["forms", "check", *paths])
+    assert result.exit_code == 0, result.output
+    assert "2 definition(s) OK" in result.output
+
+
+def test_seed_demo_again_keeps_the_password_and_the_demo_client(
+    app: Flask, client: FlaskClient
+) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert "Demo Therapist, clinic admin of Demo Practice" in first.output
+    password = re.search(r"password:\s+(\S+)", first.output)
+    link = re.search(r"Client intake link: (\S+)", first.output)
+    assert password and link
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0, again.output
+    # Nothing printed before stops working unannounced; no second demo client.
+    assert "password: unchanged" in again.output and password.group(1) not in again.output
+    assert f"Client intake link: {link.group(1)}" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Intake)) == 1
+    email = re.search(r"email:\s+(\S+)", again.output)
+    assert email
+    signed = post_form(
+        client, "/staff/login", {"email": email.group(1), "password": password.group(1)}
+    )
+    assert signed.headers["Location"] == "/staff/"
+    # Asked for, a new password is printed and the old one stops working (said so).
+    renewed = runner.invoke(args=["seed-demo", "--new-password"])
+    fresh = re.search(r"password:\s+(\S+)", renewed.output)
+    assert fresh and fresh.group(1) != password.group(1)

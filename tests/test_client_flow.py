@@ -52,8 +52,12 @@ def test_token_is_unguessable(intake: Intake) -> None:
 def test_welcome_page_greets_and_explains(client: FlaskClient, intake: Intake) -> None:
     html = client.get(f"/i/{intake.token}").get_data(as_text=True)
     assert "Alex Client" in html and "North Practice" in html
-    # Seven pages and the contact step (every questionnaire has it).
-    assert "There are 8 short sections. Most people take about 15 minutes." in html
+    # Seven sections and the contact step (every questionnaire has it), and one more for
+    # those who had therapy before ("Step k of 9").
+    assert (
+        "There are 8 or 9 short sections, depending on your answers."
+        " Most people take about 15 minutes." in html
+    )
     assert "come back later with the same link" in html
     assert "Only the therapists at North Practice read your answers" in html
     assert "joint effort" in html

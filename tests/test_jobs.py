@@ -328,7 +328,7 @@ def test_kill_9_of_a_worker_mid_render_still_makes_each_pdf_once(
     killed = [i for i, state in _states(ids).items() if state == PdfState.RENDERING]
     assert killed, "the worker was killed between renders"
     workers.start()
-    _wait_for(lambda: set(_states(ids).values()) == {PdfState.READY}, "every PDF", 90)
+    _wait_for(lambda: set(_states(ids).values()) == {PdfState.READY}, "every PDF", 240)
     rows = list(db.session.scalars(select(BriefPdf).where(BriefPdf.intake_id.in_(ids))))
     assert len(rows) == len(ids) and all(r.pdf and r.pdf.startswith(b"%PDF") for r in rows)
     done = {j.params["intake_id"]: j for j in jobs_of(jobs.RENDER)}
@@ -365,5 +365,23 @@ def test_redis_stopped_during_submissions_loses_nothing(
     on_redis.start()  # Redis is back, and a worker with it
     workers.start()
     ids = [i.id for i in intakes]
-    _wait_for(lambda: set(_states(ids).values()) == {PdfState.READY}, "every PDF", 90)
+    _wait_for(lambda: set(_states(ids).values()) == {PdfState.READY}, "every PDF", 240)
     assert [j.attempts for j in jobs_of(jobs.RENDER)] == [1, 1, 1]
+
+
+def test_a_pdf_asked_for_while_one_renders_is_rendered_after_it(
+    app: Flask, intake: Intake, make_clinic: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    send(intake)
+    (first,) = jobs_of(jobs.RENDER)
+    # A render is running (from older facts) when the clinic's branding changes.
+    db.session.execute(update(Job).values(state=JobState.RUNNING, lease_until=utcnow()))
+    db.session.commit()
+    clinic = reload(intake).clinic
+    clinic.accent_color = "#7a3b69"
+    db.session.commit()
+    jobs.enqueue(reload(intake))
+    assert len(jobs_of(jobs.RENDER)) == 2  # a second job, not the running one
+    row = db.session.scalar(select(BriefPdf).where(BriefPdf.intake_id == intake.id))
+    assert row is not None and row.state == PdfState.READY
+    assert row.version == jobs.store.version_of(reload(intake))

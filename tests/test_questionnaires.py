@@ -16,7 +16,7 @@ from intake import catalogue, drafts, lifecycle
 from intake.catalogue import definition_of
 from intake.db import db
 from intake.models import AuditEvent, Clinic, Intake, QuestionnaireVersion, Staff
-from tests.helpers import EDIT, builtin_id, create, draft_text, press
+from tests.helpers import EDIT, builtin_id, create, draft_text, post_form, press
 
 V1_PROMPT = "What brings you here, in your own words?"
 V2_PROMPT = "Why have you come to us?"
@@ -239,3 +239,25 @@ def test_cli_editor_and_publish_agree_on_a_wrong_example(
     assert refused.status_code == 200
     assert "example &#39;A, engaged early-comer&#39;" in refused.get_data(as_text=True)
     assert catalogue.versions(admin, "ours") == []
+
+
+def test_a_clinic_can_copy_the_phq9_run_its_examples_and_publish(
+    client: FlaskClient, admin: int
+) -> None:
+    phq9 = catalogue.latest_builtin("phq9")
+    assert phq9 is not None
+    form = {"original": str(phq9.id), "key": "ours", "title": "Our PHQ-9"}
+    assert post_form(client, "/staff/questionnaires", form).headers["Location"].endswith(EDIT)
+    source = draft_text(admin)
+    assert "method: sum" in source and "never_impute: [phq9_9]" in source
+    preview = html.unescape(press(client, "preview", source).get_data(as_text=True))
+    assert "Little interest or pleasure in doing things" in preview
+    assert "No permission required to reproduce" in " ".join(preview.split())
+    table = press(client, "examples", source).get_data(as_text=True)
+    assert "DIFFERS" not in table and table.count("matches") >= 30
+    assert "rounded up to 23" in html.unescape(table)
+    assert press(client, "publish", source).status_code == 302
+    version = catalogue.latest_for(admin, "ours")
+    assert version is not None
+    (total,) = definition_of(version).dimensions
+    assert total.is_sum and total.codes[0].code == "44261-6"

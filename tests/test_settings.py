@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from intake import logos
 from intake.db import db
-from intake.models import AuditEvent, Clinic
-from tests.helpers import csrf_token
+from intake.models import AuditEvent, Clinic, QuestionnaireVersion
+from tests.helpers import browser_form, csrf_token
 
 URL = "/staff/settings"
 VALID = {
@@ -166,3 +166,33 @@ def test_a_clinic_name_with_a_line_break_is_refused(
     assert clinic is not None
     db.session.refresh(clinic)
     assert clinic.name == "North Practice"
+
+
+def test_saving_the_logo_or_colour_alone_keeps_the_default_questionnaire(
+    client: FlaskClient, admin: int
+) -> None:
+    # A clinic questionnaire whose id sorts first: a select with nothing chosen showed it
+    # first, and a save of other fields made it the default (and audited the change).
+    db.session.add(
+        QuestionnaireVersion(
+            clinic_id=admin, key="aaa", version=1, title="Ours", source="x", sha256="0" * 64
+        )
+    )
+    db.session.commit()
+    form = browser_form(client.get(URL).get_data(as_text=True))
+    form["accent_color"] = "#214f66"
+    response = client.post(
+        URL, data={**form, "logo": (io.BytesIO(png()), "logo.png")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 302
+    row = clinic(admin)
+    assert row.default_questionnaire is None and row.accent_color == "#214f66"
+    entry = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "settings.changed")
+    ).one()
+    assert entry.detail["fields"] == ["accent_color", "logo"]
+    # Chosen on purpose, it is kept, and shown as chosen the next time.
+    save(client, default_questionnaire="aaa")
+    assert clinic(admin).default_questionnaire == "aaa"
+    assert browser_form(client.get(URL).get_data(as_text=True))["default_questionnaire"] == "aaa"

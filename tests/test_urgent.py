@@ -235,7 +235,7 @@ def test_every_page_staff_look_at_shows_how_to_reach_the_client(
         assert text in manage, text
     # The dashboard's urgent row: the number to call, the language, how long it has waited.
     dashboard = client.get("/staff/").get_data(as_text=True)
-    row = dashboard[dashboard.index('<tr class="urgent">') :]
+    row = dashboard[dashboard.index('<tr role="row" class="urgent">') :]
     row = row[: row.index("</tr>")]
     assert 'href="tel:+44-20-7946-0958"' in row and "(no messages)" in row
     assert "Spanish" in row and "No contact recorded: waiting less than a minute" in row

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app, render_template
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, mail
+from .. import audit, mail, throttle
 from ..db import db
 from ..mail import Delivery
 from ..models import Clinic, Role, Staff, utcnow
-from . import tokens
+from . import sessions, tokens
 from .auth import NO_PASSWORD, hash_password
 
 
 class EmailTaken(Exception):
-    """Another account already uses this email."""
+    """Another account at the same clinic already uses this email."""
 
 
 class LastAdmin(Exception):
@@ -28,17 +29,45 @@ class OwnAccount(Exception):
     """Admins cannot deactivate themselves (another admin can)."""
 
 
+def normal_email(email: str) -> str:
+    """An email as accounts are looked up by: trimmed, lower case."""
+    return email.strip().lower()[:254]
+
+
+def accounts_by_email(email: str) -> list[Staff]:
+    """The accounts with this email, in any letter case (one per clinic at most)."""
+    return list(
+        db.session.scalars(
+            select(Staff).where(func.lower(Staff.email) == normal_email(email)).order_by(Staff.id)
+        )
+    )
+
+
 def find_by_email(email: str) -> Staff | None:
-    """The account with this email, in any letter case."""
-    return db.session.scalar(select(Staff).where(func.lower(Staff.email) == email.strip().lower()))
+    """The first account with this email (tests and scripts; sign-in uses accounts_by_email)."""
+    found = accounts_by_email(email)
+    return found[0] if found else None
+
+
+def find_in_clinic(clinic_id: int, email: str) -> Staff | None:
+    """The clinic's account with this email, if any."""
+    return db.session.scalar(
+        select(Staff).where(
+            Staff.clinic_id == clinic_id, func.lower(Staff.email) == normal_email(email)
+        )
+    )
 
 
 def invite(
     clinic: Clinic, name: str, email: str, role: Role, by: Staff
 ) -> tuple[Staff, str, Delivery]:
-    """Create an account without a password and send its set-password link; returns the link."""
-    email = email.strip().lower()
-    if find_by_email(email) is not None:
+    """Create an account without a password and send its set-password link; returns the link.
+
+    Only this clinic's accounts can make an email "taken": whether the address has an
+    account at another clinic is never revealed (the person then has one at each).
+    """
+    email = normal_email(email)
+    if find_in_clinic(clinic.id, email) is not None:
         raise EmailTaken(email)
     staff = Staff(
         clinic_id=clinic.id, name=name.strip(), email=email, role=role, password_hash=NO_PASSWORD
@@ -84,6 +113,7 @@ def join(token: str, name: str, password: str) -> Staff | None:
         return None
     staff.name = name.strip()
     staff.password_hash = hash_password(password)
+    sessions.end_all(staff, "password")
     audit.record(
         "staff.joined", clinic_id=staff.clinic_id, actor_id=staff.id, subject=staff, commit=False
     )
@@ -92,26 +122,41 @@ def join(token: str, name: str, password: str) -> Staff | None:
 
 
 def request_reset(email: str) -> None:
-    """Email a reset link if an active account has this email; callers say the same either way."""
-    staff = find_by_email(email)
-    audit.record(
-        "staff.password_reset_requested",
-        clinic_id=staff.clinic_id if staff else None,
-        subject=staff,
-        commit=False,
-        email=email.strip().lower()[:254],
-    )
-    if staff is None or not staff.active:
+    """Email a reset link to each active account with this email; callers say the same
+    either way. At most a few emails an hour per address (RULES["reset_account"]).
+
+    The emails go out after the response (mail.send_later), so neither the mail server's
+    speed nor whether there was anything to send shows in the response time.
+    """
+    email = normal_email(email)
+    accounts = [s for s in accounts_by_email(email) if s.active]
+    limited = bool(accounts) and bool(throttle.take("reset_account", email))
+    extra: dict[str, Any] = {"sent": False, "reason": "too many requests"} if limited else {}
+    people: list[Staff | None] = [*accounts] or [None]
+    for staff in people:
+        audit.record(
+            "staff.password_reset_requested",
+            clinic_id=staff.clinic_id if staff else None,
+            subject=staff,
+            commit=False,
+            email=email,
+            **extra,
+        )
+    if limited or not accounts:
         db.session.commit()
         return
     minutes = int(current_app.config["PASSWORD_RESET_MINUTES"])
-    token = tokens.issue(staff, tokens.RESET, timedelta(minutes=minutes))
+    links = [
+        (staff, tokens.issue(staff, tokens.RESET, timedelta(minutes=minutes)))
+        for staff in accounts
+    ]
     db.session.commit()
-    link = mail.external_url("staff.reset_password", token=token)
-    body = render_template(
-        "email/staff_password_reset.txt", staff=staff, link=link, minutes=minutes
-    )
-    mail.deliver(staff.email, "Reset your password", body)
+    for staff, token in links:
+        link = mail.external_url("staff.reset_password", token=token)
+        body = render_template(
+            "email/staff_password_reset.txt", staff=staff, link=link, minutes=minutes
+        )
+        mail.send_later(staff.email, "Reset your password", body)
 
 
 def reset_password(token: str, password: str) -> Staff | None:
@@ -120,6 +165,7 @@ def reset_password(token: str, password: str) -> Staff | None:
     if staff is None:
         return None
     staff.password_hash = hash_password(password)
+    sessions.end_all(staff, "password")
     audit.record(
         "staff.password_reset_completed",
         clinic_id=staff.clinic_id,
@@ -128,7 +174,25 @@ def reset_password(token: str, password: str) -> Staff | None:
         commit=False,
     )
     db.session.commit()
+    throttle.clear("login_account", staff.email)
     return staff
+
+
+def change_password(staff: Staff, password: str) -> int:
+    """A signed-in person sets a new password; their other sessions end. Returns how many."""
+    staff.password_hash = hash_password(password)
+    ended = sessions.end_all(staff, "password", keep_current=True)
+    audit.record("staff.password_changed", subject=staff, commit=False, other_sessions=ended)
+    db.session.commit()
+    return ended
+
+
+def end_sessions(staff: Staff, *, keep_current: bool = False) -> int:
+    """Sign a person out everywhere (or everywhere else); returns how many sessions ended."""
+    ended = sessions.end_all(staff, "everywhere", keep_current=keep_current)
+    audit.record("staff.sessions_ended", subject=staff, commit=False, sessions=ended)
+    db.session.commit()
+    return ended
 
 
 def change_role(staff: Staff, role: Role) -> None:
@@ -152,6 +216,8 @@ def set_active(staff: Staff, active: bool, by: Staff) -> None:
         if staff.role == Role.ADMIN:
             _keep_an_admin(staff)
     staff.active = active
+    if not active:
+        sessions.end_all(staff, "deactivated")
     action = "staff.reactivated" if active else "staff.deactivated"
     audit.record(action, subject=staff, commit=False, email=staff.email)
     db.session.commit()
@@ -182,19 +248,42 @@ def signed_in(staff: Staff) -> None:
     db.session.commit()
 
 
-def sign_in_failed(email: str, staff: Staff | None, reason: str = "password") -> None:
-    """Note a failed sign-in: the email tried (never the password), for that clinic's admins."""
-    audit.record(
-        "staff.login_failed",
-        clinic_id=staff.clinic_id if staff else None,
-        subject=staff,
-        email=email.strip().lower()[:254],
-        reason=reason,
-    )
+def sign_in_failed(
+    email: str, accounts: Staff | list[Staff] | None, reason: str = "password"
+) -> None:
+    """Note a failed sign-in: the email tried (never the password), for each clinic's admins."""
+    found = accounts if isinstance(accounts, list) else [accounts] if accounts else []
+    people: list[Staff | None] = [*found] or [None]
+    for staff in people:
+        audit.record(
+            "staff.login_failed",
+            clinic_id=staff.clinic_id if staff else None,
+            subject=staff,
+            commit=False,
+            email=normal_email(email),
+            reason=reason,
+        )
+    db.session.commit()
+
+
+def sign_in_locked(email: str, accounts: list[Staff], scope: str, seconds: int) -> None:
+    """Note that failed sign-ins locked an email or a client address for a while."""
+    people: list[Staff | None] = [*accounts] or [None]
+    for staff in people:
+        audit.record(
+            "staff.login_locked",
+            clinic_id=staff.clinic_id if staff else None,
+            subject=staff,
+            commit=False,
+            email=normal_email(email),
+            scope=scope,
+            seconds=seconds,
+        )
+    db.session.commit()
 
 
 def signed_out(staff: Staff, reason: str) -> None:
-    """Note a sign-out ('manual' or 'idle')."""
+    """Note a sign-out ('manual', 'idle' or 'lifetime')."""
     audit.record(
         "staff.logout", clinic_id=staff.clinic_id, actor_id=staff.id, subject=staff, reason=reason
     )

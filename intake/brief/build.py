@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 
-from .. import phones
+from .. import logos, phones
 from ..catalogue import definition_of
 from ..models import Clinic, Intake, utcnow
 from ..scoring import Result
@@ -19,6 +20,8 @@ from .content import (
     language_name,
 )
 from .render import Branding, render_pdf
+
+log = logging.getLogger(__name__)
 
 
 def brief_for(intake: Intake) -> Brief:
@@ -106,11 +109,19 @@ def consent_of(intake: Intake) -> ConsentRecord | None:
 
 
 def branding_of(clinic: Clinic) -> Branding:
-    """A clinic's branding settings as the renderer takes them."""
+    """A clinic's branding settings as the renderer takes them.
+
+    An SVG logo stored before today's structure checks is checked again here and left out
+    when it would be too costly to draw (a brief without its logo beats a stalled render).
+    """
+    logo, mime = clinic.logo, clinic.logo_mime
+    if logo is not None and mime == "image/svg+xml" and (why := logos.too_complex(logo)):
+        log.warning("clinic %s: stored SVG logo left out of briefs: %s", clinic.slug, why)
+        logo = mime = None
     return Branding(
         slug=clinic.slug,
-        logo=clinic.logo,
-        logo_mime=clinic.logo_mime,
+        logo=logo,
+        logo_mime=mime,
         accent=clinic.accent_color or "",
         paper=clinic.paper_size or "A4",
     )

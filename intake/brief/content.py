@@ -22,8 +22,8 @@ from ..questionnaire.conditions import (
     visible_items,
     visible_pages,
 )
-from ..questionnaire.model import TEXT_TYPES, Definition
-from ..scoring import DimensionScore, Result
+from ..questionnaire.model import TEXT_TYPES, Definition, Dimension, Rounding
+from ..scoring import NEVER_IMPUTED, DimensionScore, Result
 
 # Page 1 quotes the client's words within this many characters in all, less room for the
 # urgent box and each pattern, and never less than the floor; each quote ends at a sentence
@@ -273,6 +273,56 @@ class Safety:
 
 
 @dataclass(frozen=True)
+class MeasureBand:
+    """One of a total's bands, as the instrument names it; current marks the client's."""
+
+    id: str
+    label: str
+    min: int
+    max: int
+    current: bool
+
+
+@dataclass(frozen=True)
+class MeasureItem:
+    """One question of a total: the client's answer and the points it adds (None: blank)."""
+
+    prompt: str
+    answer: str
+    points: float | None
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A total on the instrument's own scale (such as the PHQ-9), in its own section.
+
+    Never worded as the readiness profile: a total, its band as the instrument names it,
+    which questions were answered, and how the total was reached or why there is none.
+    """
+
+    id: str
+    label: str
+    description: str
+    score: int | None
+    low: int
+    high: int
+    band_label: str | None
+    status: str
+    answered: int
+    count: int
+    how: str
+    items: tuple[MeasureItem, ...]
+    bands: tuple[MeasureBand, ...]
+    unscored: tuple[Quote, ...]
+
+    @property
+    def band_range(self) -> str | None:
+        """The client's band as 'min–max', for the sentence beside the total."""
+        band = next((b for b in self.bands if b.current), None)
+        return f"{band.min}–{band.max}" if band else None
+
+
+@dataclass(frozen=True)
 class AppendixPage:
     """Every answer of one page the client saw."""
 
@@ -299,6 +349,9 @@ class Brief:
     background: tuple[Quote, ...]
     practical: tuple[Quote, ...]
     appendix: tuple[AppendixPage, ...]
+    measures: tuple[Measure, ...] = ()
+    patterns_checked: bool = True  # whether the questionnaire looks for any patterns
+    copyright: str | None = None  # the instrument's own line, printed with its total
 
     # What page 1 quotes in the client's own words: why now and what they hope for, then
     # what they want from the therapist and from themselves (excerpts that fit page 1).
@@ -338,7 +391,14 @@ def build_brief(
     seen = seen_answers(definition, answers)
     layout = definition.brief
     own_words = _quotes(definition, layout.own_words, seen)
-    profile = tuple(_profile_line(definition, d, result, seen) for d in result.dimensions)
+    by_id = {d.id: d for d in definition.dimensions}
+    totals = {d.id for d in definition.dimensions if d.is_sum}
+    profile = tuple(
+        _profile_line(definition, d, result, seen) for d in result.dimensions if d.id not in totals
+    )
+    measures = tuple(
+        _measure(definition, by_id[d.id], d, seen) for d in result.dimensions if d.id in totals
+    )
     rulers = _rulers(definition, seen, result)
     # The wide-gap flag is told by the importance/confidence section itself, not twice.
     told = layout.gap_flag if rulers else None
@@ -365,7 +425,10 @@ def build_brief(
         expectations=_quotes(definition, layout.expectations, seen),
         background=_quotes(definition, layout.background, seen),
         practical=_quotes(definition, layout.practical, seen),
-        appendix=_appendix(definition, seen),
+        appendix=_appendix(definition, seen, _shown_with_totals(definition)),
+        measures=measures,
+        patterns_checked=bool(definition.flags),
+        copyright=definition.copyright,
         telling=_telling(definition, seen, own_words, room),
         crowded=room < CROWDED_BELOW,
         room=max(PAGE_ONE_FLOOR, room),
@@ -515,7 +578,7 @@ def _scale_word(definition: Definition, item_id: str, mean: float) -> str:
     item = definition.item(item_id)
     low, _ = definition.scale_for(item)
     labels = definition.scale_labels(item)
-    return labels[min(len(labels) - 1, max(0, round(mean) - low))]
+    return labels[min(len(labels) - 1, max(0, int(round(mean) - low)))]
 
 
 def _how(definition: Definition, d: DimensionScore) -> str:
@@ -532,6 +595,82 @@ def _how(definition: Definition, d: DimensionScore) -> str:
     if d.status == "not_scored":
         parts.append("too few answers to score")
     return "; ".join(parts) + "."
+
+
+ROUNDING_WORDS = {
+    Rounding.HALF_UP: "rounded half up",
+    Rounding.HALF_EVEN: "rounded to the nearest whole number (a half to the even one)",
+    Rounding.FLOOR: "rounded down",
+    Rounding.CEILING: "rounded up",
+}
+
+
+def _measure(
+    definition: Definition, dim: Dimension, d: DimensionScore, seen: Mapping[str, Any]
+) -> Measure:
+    """A total as its own section: the figure, its band, each answer, and how it was reached."""
+    low, high = definition.range_of(dim)
+    items = tuple(
+        MeasureItem(
+            prompt=definition.item(i).prompt,
+            answer=answer_text(definition, definition.item(i), seen.get(i)),
+            points=None if i in d.missing else d.keyed.get(i),
+        )
+        for i in d.items
+    )
+    bands = tuple(
+        MeasureBand(b.id, b.label, int(b.min), int(b.max), b.id == d.band and d.score is not None)
+        for b in definition.bands_for(dim)
+    )
+    band = next((b for b in bands if b.current), None)
+    return Measure(
+        id=d.id,
+        label=dim.label,
+        description=dim.description,
+        score=None if d.score is None else int(d.score),
+        low=int(low),
+        high=int(high),
+        band_label=band.label if band else None,
+        status=d.status,
+        answered=len(d.used),
+        count=len(d.items),
+        how=_total_how(definition, dim, d),
+        items=items,
+        bands=bands,
+        unscored=_quotes(definition, dim.unscored_items, seen),
+    )
+
+
+def _total_how(definition: Definition, dim: Dimension, d: DimensionScore) -> str:
+    """Which questions were answered, and how the total was reached or why there is none."""
+    count, answered = len(d.items), len(d.used)
+    blank = len(d.missing)
+    if d.status == "not_scored" and d.reason == NEVER_IMPUTED:
+        kept = [i for i in dim.never_impute if i in d.missing]
+        return (
+            f"Not scored: {_prompts(definition, tuple(kept))} was left blank, and this question"
+            " is never filled in from the other answers. The other answers are shown below."
+        )
+    if d.status == "not_scored":
+        allowed = dim.allowed_missing
+        limit = (
+            "only when every question is answered"
+            if allowed == 0
+            else f"only when at most {allowed} {'is' if allowed == 1 else 'are'} blank"
+        )
+        return (
+            f"Not scored: {blank} of {count} questions were left blank; the instrument gives a"
+            f" total {limit}. The answers given are shown below."
+        )
+    if d.status == "prorated":
+        exact = f"{d.exact:g}" if d.exact is not None else "?"
+        return (
+            f"Prorated: {answered} of {count} questions answered; left blank:"
+            f" {_prompts(definition, d.missing)}. The total is the mean of the {answered}"
+            f" answers times {count}, {exact}, {ROUNDING_WORDS[dim.rounding_rule]} to"
+            f" {d.score:g}."
+        )
+    return f"All {count} questions answered; the total is the sum of the answers."
 
 
 def _prompts(definition: Definition, ids: tuple[str, ...]) -> str:
@@ -575,6 +714,13 @@ def _openers(
 ) -> tuple[str, ...]:
     """Two or three first-session topics: safety first when urgent, the client's own words
     (pointed to, never repeated or cut), then the lowest dimensions. None rests on an index."""
+    by_id = {d.id: d for d in definition.dimensions}
+    profile = [d for d in result.dimensions if d.id in by_id and not by_id[d.id].is_sum]
+    if not profile and not own_words:
+        # A questionnaire of totals only (such as the PHQ-9): its topics are its answers,
+        # and openers are never drawn from the low end of a symptom scale. When urgent, the
+        # urgent box at the top already says to act on the safety answer first.
+        return ()
     openers: list[str] = []
     if urgent:
         openers.append(
@@ -587,10 +733,7 @@ def _openers(
             f"Start from their answer to “{words.prompt}” (quoted on this page): invite them"
             " to say more, in their own way."
         )
-    scored = sorted(
-        (d for d in result.dimensions if d.score is not None), key=lambda d: d.score or 0
-    )
-    by_id = {d.id: d for d in definition.dimensions}
+    scored = sorted((d for d in profile if d.score is not None), key=lambda d: d.score or 0)
     for d in scored:
         if len(openers) >= 3:
             break
@@ -614,15 +757,33 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _appendix(definition: Definition, seen: Mapping[str, Any]) -> tuple[AppendixPage, ...]:
-    """Every page the client saw, with every item they saw; hidden items are left out."""
-    return tuple(
-        AppendixPage(
-            page.title,
-            tuple(
-                Quote(item.prompt, answer_text(definition, item, seen.get(item.id)))
-                for item in visible_items(definition, page, seen)
-            ),
-        )
-        for page in visible_pages(definition, seen)
+def _shown_with_totals(definition: Definition) -> frozenset[str]:
+    """The questions a total's own section already lists with their answers."""
+    return frozenset(
+        item_id
+        for dim in definition.dimensions
+        if dim.is_sum
+        for item_id in (*dim.items, *dim.unscored_items)
     )
+
+
+def _appendix(
+    definition: Definition, seen: Mapping[str, Any], skip: frozenset[str] = frozenset()
+) -> tuple[AppendixPage, ...]:
+    """Every page the client saw, with every item they saw; hidden items are left out.
+
+    Questions a total's section lists already (skip) are not repeated, and a page of nothing
+    but those is left out.
+    """
+    pages = []
+    for page in visible_pages(definition, seen):
+        shown = visible_items(definition, page, seen)
+        if shown and all(item.id in skip for item in shown):
+            continue
+        quotes = tuple(
+            Quote(item.prompt, answer_text(definition, item, seen.get(item.id)))
+            for item in shown
+            if item.id not in skip
+        )
+        pages.append(AppendixPage(page.title, quotes))
+    return tuple(pages)

@@ -12,10 +12,12 @@ import logging
 import time
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import defer
 
-from .. import audit, outbox
+from .. import audit, metrics, outbox
 from ..db import db
-from ..models import BriefPdf, Intake, PdfState, utcnow
+from ..models import BriefPdf, Intake, IntakeStatus, PdfState, utcnow
 from . import store
 from .build import branding_of, brief_for
 from .render import render_pdf
@@ -24,6 +26,10 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 RENDER = "brief.render"
+# Asks for a new PDF of every brief that went stale (a clinic's branding, or a deploy that
+# changed the templates or the brief code), so none waits for someone to open it.
+REFRESH = "brief.refresh"
+_REFRESH_BATCH = 200
 
 
 def _retry_delays() -> tuple[float, ...]:
@@ -46,6 +52,48 @@ def _lease() -> float:
 def _render_job(params: dict[str, int]) -> None:
     # The brief's own record counts attempts, so one killed mid-render counts too.
     render_one(int(params["intake_id"]))
+
+
+@outbox.handler(REFRESH, max_attempts=3, lease=lambda: 1800)
+def _refresh_job(params: dict[str, int | None]) -> None:
+    refresh(params.get("clinic_id"))
+
+
+def schedule_refresh(clinic_id: int | None = None) -> None:
+    """Ask, in the caller's transaction, for every stale PDF (of one clinic, or all) anew."""
+    key = f"{REFRESH}:{clinic_id if clinic_id is not None else 'all'}"
+    outbox.schedule(REFRESH, {"clinic_id": clinic_id}, key=key)
+
+
+def refresh(clinic_id: int | None = None) -> int:
+    """Queue a render for each submitted intake whose stored PDF is not current and not
+    already asked for at the current version; returns how many were queued."""
+    query = (
+        select(Intake, BriefPdf)
+        .outerjoin(BriefPdf, BriefPdf.intake_id == Intake.id)
+        .where(Intake.status == IntakeStatus.SUBMITTED)
+        .options(defer(Intake.answers), defer(Intake.result), defer(BriefPdf.pdf))
+        .order_by(Intake.id)
+    )
+    if clinic_id is not None:
+        query = query.where(Intake.clinic_id == clinic_id)
+    templates = store.template_version()
+    stale: list[int] = []
+    for intake, row in db.session.execute(query).all():
+        wanted = store.version_of(intake, templates)
+        current = row is not None and row.state == PdfState.READY and row.version == wanted
+        asked = row is not None and row.state != PdfState.READY and row.wanted_version == wanted
+        if not current and not asked:
+            stale.append(intake.id)
+    for start in range(0, len(stale), _REFRESH_BATCH):
+        for intake_id in stale[start : start + _REFRESH_BATCH]:
+            found = db.session.get(Intake, intake_id)
+            if found is not None:
+                request_pdf(found)
+        db.session.commit()
+    if stale:
+        log.info("asked for %d stale brief PDF(s) anew", len(stale))
+    return len(stale)
 
 
 def current_pdf(intake: Intake) -> BriefPdf | None:
@@ -123,6 +171,7 @@ def render_one(intake_id: int) -> None:
             brief_for(intake), branding=branding_of(intake.clinic), time_limit=time_limit()
         )
     except Exception as exc:
+        metrics.observe_render(time.perf_counter() - started, failed=True)
         db.session.rollback()
         row.error = f"{type(exc).__name__}: {exc}"[:2000]
         row.state = PdfState.FAILED if row.attempts >= MAX_ATTEMPTS else PdfState.QUEUED
@@ -137,6 +186,7 @@ def render_one(intake_id: int) -> None:
     row.version, row.state, row.error = version, PdfState.READY, None
     row.rendered_at = row.updated_at = utcnow()
     db.session.commit()
+    metrics.observe_render(time.perf_counter() - started)
     log.info(
         "brief of intake %s rendered in %.2f s (%d bytes)",
         intake_id,

@@ -140,8 +140,12 @@ def render_html(
     templates_dir: Path | None = None,
     branding: Branding | None = None,
     extra_css_urls: Sequence[str] = (),
+    style_nonce: str = "",
 ) -> str:
-    """The brief as a complete HTML document; nav_html is escaped unless it is Markup."""
+    """The brief as a complete HTML document; nav_html is escaped unless it is Markup.
+
+    style_nonce: the page's Content-Security-Policy nonce for its one inline <style>.
+    """
     branding = branding or Branding()
     if branding.has_logo:
         logo_src = branding.logo_data_uri() if screen else LOGO_URL
@@ -157,6 +161,7 @@ def render_html(
         accent=branding.accent_color,
         page_size=branding.page_size,
         logo_src=logo_src,
+        style_nonce=style_nonce,
     )
 
 

@@ -1,4 +1,5 @@
-"""The three worked examples (A, B, C) as briefs and PDFs, for people to look at and for tests.
+"""The worked examples as briefs and PDFs, for people to look at and for tests: the default
+questionnaire's A, B and C, and one each of the built-in PHQ-9 and GAD-7.
 
 Run `python -m intake.brief.samples OUTDIR` (or `make example-briefs`) to write them.
 """
@@ -17,7 +18,11 @@ from ..scoring import score
 from .content import Brief, ConsentRecord, CrisisShown, Meta, Reach, build_brief
 from .render import Branding, render_pdf
 
-FORM = Path(__file__).resolve().parents[2] / "forms" / "readiness.yaml"
+FORMS = Path(__file__).resolve().parents[2] / "forms"
+FORM = FORMS / "readiness.yaml"
+
+# A standard instrument's example shown as a brief: a prorated, urgent PHQ-9 and a GAD-7.
+INSTRUMENTS = {"phq9": "one answer missing, 20", "gad7": "total 15"}
 
 # Free text a client might write; the scored answers come from the questionnaire's examples.
 FREE_TEXT: dict[str, Any] = {
@@ -108,25 +113,41 @@ def example_brief(letter: str, extra: dict[str, Any] | None = None) -> Brief:
     return build_brief(definition, answers, score(definition, answers), example_meta(letter))
 
 
-@functools.lru_cache(maxsize=1)
-def _definition() -> Definition:
-    """The default questionnaire, parsed once (as the app caches stored versions)."""
-    return load_file(FORM)
+def instrument_brief(form_id: str, example: str | None = None) -> Brief:
+    """The brief of a built-in instrument's worked example (the one whose name starts so)."""
+    definition = _definition(form_id)
+    start = example or INSTRUMENTS[form_id]
+    answers = next(e for e in definition.examples if e.name.startswith(start)).answers
+    result = score(definition, answers)
+    meta = replace(META, reach=REACH, consent=CONSENT, safety_procedure=PROCEDURE)
+    if result.urgent:
+        meta = replace(meta, flagged_urgent=True, crisis_shown=SHOWN)
+    return build_brief(definition, answers, result, meta)
+
+
+@functools.lru_cache(maxsize=4)
+def _definition(form_id: str = "readiness") -> Definition:
+    """A built-in questionnaire, parsed once (as the app caches stored versions)."""
+    return load_file(FORMS / f"{form_id}.yaml")
 
 
 def write_examples(folder: Path) -> list[Path]:
-    """Render A, B and C into folder as brief-A.pdf, brief-B.pdf, brief-C.pdf."""
+    """Render A, B and C as brief-A.pdf ... and each instrument's as brief-phq9.pdf ..."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for letter, branding in BRANDINGS.items():
         path = folder / f"brief-{letter}.pdf"
         path.write_bytes(render_pdf(example_brief(letter), branding=branding))
         written.append(path)
+    for form_id in INSTRUMENTS:
+        path = folder / f"brief-{form_id}.pdf"
+        path.write_bytes(render_pdf(instrument_brief(form_id)))
+        written.append(path)
     return written
 
 
 def main(argv: list[str]) -> int:
-    """Command line: write the three PDFs into the folder given (default: artifacts/briefs)."""
+    """Command line: write the example PDFs into the folder given (default: artifacts/briefs)."""
     folder = Path(argv[1]) if len(argv) > 1 else Path("artifacts/briefs")
     for path in write_examples(folder):
         print(f"wrote {path}")

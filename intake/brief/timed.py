@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -43,6 +44,7 @@ class _Child:
     """One child process doing one kind of work, and the pipe to it."""
 
     def __init__(self, work: Callable[..., Any]) -> None:
+        self.owner = os.getpid()
         context = multiprocessing.get_context("spawn")
         self.conn, theirs = context.Pipe()
         self.process = context.Process(target=_loop, args=(theirs, work), daemon=True)
@@ -67,7 +69,8 @@ def call(work: Callable[..., Any], limit: float, /, **kwargs: Any) -> Any:
     """
     with _lock:
         child = _children.get(work)
-        if child is None or not child.process.is_alive():
+        # A child belongs to the process that started it: after a fork, start one of our own.
+        if child is None or child.owner != os.getpid() or not child.process.is_alive():
             child = _children[work] = _Child(work)
         try:
             child.conn.send(kwargs)

@@ -11,7 +11,9 @@ from flask_babel import format_date, gettext
 from .. import phones
 from ..questionnaire import Definition, Item, Page
 from ..questionnaire import answers as wording
-from ..questionnaire.conditions import visible_items, visible_pages
+from ..questionnaire.conditions import is_answered, visible_items, visible_pages
+from ..questionnaire.model import DECLINED
+from ..scoring import score
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,58 @@ def sections(definition: Definition, answers: Mapping[str, Any]) -> list[Section
     ]
 
 
+@dataclass(frozen=True)
+class Gaps:
+    """Parts of the therapist's profile that will read "not scored", and the questions the
+    client left blank (never those they chose not to answer) that would let them be scored."""
+
+    parts: int
+    total: int
+    pages: tuple[tuple[Page, tuple[Item, ...]], ...]
+
+
+def profile_gaps(definition: Definition, answers: Mapping[str, Any]) -> Gaps:
+    """What the review page offers to go back to before sending; answering stays optional."""
+    result = score(definition, answers)
+    shown = {
+        item.id: (page, item)
+        for page in visible_pages(definition, answers)
+        for item in visible_items(definition, page, answers)
+    }
+    blank: set[str] = set()
+    parts = 0
+    for dimension in result.dimensions:
+        if dimension.status != "not_scored":
+            continue
+        open_items = {
+            i
+            for i in dimension.missing
+            if i in shown and answers.get(i) != DECLINED and not is_answered(answers.get(i))
+        }
+        if open_items:
+            parts += 1
+            blank |= open_items
+    pages: dict[str, tuple[Page, list[Item]]] = {}
+    for item_id, (page, item) in shown.items():
+        if item_id in blank:
+            pages.setdefault(page.id, (page, []))[1].append(item)
+    return Gaps(
+        parts=parts,
+        total=len(result.dimensions),
+        pages=tuple((page, tuple(items)) for page, items in pages.values()),
+    )
+
+
 def answer_text(definition: Definition, item: Item, value: Any) -> str:
-    """An answer as the client gave it: option labels, dates in their language, blanks named."""
-    return wording.answer_text(definition, item, value, _words())
+    """An answer as the client gave it: option labels, dates in their language, blanks named.
+
+    Never fails: a stored value that no longer reads (a hand-made record, an older rule)
+    is shown as it is, so the client can always open their own review and copy.
+    """
+    try:
+        return wording.answer_text(definition, item, value, _words())
+    except Exception:
+        return str(value)
 
 
 def _words() -> wording.Words:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
@@ -36,6 +36,9 @@ DECLINE_LABEL = lazy_gettext("Prefer not to answer")
 REQUIRED_MESSAGE = lazy_gettext("Please answer this question.")
 DATE_MESSAGE = lazy_gettext("Please enter a real date, like 2026-12-01 (year-month-day).")
 CHOICE_MESSAGE = lazy_gettext("Please choose one of the options.")
+PAST_MESSAGE = lazy_gettext(
+    "This date has already passed. Please choose today or a later date, or leave it blank."
+)
 SHORT_TEXT_MAX = 300
 NAME_MAX = 200
 
@@ -104,13 +107,16 @@ def _field(definition: Definition, item: Item, strict: bool) -> Field:
     t = item.type
     if t is ItemType.SHORT_TEXT:
         limit = item.max_length or SHORT_TEXT_MAX
-        return StringField(validators=required + [_length(limit)], **kw)
+        return StringField(validators=required + [_length(limit), _not_the_marker], **kw)
     if t is ItemType.LONG_TEXT:
         limit = item.max_length or 4000
-        return TextAreaField(validators=required + [_length(limit)], **kw)
+        return TextAreaField(validators=required + [_length(limit), _not_the_marker], **kw)
     if t is ItemType.DATE:
+        later = [] if item.allow_past else [NotBefore(earliest_date())]
+        if not item.allow_past:
+            kw["render_kw"] = {"min": earliest_date().isoformat()}
         return DateField(
-            validators=required,
+            validators=required + later,
             invalid_value_message=DATE_MESSAGE,
             format="%Y-%m-%d",
             **kw,
@@ -127,6 +133,34 @@ def _field(definition: Definition, item: Item, strict: bool) -> Field:
     return RadioField(
         validators=required, choices=choices, invalid_choice_message=CHOICE_MESSAGE, **kw
     )
+
+
+def _not_the_marker(form: Any, field: Field) -> None:
+    """The stored marker of "prefer not to answer" is never an answer in words (found by the
+    fuzz: a text box sent it and the answer then read as declined)."""
+    if isinstance(field.data, str) and field.data.strip() == DECLINED:
+        raise ValidationError(gettext("Please write your answer in your own words."))
+
+
+def earliest_date() -> date:
+    """The first date a planning question accepts: today where the client may be.
+
+    The server's day is UTC; a client west of it may still be on the day before, so that
+    day counts as today too.
+    """
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+class NotBefore:
+    """A date answer must not be before a given day (dates for planning ahead)."""
+
+    def __init__(self, earliest: date) -> None:
+        self.earliest = earliest
+
+    def __call__(self, form: Any, field: Field) -> None:
+        """Refuse an earlier date with a message that says what to do."""
+        if isinstance(field.data, date) and field.data < self.earliest:
+            raise StopValidation(str(PAST_MESSAGE))
 
 
 def _length(limit: int) -> Length:
@@ -179,14 +213,21 @@ def answers_from(form: FlaskForm, items: Sequence[Item], *, valid_only: bool) ->
 
 
 def from_form_value(item: Item, data: Any) -> Any:
-    """A form field's data as the stored answer (ints stay ints, blanks become None)."""
-    if data in (None, "", []):
+    """A form field's data as the stored answer (ints stay ints, blanks become None).
+
+    Only a value the question offers is ever stored: anything else (" ", text where a
+    number belongs) reads as no answer, never as an error.
+    """
+    if data in (None, "", []) or (isinstance(data, str) and not data.strip()):
         return None
     if data == DECLINED or (isinstance(data, list) and data == [DECLINED]):
         return DECLINED
     t = item.type
     if t in (ItemType.AGREEMENT, ItemType.RULER):
-        return int(data)
+        text = str(data).strip()
+        return (
+            int(text) if text.isascii() and text.lstrip("-").isdigit() and len(text) < 6 else None
+        )
     if t is ItemType.DATE:
         return data.isoformat() if isinstance(data, date) else None
     if t is ItemType.CONSENT:
@@ -231,6 +272,12 @@ class ReferralForm(FlaskForm):
             Length(max=254),
             Email(lazy_gettext("This does not look like an email address.")),
         ],
+    )
+    # A trap for robots: hidden from people (and screen readers), filled only by scripts.
+    homepage = StringField(
+        lazy_gettext("Leave this empty"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
     )
 
 

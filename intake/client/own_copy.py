@@ -7,6 +7,9 @@ shown and their answers, so they keep a record of what they shared.
 from __future__ import annotations
 
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +23,35 @@ from .display import sections
 
 TEMPLATE = "answers.html"
 STYLESHEET = "answers.css"
+# Rendered copies kept in this process, so a client (or anyone holding the link) pressing
+# "download" again and again costs one render, not one each time. Bounded, and keyed by
+# everything the copy shows: a changed template or language makes a new one.
+CACHE_SIZE = 32
+_cache: OrderedDict[str, bytes] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def cached_answers_pdf(intake: Intake, definition: Definition) -> bytes:
+    """answers_pdf, rendered once per submitted intake, language and template version."""
+    key = _cache_key(intake, definition)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    pdf = answers_pdf(intake, definition)
+    with _cache_lock:
+        _cache[key] = pdf
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return pdf
+
+
+def _cache_key(intake: Intake, definition: Definition) -> str:
+    root = TEMPLATES_DIR.resolve()
+    files = sorted(p for p in root.glob("answers.*") if p.is_file())
+    signature = "|".join(f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in files)
+    parts = (intake.id, intake.token, intake.submitted_at, definition.language, signature)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def answers_pdf(

@@ -6,7 +6,7 @@ from flask import abort, current_app, redirect, render_template, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .. import catalogue, clinics, lifecycle
+from .. import catalogue, clinics, i18n, lifecycle, referrals
 from ..db import db
 from ..models import Clinic
 from . import bp
@@ -15,7 +15,7 @@ from .forms import ReferralForm
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
 def referral(token: str) -> Response | str | tuple[str, int]:
-    """Ask for a name, then open a new intake for that person."""
+    """Ask for a name, then open a new intake for that person (within the link's limits)."""
     clinic = db.session.scalar(select(Clinic).where(Clinic.self_referral_token == token))
     if clinic is None:
         abort(404)
@@ -27,6 +27,19 @@ def referral(token: str) -> Response | str | tuple[str, int]:
         return render_template("client/referral.html", form=None, clinic=clinic), 503
     form = ReferralForm()
     if form.validate_on_submit():
+        if form.homepage.data:
+            # Only a robot fills the field people never see: nothing is created.
+            return render_template("client/referral.html", form=ReferralForm(formdata=None),
+                                   clinic=clinic)  # fmt: skip
+        why = referrals.refusal(clinic)
+        if why is not None:
+            # The clinic's own contacts (set, or the link would be closed above).
+            crisis = clinics.crisis_for(clinic, i18n.select_locale())
+            page = render_template(
+                "client/referral_full.html", clinic=clinic, why=why, crisis=crisis
+            )
+            return page, 429
+        referrals.count(clinic)
         intake = lifecycle.invite(
             clinic,
             form.client_name.data or "",

@@ -25,7 +25,7 @@ from ..questionnaire.flow import (
     steps,
 )
 from . import bp, own_copy
-from .display import contact_summary, sections
+from .display import contact_summary, profile_gaps, sections
 from .forms import ConsentForm, ContactForm, answers_from, contact_data, page_form
 from .links import consented, gate, load, page_url
 
@@ -54,6 +54,8 @@ def start(token: str) -> Response | str:
         definition=definition,
         first=first,
         section_count=len(order),
+        # Every page shown, and the contact step (always asked).
+        section_most=len(definition.pages) + 1,
         form=form,
         today=date.today(),
     )
@@ -80,8 +82,11 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     """Validate and save one page, then move on, ask again, or show what needs fixing."""
     action = request.form.get("action", "next")
     strict = action == "next"
-    # Questions shown by an answer on this same page count from the answers just sent.
-    answers = merge_answers(intake.answers, _sent_values(intake, definition, current))
+    # Questions shown by an answer on this same page count from the answers just sent (on a
+    # page without conditional questions every question shows whatever the answers).
+    answers = intake.answers
+    if any(item.show_if is not None for item in current.items):
+        answers = merge_answers(intake.answers, _sent_values(intake, definition, current))
     shown = visible_items(definition, current, answers)
     form = page_form(
         definition,
@@ -95,12 +100,14 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     # A question that appeared since the page was drawn (no JavaScript to show it in
     # place) is shown first, not reported as an error: the client has not seen it yet.
     added = _not_seen(intake, definition, current, shown) if strict else ()
+    # Whatever is valid is saved on every post, so nothing is lost and a safety answer
+    # is flagged even when another field on the page still needs fixing. Taken before the
+    # errors of newly shown questions are set aside below: a value that failed validation
+    # is never stored, whichever question it was sent for.
+    values = answers_from(form, shown, valid_only=True)
     for item in added:
         form[item.id].errors = []
     valid = not any(form[item.id].errors for item in shown)
-    # Whatever is valid is saved on every post, so nothing is lost and a safety answer
-    # is flagged even when another field on the page still needs fixing.
-    values = answers_from(form, shown, valid_only=True)
     ask_again = (
         strict
         and valid
@@ -112,6 +119,9 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     target = current.id
     if moving:
         target = next_page(definition, merge_answers(intake.answers, values), current.id, action)
+        if action == "next" and _from_review():
+            # A change made from the review goes back to it, not through every later page.
+            target = REVIEW
     try:
         urgent = lifecycle.save_page(
             intake,
@@ -134,6 +144,11 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     return _render_page(
         intake, definition, current, form, answers, ask_again=ask_again, added=added
     )
+
+
+def _from_review() -> bool:
+    """Whether the client came to this page from the review to change an answer."""
+    return (request.values.get("from") or "") == REVIEW
 
 
 def _sent_values(intake: Intake, definition: Definition, current: Page) -> dict[str, Any]:
@@ -187,6 +202,7 @@ def _render_page(
         first=number == 1,
         ask_again=ask_again,
         autosave_url=url_for(".autosave", token=intake.token, page_id=current.id),
+        from_review=_from_review(),
     )
 
 
@@ -284,6 +300,7 @@ def review(token: str) -> Response | str:
         sections=sections(definition, intake.answers),
         contact=contact_summary(intake.contact),
         contact_before=order[after] if after < len(order) else None,
+        gaps=profile_gaps(definition, intake.answers),
         missing=missing,
         tried=request.method == "POST",
     )
@@ -308,7 +325,7 @@ def answers_copy(token: str) -> Response:
     intake, definition = load(token)
     if not intake.submitted:
         return redirect(url_for(".start", token=token))
-    pdf = own_copy.answers_pdf(intake, definition)
+    pdf = own_copy.cached_answers_pdf(intake, definition)
     response = send_file(
         io.BytesIO(pdf),
         mimetype="application/pdf",

@@ -69,7 +69,11 @@ def holds(cond: Condition, ctx: Context) -> bool:
 def _compare(op: str, value: Any, operand: Any) -> bool:
     if op in ("equals", "not_equals", "one_of"):
         wanted = set(operand) if op == "one_of" else {operand}
-        given = set(value) if isinstance(value, list | tuple) else {value}
+        try:
+            given = set(value) if isinstance(value, list | tuple) else {value}
+        except TypeError:
+            # A stored value no question could give (a hand-made record): it matches nothing.
+            return op == "not_equals"
         hit = bool(given & wanted)
         return not hit if op == "not_equals" else hit
     number = numeric(value)

@@ -22,7 +22,7 @@ class ExampleRow:
     """One expected figure of a worked example next to what scoring gives."""
 
     example: str
-    kind: str  # score, band, prorated, index, flags or urgent
+    kind: str  # score, band, prorated, index, flags, urgent or safety_unanswered
     subject: str  # the dimension or index it is about, when it is about one
     want: Any
     got: Any
@@ -72,11 +72,15 @@ def _rows(definition: Definition, example: Example) -> Iterator[ExampleRow]:
     result = score(definition, example.answers)
     exp, name = example.expect, example.name
     dims = {d.id: d for d in result.dimensions}
+    totals = {d.id for d in definition.dimensions if d.is_sum}
     for dim_id, want in exp.scores.items():
         got = dims[dim_id].score if dim_id in dims else None
         wanted = None if want == "not_scored" else float(want)
         ok = got is None if wanted is None else _close(got, wanted)
-        yield ExampleRow(name, "score", dim_id, _Number(wanted), _Number(got), ok)
+        places = 0 if dim_id in totals else 2  # a total is a whole number on its own scale
+        yield ExampleRow(
+            name, "score", dim_id, _Number(wanted, places=places), _Number(got, places=places), ok
+        )
     for dim_id, band in exp.bands.items():
         got_band = dims[dim_id].band if dim_id in dims else None
         yield ExampleRow(name, "band", dim_id, band, str(got_band), got_band == band)
@@ -100,17 +104,26 @@ def _rows(definition: Definition, example: Example) -> Iterator[ExampleRow]:
     if exp.urgent is not None:
         ok = exp.urgent == result.urgent
         yield ExampleRow(name, "urgent", "", exp.urgent, result.urgent, ok)
+    if exp.safety_unanswered is not None:
+        got_blank = result.safety_unanswered
+        ok = exp.safety_unanswered == got_blank
+        yield ExampleRow(name, "safety_unanswered", "", exp.safety_unanswered, got_blank, ok)
 
 
 @dataclass(frozen=True)
 class _Number:
-    """A score or index to two decimals, or the word for none ('not scored' for a dimension)."""
+    """A score or index to two decimals (a total: a whole number), or the word for none."""
 
     value: float | None
     blank: str = "not scored"
+    places: int = 2
 
     def __str__(self) -> str:
-        return self.blank if self.value is None else f"{self.value:.2f}"
+        if self.value is None:
+            return self.blank
+        if self.places == 0 and self.value == int(self.value):
+            return str(int(self.value))
+        return f"{self.value:.{max(self.places, 2)}f}"
 
 
 def _close(value: float | None, want: float) -> bool:

@@ -13,7 +13,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.scalarbool import ScalarBoolean
 
+from .answers import answer_problems
 from .model import (
     DEFAULT_SCALE,
     ID_PATTERN,
@@ -23,6 +25,7 @@ from .model import (
     Band,
     Condition,
     Definition,
+    Dimension,
     ItemType,
     Text,
 )
@@ -97,13 +100,87 @@ def load_text(text: str, source: str = "<text>") -> Definition:
     return definition
 
 
+# Limits checked before the YAML parser sees a text: its cost grows much faster than the text
+# (a 6 KB "[[[[...]]]]" took 46 s of CPU, and deeper nesting overflows the stack), so the
+# shape is measured first by a linear scan, and only texts of a sane shape are parsed.
+MAX_TEXT = 256 * 1024
+MAX_FLOW_DEPTH = 16
+MAX_INDENT = 80
+MAX_DASHES = 8
+# The parser's cost is linear in its events (~15 µs each); the built-in questionnaire has
+# about 1,700. Counting stops at the cap, so no text keeps a worker busy for long.
+MAX_EVENTS = 20_000
+
+
+def check_shape(text: str, source: str) -> None:
+    """Refuse, with file and line, a text too large or nested too deeply to parse quickly."""
+    if len(text) > MAX_TEXT:
+        message = f"the definition is larger than {MAX_TEXT // 1024} KB"
+        raise DefinitionError([Problem(source, "", None, message)])
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise DefinitionError([Problem(source, "", line, "the text holds a NUL character")])
+    depth, quote, line, previous = 0, "", 1, "\n"
+    at_line_start = True
+    n, length = 0, len(text)
+    while n < length:
+        ch = text[n]
+        if ch == "\n":
+            line, at_line_start = line + 1, True
+            if quote == "":
+                previous = ch
+            n += 1
+            continue
+        if at_line_start and quote == "":
+            stripped = text[n : n + MAX_INDENT * 2 + 1]
+            indent = len(stripped) - len(stripped.lstrip(" "))
+            dashes = re.match(r"(?:-[ \t]+)*", stripped[indent:])
+            if indent > MAX_INDENT or (dashes and dashes.group(0).count("-") > MAX_DASHES):
+                message = "this line is indented or nested too deeply; please flatten it"
+                raise DefinitionError([Problem(source, "", line, message)])
+            at_line_start = False
+        if quote == '"':
+            if ch == "\\":
+                n += 2
+                continue
+            if ch == '"':
+                quote = ""
+        elif quote == "'":
+            if ch == "'":
+                quote = ""
+        elif ch in "\"'" and previous in ":-[{,\n":
+            quote = ch
+        elif ch == "#" and text[n - 1 : n] in ("", " ", "\t", "\n"):
+            end = text.find("\n", n)
+            n = length if end < 0 else end
+            continue
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                message = f"brackets are nested more than {MAX_FLOW_DEPTH} deep"
+                raise DefinitionError([Problem(source, "", line, message)])
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        if not ch.isspace():
+            previous = ch
+        n += 1
+
+
 def _parse(text: str, source: str) -> Any:
+    check_shape(text, source)
     yaml = YAML(typ="rt")
     try:
         # Aliases are refused before loading: expanding nested aliases grows exponentially
         # (a few hundred bytes can keep the server busy for minutes), and a definition
         # reads more clearly with its texts written out.
-        for event in yaml.parse(text):
+        for count, event in enumerate(yaml.parse(text)):
+            if count > MAX_EVENTS:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                message = (
+                    f"the definition has more than {MAX_EVENTS:,} YAML values; split it or"
+                    " simplify it"
+                )
+                raise DefinitionError([Problem(source, "", line, message)])
             if isinstance(event, AliasEvent):
                 line = event.start_mark.line + 1 if event.start_mark else None
                 message = "aliases (*name) are not supported here; write the value out in full"
@@ -171,6 +248,16 @@ def _plain(node: Any) -> Any:
         return [_plain(v) for v in node]
     if isinstance(node, str):
         return str(node)
+    # ruamel keeps how a number was written (ScalarInt for 0, 0x1f, 1_000); plain values
+    # compare by type as well as value (an option 0 is not the text "0").
+    if isinstance(node, ScalarBoolean):
+        return bool(node)
+    if isinstance(node, bool):
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
     return node
 
 
@@ -329,7 +416,8 @@ def check_references(d: Definition) -> Iterator[tuple[Path_, str]]:
             if item.show_if:
                 yield from _check_condition(d, item.show_if, here + ("show_if",), order, p)
             order.setdefault(item.id, p)
-    yield from _check_bands(d.bands, ("bands",), required=bool(d.dimensions))
+    profile = any(not dim.is_sum for dim in d.dimensions)
+    yield from _check_bands(d.bands, ("bands",), required=profile)
     dims = set()
     for n, dim in enumerate(d.dimensions):
         here = ("dimensions", n)
@@ -337,24 +425,26 @@ def check_references(d: Definition) -> Iterator[tuple[Path_, str]]:
             yield here + ("id",), f"duplicate dimension id '{dim.id}'"
         dims.add(dim.id)
         for k, ref in enumerate(dim.items):
-            yield from _numeric_item(d, ref, here + ("items", k), "a scored")
+            yield from _numeric_item(d, ref, here + ("items", k), "a scored", choices=True)
         if len(set(dim.items)) != len(dim.items):
             yield here + ("items",), "an item is listed twice"
         for k, ref in enumerate(dim.reverse):
             if ref not in dim.items:
                 yield here + ("reverse", k), f"'{ref}' is reversed but not among the items"
-        if len(dim.items) - dim.max_missing < dim.min_answered:
-            left = len(dim.items) - dim.max_missing
+        if len(dim.items) - dim.allowed_missing < dim.min_answered:
+            left = len(dim.items) - dim.allowed_missing
             yield (
                 here,
                 (
-                    f"with {len(dim.items)} items and max_missing {dim.max_missing}, only {left}"
-                    f" would be answered, fewer than min_answered {dim.min_answered};"
+                    f"with {len(dim.items)} items and max_missing {dim.allowed_missing}, only"
+                    f" {left} would be answered, fewer than min_answered {dim.min_answered};"
                     " lower max_missing or min_answered"
                 ),
             )
-        if dim.bands:
-            yield from _check_bands(dim.bands, here + ("bands",), required=True)
+        if dim.is_sum:
+            yield from _check_sum(d, dim, here)
+        else:
+            yield from _check_mean(dim, here)
         band_ids = {b.id for b in d.bands_for(dim)}
         for key in dim.lines:
             if key not in band_ids:
@@ -380,9 +470,11 @@ def check_references(d: Definition) -> Iterator[tuple[Path_, str]]:
     if layout.gap_flag and layout.gap_flag not in {f.id for f in d.flags}:
         yield ("brief", "gap_flag"), f"unknown flag '{layout.gap_flag}'"
     for n, example in enumerate(d.examples):
-        for key in example.answers:
-            if not d.has_item(key):
-                yield ("examples", n, "answers", key), f"unknown item '{key}'"
+        for key, problem in answer_problems(d, example.answers):
+            yield ("examples", n, "answers", key), problem
+        if example.expect.safety_unanswered is not None and d.safety is None:
+            place = ("examples", n, "expect", "safety_unanswered")
+            yield place, "this questionnaire has no safety item"
         for key in list(example.expect.scores) + list(example.expect.bands):
             if key not in dims:
                 yield ("examples", n, "expect"), f"unknown dimension '{key}'"
@@ -446,12 +538,103 @@ def _texts(node: Any, path: Path_, given: bool = True) -> Iterator[tuple[Path_, 
             yield from _texts(value, path + (str(key),), given)
 
 
-def _numeric_item(d: Definition, ref: str, path: Path_, what: str) -> Iterator[tuple[Path_, str]]:
+def _numeric_item(
+    d: Definition, ref: str, path: Path_, what: str, choices: bool = False
+) -> Iterator[tuple[Path_, str]]:
     if not d.has_item(ref):
         yield path, f"unknown item '{ref}'"
-    elif d.item(ref).type not in NUMERIC_TYPES:
-        kind = d.item(ref).type.value
-        yield path, f"'{ref}' is a {kind} item; {what} item must be an agreement scale or ruler"
+        return
+    item = d.item(ref)
+    if item.type in NUMERIC_TYPES or (choices and d.is_numeric(item)):
+        return
+    kind = item.type.value
+    message = f"'{ref}' is a {kind} item; {what} item must be an agreement scale or ruler"
+    if choices:
+        message += ", or a single choice whose options all score a number"
+    yield path, message
+
+
+# Keys that only a 'sum' measure takes, and what a 'mean' dimension does instead.
+_SUM_ONLY = {
+    "range": "a 'mean' dimension is always on 0-100",
+    "rounding": "a 'mean' dimension is not rounded",
+    "proration": "a 'mean' dimension averages the answers it has",
+    "never_impute": "on a 'mean' dimension, limit blanks with max_missing",
+    "unscored_items": "list them in the brief layout instead",
+}
+
+
+def _check_mean(dim: Dimension, here: Path_) -> Iterator[tuple[Path_, str]]:
+    """A 0-100 profile dimension takes none of the keys of a total on its own scale."""
+    for key, why in _SUM_ONLY.items():
+        if key in dim.model_fields_set and getattr(dim, key):
+            yield here + (key,), f"'{key}' belongs to 'method: sum' measures ({why})"
+    if dim.bands:
+        yield from _check_bands(dim.bands, here + ("bands",), required=True)
+
+
+def _check_sum(d: Definition, dim: Dimension, here: Path_) -> Iterator[tuple[Path_, str]]:
+    """A total on its own scale: a range that fits its items, whole-number bands, no opener."""
+    if dim.opener:
+        yield (
+            here + ("opener",),
+            "'opener' belongs to 'mean' dimensions: a total on its own scale (such as a"
+            " symptom measure) never suggests openers from its lowest scores",
+        )
+    for key in ("never_impute", "unscored_items"):
+        for k, ref in enumerate(getattr(dim, key)):
+            if not d.has_item(ref):
+                yield here + (key, k), f"unknown item '{ref}'"
+            elif key == "never_impute" and ref not in dim.items:
+                yield here + (key, k), f"'{ref}' is not among the items"
+            elif key == "unscored_items" and ref in dim.items:
+                yield here + (key, k), f"'{ref}' is among the items, so it is scored"
+    if not all(d.has_item(i) and d.is_numeric(d.item(i)) for i in dim.items):
+        return  # reported above; the range cannot be worked out
+    low, high = d.items_range(dim)
+    if low != int(low) or high != int(high):
+        yield (
+            here + ("items",),
+            f"the items' weights give totals from {low:g} to {high:g}; a sum's total runs"
+            " between whole numbers",
+        )
+        return
+    if dim.range is not None and tuple(dim.range) != (low, high):
+        yield (
+            here + ("range",),
+            f"the items' answers give totals from {low:g} to {high:g},"
+            f" not {dim.range[0]} to {dim.range[1]}",
+        )
+        return
+    yield from _check_whole_bands(dim.bands or (), here + ("bands",), int(low), int(high))
+
+
+def _check_whole_bands(
+    bands: Sequence[Band], path: Path_, low: int, high: int
+) -> Iterator[tuple[Path_, str]]:
+    """A total's bands: whole numbers, both ends included, from the lowest to the highest."""
+    if not bands:
+        yield path, f"a sum measure needs bands covering {low} to {high}"
+        return
+    for n, band in enumerate(bands):
+        for end in ("min", "max"):
+            if getattr(band, end) != int(getattr(band, end)):
+                yield path + (n, end), "a total's bands start and end on whole numbers"
+                return
+        if band.max < band.min:
+            yield path + (n, "max"), "a band's max must be at or above its min"
+            return
+    ordered = sorted(enumerate(bands), key=lambda pair: pair[1].min)
+    if ordered[0][1].min != low:
+        yield path + (ordered[0][0], "min"), f"the lowest band must start at {low}"
+    for (_, below), (n, above) in zip(ordered, ordered[1:], strict=False):
+        if above.min > below.max + 1:
+            gap = f"{below.max + 1:g} to {above.min - 1:g}"
+            yield path + (n, "min"), f"gap between bands: nothing covers {gap}"
+        elif above.min <= below.max:
+            yield path + (n, "min"), f"band '{above.id}' overlaps band '{below.id}'"
+    if ordered[-1][1].max != high:
+        yield path + (ordered[-1][0], "max"), f"the highest band must end at {high}"
 
 
 def _check_condition(
@@ -529,12 +712,11 @@ def _check_safety(d: Definition) -> Iterator[tuple[Path_, str]]:
         yield ("safety", "item"), f"unknown item '{ref}'"
         return
     item = d.item(ref)
-    numeric = item.type in NUMERIC_TYPES or (
-        item.type is ItemType.SINGLE_CHOICE
-        and all(isinstance(o.value, int) for o in item.options or ())
-    )
-    if not numeric:
-        yield ("safety", "item"), "the safety item needs numeric answers (choices with int values)"
+    if not d.is_numeric(item):
+        yield (
+            ("safety", "item"),
+            "the safety item needs numeric answers (choices with int values or weights)",
+        )
     if item.required:
         yield ("safety", "item"), "the safety item must not be required; a blank is asked again"
     if item.show_if or d.page_of(ref).show_if:

@@ -16,6 +16,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -23,6 +24,8 @@ from pydantic_core import PydanticCustomError, core_schema
 
 # Identifiers appear in URLs, form field names and stored answers, so keep them plain.
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+MAX_VERSION = 1_000_000
+MAX_TITLE = 200
 Ident = Annotated[str, Field(pattern=ID_PATTERN)]
 
 # Stored in place of a value when the client chose "prefer not to answer".
@@ -236,11 +239,40 @@ class Condition(Frozen):
         return found
 
 
+# A code system is named by its URI, as in FHIR: http://loinc.org, http://snomed.info/sct.
+SYSTEM_PATTERN = r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$"
+
+
+class Coding(Frozen):
+    """A code from a terminology such as LOINC (FHIR's Coding): what a thing is, for systems."""
+
+    system: str = Field(
+        pattern=SYSTEM_PATTERN, description="The code system's URI, such as http://loinc.org."
+    )
+    code: str = Field(min_length=1, pattern=r"^\S(.*\S)?$")
+    display: str | None = Field(default=None, min_length=1)
+
+
 class Option(Frozen):
     """One choice of a single or multiple choice item."""
 
     value: OptionValue
     label: Text
+    weight: int | float | None = Field(
+        default=None,
+        description="What this answer adds to a score (FHIR's itemWeight). Default: the value,"
+        " when the value is a whole number.",
+    )
+    code: Coding | None = Field(
+        default=None, description="The answer's code, such as a LOINC LA code."
+    )
+
+    @property
+    def score(self) -> int | float | None:
+        """The number this answer scores: its weight, else its value when that is a number."""
+        if self.weight is not None:
+            return self.weight
+        return self.value if isinstance(self.value, int) else None
 
 
 class Scale(Frozen):
@@ -287,8 +319,16 @@ class Item(Frozen):
     scale: Ident | None = Field(default=None, description="Name of a scale (agreement items).")
     low_label: Text | None = Field(default=None, description="Ruler: what 0 means.")
     high_label: Text | None = Field(default=None, description="Ruler: what 10 means.")
-    max_length: int | None = Field(default=None, gt=0)
+    max_length: int | None = Field(default=None, gt=0, le=100_000)
+    allow_past: bool = Field(
+        default=False,
+        description="Date items: accept a date before today (e.g. a date of birth). By"
+        " default a date is for planning ahead, so one already past is refused.",
+    )
     show_if: Condition | None = None
+    codes: tuple[Coding, ...] = Field(
+        default=(), description="What the question is, for other systems (e.g. its LOINC code)."
+    )
 
     @model_validator(mode="after")
     def _fits_type(self) -> Item:
@@ -309,6 +349,8 @@ class Item(Frozen):
             raise ValueError("'max_length' only belongs on text items")
         if self.decline and self.type is ItemType.CONSENT:
             raise ValueError("a consent item cannot offer 'prefer not to answer'")
+        if self.allow_past and self.type is not ItemType.DATE:
+            raise ValueError("'allow_past' only belongs on date items")
         return self
 
 
@@ -323,32 +365,121 @@ class Page(Frozen):
 
 
 class Band(Frozen):
-    """A score range [min, max) with a label; the last band includes its max."""
+    """A score range with a label.
+
+    On a 0-100 'mean' dimension a band runs from min up to (not including) max, and the top
+    band includes 100. On a 'sum' measure bands are whole-number ranges with both ends
+    included, as instruments print them (0-4, 5-9).
+    """
 
     id: Ident
-    label: str = Field(min_length=1)
-    min: float = Field(ge=0, le=100)
-    max: float = Field(ge=0, le=100)
+    label: str = Field(min_length=1, description="The band's name, as the instrument names it.")
+    min: float
+    max: float
     meaning: str | None = Field(default=None, description="Plain-language line for the brief.")
 
 
+class Method(StrEnum):
+    """How a dimension or measure turns item answers into one figure."""
+
+    MEAN = "mean"
+    SUM = "sum"
+
+
+class Rounding(StrEnum):
+    """How a prorated total becomes a whole number."""
+
+    HALF_UP = "half_up"
+    HALF_EVEN = "half_even"
+    FLOOR = "floor"
+    CEILING = "ceiling"
+
+
+class Proration(StrEnum):
+    """How a total is filled in for missing answers."""
+
+    MEAN_OF_ANSWERED = "mean_of_answered"
+
+
 class Dimension(Frozen):
-    """A scored readiness dimension: the mean of its keyed items, on 0-100."""
+    """A scored measure: a 0-100 profile dimension ('mean') or a total on its own scale ('sum').
+
+    'mean': the mean of the keyed items rescaled to 0-100, prorated when at most max_missing
+    (default 1) items are missing and at least min_answered are given. 'sum': the sum of the
+    items' weights on the instrument's own scale; with items missing (at most max_missing,
+    default 0) it is prorated as the mean of the answered items times the item count, then
+    rounded to a whole number; an item listed in never_impute must be answered.
+    """
 
     id: Ident
     label: str = Field(min_length=1)
     description: str = Field(min_length=1)
+    method: Method = Field(
+        default=Method.MEAN,
+        description="'mean': a 0-100 profile dimension; 'sum': a total on its own scale.",
+    )
     items: tuple[Ident, ...] = Field(min_length=1)
     reverse: tuple[Ident, ...] = ()
-    max_missing: int = Field(default=1, ge=0)
+    max_missing: int | None = Field(
+        default=None,
+        ge=0,
+        description="How many items may be missing and the score still given (prorated)."
+        " Default: 1 for 'mean', 0 for 'sum'.",
+    )
     min_answered: int = Field(default=2, ge=1)
+    range: tuple[int, int] | None = Field(
+        default=None,
+        description="'sum' only: the lowest and highest total, e.g. [0, 27]; checked against"
+        " the items' answers. Default: worked out from them.",
+    )
+    rounding: Rounding | None = Field(
+        default=None,
+        description="'sum' only: how a prorated total becomes a whole number. Default: half_up.",
+    )
+    proration: Proration | None = Field(
+        default=None,
+        description="'sum' only: how missing items are filled in: mean_of_answered (the total"
+        " is the mean of the answered items times the number of items). Default:"
+        " mean_of_answered.",
+    )
+    never_impute: tuple[Ident, ...] = Field(
+        default=(),
+        description="'sum' only: items never filled in; when one is missing the total is not"
+        " scored.",
+    )
+    unscored_items: tuple[Ident, ...] = Field(
+        default=(),
+        description="'sum' only: questions the brief shows with the total that are not part of"
+        " it (such as the PHQ-9's difficulty question).",
+    )
     bands: tuple[Band, ...] | None = None
     lines: dict[Ident, str] = Field(
         default_factory=dict, description="Plain-language line for the brief, per band id."
     )
     opener: str | None = Field(
-        default=None, description="A first-session topic to suggest when this dimension is low."
+        default=None,
+        description="'mean' only: a first-session topic to suggest when this dimension is low.",
     )
+    codes: tuple[Coding, ...] = Field(
+        default=(), description="What the score is, for other systems (e.g. a LOINC code)."
+    )
+
+    @property
+    def is_sum(self) -> bool:
+        """Whether this is a total on its own scale rather than a 0-100 profile dimension."""
+        return self.method is Method.SUM
+
+    @property
+    def allowed_missing(self) -> int:
+        """How many items may be missing (the method's default unless the file says)."""
+        if self.max_missing is not None:
+            return self.max_missing
+        return 0 if self.is_sum else 1
+
+    @property
+    def rounding_rule(self) -> Rounding:
+        """How a prorated total is rounded."""
+        return self.rounding or Rounding.HALF_UP
 
 
 class Index(Frozen):
@@ -462,6 +593,10 @@ class Expectation(Frozen):
     indices: dict[Ident, float] = Field(default_factory=dict)
     flags: tuple[Ident, ...] | None = None
     urgent: bool | None = None
+    safety_unanswered: bool | None = Field(
+        default=None,
+        description="Whether the safety item is left blank (the clinic is asked to make contact).",
+    )
 
 
 class Example(Frozen):
@@ -476,7 +611,8 @@ class Definition(Frozen):
     """A whole questionnaire, one version of it."""
 
     id: Ident
-    version: int = Field(ge=1)
+    # Versions and titles are stored in indexed columns: bounded here, never a database error.
+    version: int = Field(ge=1, le=MAX_VERSION)
     title: Text
     language: Language = Field(
         default="en", description="The language of plain texts, and of the therapist's brief."
@@ -487,6 +623,14 @@ class Definition(Frozen):
         " gives one text per language. Default: only 'language'.",
     )
     description: Text | None = None
+    copyright: Text | None = Field(
+        default=None,
+        description="The instrument's copyright or permission line, shown to the client and in"
+        " the brief.",
+    )
+    codes: tuple[Coding, ...] = Field(
+        default=(), description="What the questionnaire is, for other systems (e.g. LOINC)."
+    )
     consent: Consent | None = Field(
         default=None, description="Consent asked on the welcome page, before any question."
     )
@@ -521,6 +665,14 @@ class Definition(Frozen):
         """The languages a client may answer in, the definition's own first."""
         rest = tuple(lang for lang in self.languages if lang != self.language)
         return (self.language, *rest)
+
+    @field_validator("title")
+    @classmethod
+    def _short_title(cls, title: Text) -> Text:
+        longest = max(len(t) for t in (str(title), *title.translations.values()))
+        if longest > MAX_TITLE:
+            raise ValueError(f"keep the title under {MAX_TITLE} characters (it has {longest})")
+        return title
 
     def in_language(self, language: str) -> Definition:
         """This definition with every client-facing text in a language it offers.
@@ -557,17 +709,47 @@ class Definition(Frozen):
                 return page
         raise KeyError(item_id)
 
-    def scale_for(self, item: Item) -> tuple[int, int]:
-        """The (min, max) an item's numeric answers range over."""
+    def scale_for(self, item: Item) -> tuple[int | float, int | float]:
+        """The (min, max) an item's numeric answers range over (choices: their weights)."""
         if item.type is ItemType.RULER:
             return 0, 10
         if item.type is ItemType.AGREEMENT:
             scale = self.scales.get(item.scale or "", DEFAULT_SCALE)
             return scale.min, scale.max
-        if item.options and all(isinstance(o.value, int) for o in item.options):
-            values = [int(o.value) for o in item.options]
-            return min(values), max(values)
+        scores = [o.score for o in item.options or ()]
+        if scores and all(s is not None for s in scores):
+            numbers = [s for s in scores if s is not None]
+            return min(numbers), max(numbers)
         raise ValueError(f"item {item.id} has no numeric scale")
+
+    def is_numeric(self, item: Item) -> bool:
+        """Whether an item's answers are numbers a score can use."""
+        if item.type in NUMERIC_TYPES:
+            return True
+        return (
+            item.type is ItemType.SINGLE_CHOICE
+            and bool(item.options)
+            and all(o.score is not None for o in item.options or ())
+        )
+
+    def item_value(self, item: Item, value: Any) -> int | float | None:
+        """The number an answer scores, or None when blank, declined or not one of its answers.
+
+        Agreement and ruler answers are their point on the scale; a choice scores its
+        option's weight (or its value, when that is a whole number). A stored value that does
+        not fit the question (an edited definition, a hand-made record) scores nothing rather
+        than something outside the scale.
+        """
+        if value is None or isinstance(value, bool) or value == DECLINED:
+            return None
+        if item.type in NUMERIC_TYPES:
+            whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+            low, high = self.scale_for(item)
+            return int(value) if whole and low <= value <= high else None
+        for option in item.options or ():
+            if option.value == value and type(option.value) is type(value):
+                return option.score
+        return None
 
     def scale_labels(self, item: Item) -> tuple[str, ...]:
         """Labels of an agreement item's points, low to high, in this definition's language."""
@@ -575,8 +757,27 @@ class Definition(Frozen):
         return tuple(label.in_language(self.language) for label in labels)
 
     def bands_for(self, dimension: Dimension) -> tuple[Band, ...]:
-        """The bands that apply to a dimension (its own, else the definition's)."""
+        """The bands that apply to a dimension (its own, else the definition's 0-100 ones)."""
+        if dimension.is_sum:
+            return dimension.bands or ()
         return dimension.bands or self.bands
+
+    def range_of(self, dimension: Dimension) -> tuple[float, float]:
+        """The lowest and highest score a dimension can take: 0-100, or a sum's own range."""
+        if not dimension.is_sum:
+            return 0, 100
+        if dimension.range is not None:
+            return dimension.range
+        return self.items_range(dimension)
+
+    def items_range(self, dimension: Dimension) -> tuple[float, float]:
+        """The range a sum's items give (a reversed item spans the same range)."""
+        low: float = 0
+        high: float = 0
+        for item_id in dimension.items:
+            a, b = self.scale_for(self.item(item_id))
+            low, high = low + a, high + b
+        return low, high
 
     @cached_property
     def _translated(self) -> dict[str, Definition]:

@@ -22,7 +22,12 @@ PUBLIC: set[str] = {"staff.login"}
 @bp.before_request
 def require_login() -> Response | None:
     """The one place that keeps anonymous visitors out of the staff area."""
-    if request.endpoint not in PUBLIC and not current_user.is_authenticated:
+    if current_user.is_authenticated:
+        return None
+    ended = accounts.session_ended()  # ended on the server: say why
+    if ended is not None:
+        return ended
+    if request.endpoint not in PUBLIC:
         return login_manager.unauthorized()
     return None
 
@@ -64,9 +69,12 @@ def _helpers() -> dict[str, object]:
 
 
 from . import (  # noqa: E402,F401  (routes on bp)
+    account,
     accounts,
+    api_access,
     audit_log,
     brief_pages,
+    exports,
     invitations,
     questionnaires,
     settings,

@@ -11,13 +11,14 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from .. import audit
-from ..access import admin_only, clinic_audit, clinic_audit_actions, clinic_staff
+from ..access import admin_only, client_names, clinic_audit, clinic_audit_actions, clinic_staff
 from ..db import db
 from ..models import AuditEvent
 from . import bp
 from .forms import AuditFilterForm
 
 PER_PAGE = 50
+MAX_PAGE = 100_000
 
 
 @bp.get("/audit")
@@ -37,17 +38,22 @@ def audit_log() -> str:
     query = _filtered(clinic_audit(), form) if valid else clinic_audit()
     page = db.paginate(
         query.options(selectinload(AuditEvent.actor)),
-        page=request.args.get("page", 1, type=int),
+        # Bounded: a page number past 64 bits must not reach the database as an offset.
+        page=min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE),
         per_page=PER_PAGE,
         error_out=False,
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    intake_ids = {e.subject_id for e in page.items if e.subject_type == "intake"}
     return render_template(
         "staff/audit.html",
         form=form,
         page=page,
         staff=staff,
+        names={i: s.name for i, s in staff.items()},
+        clients=client_names(intake_ids),
         label=audit.label,
+        describe=audit.describe,
         page_url=lambda n: url_for("staff.audit_log", **{**args, "page": n}),
     )
 

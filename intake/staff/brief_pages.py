@@ -20,17 +20,20 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit, follow_up
+from .. import audit, follow_up, throttle
 from ..access import intake_or_404
 from ..brief import jobs
 from ..brief.build import branding_of, brief_for
 from ..brief.render import TEMPLATES_DIR, render_html
 from ..brief.store import status as pdf_status
+from ..headers import csp_nonce
 from ..models import FollowUp, Intake, PdfStatus
 from . import bp
 from .forms import FollowUpForm
 from .urgent import panel
 
+# Seconds a script should wait before asking again for a PDF being prepared.
+PDF_RETRY_AFTER = 10
 ASSET_SUFFIXES = (".css", ".js", ".svg", ".png", ".jpg", ".woff2", ".ttf")
 
 
@@ -56,6 +59,7 @@ def intake_page(item: Intake, form: FollowUpForm | None = None) -> str:
     return render_html(
         brief_for(item),
         screen=True,
+        style_nonce=csp_nonce(),
         css_url=url_for("staff.brief_asset", filename="screen.css"),
         extra_css_urls=[url_for("staff.brief_asset", filename=own_css)] if own_css else [],
         nav_html=nav,
@@ -89,8 +93,16 @@ def brief_pdf(intake_id: int) -> BaseResponse:
         return redirect(url_for("staff.intake", intake_id=intake_id))
     stored = jobs.current_pdf(item)
     if stored is None or stored.pdf is None or stored.sha256 is None:
-        flash("The PDF is being prepared. The brief below is the same document.")
-        return redirect(url_for("staff.intake", intake_id=intake_id))
+        if pdf_status(item) == PdfStatus.FAILED:
+            # Nothing is coming by itself: the brief page offers the retry.
+            flash("The PDF could not be made. The brief below is the same document.")
+            return redirect(url_for("staff.intake", intake_id=intake_id))
+        # 202 and Retry-After: a script can tell "not yet" from a PDF, a person reads why.
+        page = render_template("staff/pdf_pending.html", intake=item)
+        response = Response(page, status=202, mimetype="text/html")
+        response.headers["Retry-After"] = str(PDF_RETRY_AFTER)
+        response.cache_control.no_store = True
+        return response
     response = Response(
         stored.pdf,
         mimetype="application/pdf",
@@ -98,8 +110,7 @@ def brief_pdf(intake_id: int) -> BaseResponse:
     )
     audit.record("brief.downloaded", subject=item)
     response.set_etag(stored.sha256)
-    response.cache_control.private = True
-    response.cache_control.no_cache = True
+    response.cache_control.no_store = True  # clinical content: never kept by the browser
     return response.make_conditional(request)
 
 
@@ -107,7 +118,13 @@ def brief_pdf(intake_id: int) -> BaseResponse:
 def retry_brief(intake_id: int) -> BaseResponse:
     """Ask again for a PDF whose render failed."""
     item = intake_or_404(intake_id)
-    if item.submitted:
+    if not item.submitted or pdf_status(item) != PdfStatus.FAILED:
+        # Only a failed (or stuck) render is retried: presses while one is queued or ready
+        # add no work for the shared renderer.
+        flash("The PDF is already being prepared." if item.submitted else "Not submitted yet.")
+    elif wait := throttle.take("brief_retry_clinic", item.clinic_id):
+        flash(f"Many PDFs were retried just now. Please try again in {throttle.minutes(wait)}.")
+    else:
         jobs.retry(item)
         flash("The PDF is being prepared again.")
     return redirect(url_for("staff.intake", intake_id=intake_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    Field,
     IntegerField,
     PasswordField,
     RadioField,
@@ -33,16 +35,31 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from .. import phones
-from ..models import FollowUp, Role
+from .. import colours, phones
+from ..accounts.auth import MIN_PASSWORD, password_problem
+from ..models import ApiScope, FollowUp, Role
 
-ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+# The everyday role first: an invitation is for a therapist unless the admin says otherwise.
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in (Role.THERAPIST, Role.ADMIN)]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # The largest questionnaire text the editor takes, typed or uploaded.
 MAX_SOURCE = 200_000
 
-# Long enough to resist guessing, short enough to remember as a phrase.
-MIN_PASSWORD = 12
+
+class StrongPassword:
+    """At least MIN_PASSWORD characters, and not common or easy to guess (zxcvbn).
+
+    A form may set `password_context` (the person's name, email, clinic) so that a password
+    made of them is refused too.
+    """
+
+    def __call__(self, form: Any, field: Field) -> None:
+        """Raise with the reason when the password is weak (Length reports short ones)."""
+        if len(field.data or "") < MIN_PASSWORD:
+            return
+        problem = password_problem(field.data or "", getattr(form, "password_context", ()))
+        if problem:
+            raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):
@@ -73,6 +90,7 @@ class SetPasswordForm(FlaskForm):
             InputRequired("Please choose a password."),
             Length(min=MIN_PASSWORD, message=f"Please use at least {MIN_PASSWORD} characters."),
             Length(max=1024),
+            StrongPassword(),
         ],
     )
     confirm = PasswordField(
@@ -82,6 +100,38 @@ class SetPasswordForm(FlaskForm):
             EqualTo("password", "The two passwords are not the same."),
         ],
     )
+
+
+class ChangePasswordForm(SetPasswordForm):
+    """A signed-in person's new password, with the current one to confirm it is them."""
+
+    current = PasswordField(
+        "Current password",
+        validators=[InputRequired("Please enter your current password."), Length(max=1024)],
+    )
+
+
+class CodeForm(FlaskForm):
+    """A six-digit code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        validators=[
+            InputRequired("Please enter the code."),
+            Length(max=40, message="That is not a code we sent or your app shows."),
+        ],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "off",
+            "spellcheck": "false",
+        },
+    )
+
+
+class ChooseClinicForm(FlaskForm):
+    """Which clinic to sign in to, when one email has an account at several."""
+
+    account = SelectField("Clinic", coerce=str)
 
 
 class JoinForm(SetPasswordForm):
@@ -204,6 +254,18 @@ class SettingsForm(FlaskForm):
             Regexp(r"^#[0-9a-fA-F]{6}$", message="Use the form #rrggbb, for example #1f5f7a."),
         ],
     )
+
+    def validate_accent_color(self, field: StringField) -> None:
+        """Clients read buttons in this colour and links in it: it must be dark enough."""
+        colour = (field.data or "").strip().lower()
+        if colours.passes(colour) or not re.fullmatch(r"#[0-9a-f]{6}", colour):
+            return
+        raise ValidationError(
+            f"This colour is too light to read: white text on it and links in it reach only"
+            f" {colours.readable(colour):.1f}:1, and WCAG AA asks for {colours.AA_TEXT}:1."
+            f" A darker shade of it that passes is {colours.darker(colour)}."
+        )
+
     default_questionnaire = SelectField("Default questionnaire for new invitations")
     link_expiry_days = IntegerField(
         "Client links stay open for (days)",
@@ -213,6 +275,13 @@ class SettingsForm(FlaskForm):
         ],
     )
     self_referral = BooleanField("Offer a public self-referral link")
+    referral_daily_cap = IntegerField(
+        "Self-referrals accepted per day (then the link asks people to call)",
+        validators=[Optional(), NumberRange(0, 1000, "Please give a number from 0 to 1000.")],
+    )
+    require_two_factor = BooleanField(
+        "Require two-factor sign-in (an authenticator app) for every staff member"
+    )
 
 
 class NewQuestionnaireForm(FlaskForm):
@@ -239,7 +308,51 @@ class EditQuestionnaireForm(FlaskForm):
     """The YAML text, and optionally a file that replaces it."""
 
     source = TextAreaField("Definition (YAML)", validators=[Length(max=MAX_SOURCE)])
-    upload = FileField("Or upload a .yaml file (replaces the text above)")
+    upload = FileField(
+        "Or upload a .yaml file, or a FHIR R4 Questionnaire as .json (replaces the text above)"
+    )
+
+
+class ExportForm(FlaskForm):
+    """Which submitted intakes to export (read from the query string of a download link)."""
+
+    class Meta:
+        csrf = False  # a download that changes nothing
+
+    start = DateField("Sent on or after", validators=[Optional()], format="%Y-%m-%d",
+                      render_kw={"type": "date"})  # fmt: skip
+    end = DateField("Sent on or before", validators=[Optional()], format="%Y-%m-%d",
+                    render_kw={"type": "date"})  # fmt: skip
+    text = BooleanField("Include free-text answers (the client's own words)")
+
+    def validate_end(self, field: DateField) -> None:
+        """The range must not end before it starts."""
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError("This date is before the ‘Sent on or after’ date.")
+
+
+class ApiTokenForm(FlaskForm):
+    """A new API token: what it is for, and what it may do."""
+
+    name = StringField(
+        "What it is for (such as the practice system's name)",
+        validators=[DataRequired("Please say what the token is for."), Length(max=100)],
+    )
+    scope = SelectField(
+        "It may",
+        choices=[SelectChoice(s.value, s.label) for s in ApiScope],
+        default=ApiScope.READ.value,
+    )
+
+
+class WebhookForm(FlaskForm):
+    """The address the clinic's practice system hears of each submission at."""
+
+    url = StringField(
+        "Webhook address",
+        validators=[DataRequired("Please give the address."), Length(max=500)],
+        render_kw={"type": "url", "placeholder": "https://practice.example/intake-hook"},
+    )
 
 
 class CheckboxesField(SelectMultipleField):

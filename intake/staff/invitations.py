@@ -6,14 +6,17 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, clinics, lifecycle
+from .. import catalogue, clinics, lifecycle, mail
 from ..access import active_staff, active_staff_member, intake_or_404
 from ..models import Clinic
 from . import bp
 from .forms import InviteForm
 from .urgent import panel
 
-MAIL_FAILED = "The email could not be sent just now. Please copy the link and send it yourself."
+
+def _say(delivery: mail.Delivery, to: str, what: str = "the link") -> None:
+    """Tell the person what happened to the email, in the one wording (mail.delivery_note)."""
+    flash(mail.delivery_note(delivery, to, what), "error" if delivery == "failed" else "info")
 
 
 def _invite_form(clinic: Clinic) -> InviteForm:
@@ -57,8 +60,8 @@ def invite() -> BaseResponse | str:
             phone=form.phone_e164,
             emailed=bool(form.send_email.data),
         )
-        if form.send_email.data and lifecycle.send_link(item) == "failed":
-            flash(MAIL_FAILED)
+        if form.send_email.data and item.email:
+            _say(lifecycle.send_link(item), item.email)
         return redirect(url_for("staff.invitation", intake_id=item.id))
     return render_template("staff/invite.html", form=form)
 
@@ -100,12 +103,9 @@ def resend(intake_id: int) -> BaseResponse:
     except lifecycle.AlreadySubmitted:
         flash("The client has already sent their answers.")
         return redirect(url_for("staff.invitation", intake_id=intake_id))
-    emailed = False
+    flash("The link is open again" + ("." if item.email else ": copy it below and send it."))
     if item.email:
-        emailed = lifecycle.send_link(item) != "failed"
-        if not emailed:
-            flash(MAIL_FAILED)
-    flash("The link is open again" + (" and was emailed." if emailed else "."))
+        _say(lifecycle.send_link(item), item.email)
     return redirect(url_for("staff.invitation", intake_id=intake_id))
 
 
@@ -115,8 +115,6 @@ def remind(intake_id: int) -> BaseResponse:
     item = intake_or_404(intake_id)
     if item.submitted or lifecycle.link_problem(item) or not item.email:
         flash("A reminder needs an email address and an open, unfinished intake.")
-    elif lifecycle.remind(item) == "failed":
-        flash(MAIL_FAILED)
     else:
-        flash("Reminder sent.")
+        _say(lifecycle.remind(item), item.email, "a reminder")
     return redirect(url_for("staff.invitation", intake_id=intake_id))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import PurePath
 from types import SimpleNamespace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, clinics, drafts
+from .. import catalogue, clinics, drafts, i18n
 from ..access import admin_only
 from ..client.forms import page_form
 from ..db import db
@@ -65,7 +67,7 @@ def questionnaire_edit(key: str) -> BaseResponse | str:
     if form.validate_on_submit():
         text = (form.source.data or "").replace("\r\n", "\n")
         if action == "upload":
-            uploaded = _uploaded_text(form)
+            uploaded = _uploaded_text(form, row)
             if uploaded is None:
                 return _edit_page(form, row, problems)
             form.source.data = text = uploaded
@@ -117,28 +119,65 @@ def _edit_page(
     )
 
 
-def _uploaded_text(form: EditQuestionnaireForm) -> str | None:
-    """The uploaded file's text, or None with an error on the field."""
+def _uploaded_text(form: EditQuestionnaireForm, row: QuestionnaireDraft) -> str | None:
+    """The uploaded file's text (a FHIR Questionnaire turned into ours), or None with an
+    error on the field."""
     upload = form.upload.data
     if not upload or not getattr(upload, "filename", ""):
         form.upload.errors = ["Please choose a file to upload."]
         return None
-    if PurePath(upload.filename).suffix.lower() not in (".yaml", ".yml"):
-        form.upload.errors = ["Please upload a .yaml file."]
+    suffix = PurePath(upload.filename).suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
+        form.upload.errors = [
+            "Please upload a .yaml file. (A FHIR Questionnaire uploads as .json.)"
+        ]
         return None
     data = upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         form.upload.errors = [f"The file is larger than {MAX_UPLOAD // 1024} KB."]
         return None
     try:
-        return str(data.decode("utf-8")).replace("\r\n", "\n")
+        text = str(data.decode("utf-8")).replace("\r\n", "\n")
     except UnicodeDecodeError:
         form.upload.errors = ["The file is not UTF-8 text; save it with UTF-8 encoding."]
         return None
+    if "\x00" in text:
+        form.upload.errors = ["The file holds NUL characters, so it is not a text file."]
+        return None
+    if suffix == ".json":
+        return _from_fhir(form, row, text)
+    return text
+
+
+def _from_fhir(form: EditQuestionnaireForm, row: QuestionnaireDraft, text: str) -> str | None:
+    """A FHIR Questionnaire's text as our YAML, what changed said at its top and here."""
+    try:
+        imported = drafts.from_fhir(row, _parsed(text))
+    except ValueError as exc:  # not JSON, or not a Questionnaire
+        reason = "it is not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        form.upload.errors = [f"This file cannot be imported: {reason}."]
+        return None
+    count = len(imported.notes)
+    flash(
+        "Imported from FHIR. "
+        + (f"{count} thing{'s' if count != 1 else ''} could not be kept as they were: see the"
+           " comments at the top, then review, preview and publish."
+           if count else "Review it, preview it and publish it.")
+    )  # fmt: skip
+    return imported.yaml()
+
+
+def _parsed(text: str) -> object:
+    """JSON text as data; nesting too deep to read is refused like any text that is not JSON."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
 
 
 def _preview(definition: Definition) -> str:
-    """Every page of the draft as the client would see it, rendered by the client templates."""
+    """Every page of the draft as the client would see it, in each language it offers,
+    rendered by the client templates."""
     fake = SimpleNamespace(
         clinic=current_user.clinic,
         client_name="Preview client",
@@ -146,6 +185,18 @@ def _preview(definition: Definition) -> str:
         answers={},
         therapist=None,
     )
+    languages = []
+    for code in definition.offered_languages:
+        with force_locale(code):
+            pages = _preview_pages(definition.in_language(code), fake)
+        languages.append((code, i18n.language_name(code), pages))
+    return render_template(
+        "staff/questionnaire_preview.html", definition=definition, languages=languages
+    )
+
+
+def _preview_pages(definition: Definition, fake: SimpleNamespace) -> list[str]:
+    """The welcome, every page and the safety page, in the definition's language."""
     pages = [render_template("client/welcome.html", intake=fake, definition=definition,
                              first=definition.pages[0].id)]  # fmt: skip
     total = len(definition.pages)
@@ -176,7 +227,7 @@ def _preview(definition: Definition) -> str:
                 continue_url="#",
             )
         )
-    return render_template("staff/questionnaire_preview.html", definition=definition, pages=pages)
+    return pages
 
 
 @bp.get("/questionnaires/<key>/diff")

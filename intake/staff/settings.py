@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, clinics, i18n, logos, phones
+from .. import catalogue, clinics, colours, i18n, logos, phones
 from ..access import admin_only
 from ..brief.content import language_name
 from ..models import Clinic
@@ -21,9 +21,14 @@ def settings() -> BaseResponse | str:
     clinic: Clinic = current_user.clinic
     form = SettingsForm(obj=clinic)
     keys = sorted({v.key: v.title for v in catalogue.available(clinic.id)}.items())
-    form.default_questionnaire.choices = [(key, f"{title} ({key})") for key, title in keys]
+    fallback = current_app.config["DEFAULT_QUESTIONNAIRE"]
+    # "Not chosen" is a choice of its own, so a form saved for other fields keeps it as it is.
+    form.default_questionnaire.choices = [
+        ("", f"The deployment's default ({fallback}), whichever version is newest")
+    ] + [(key, f"{title} ({key})") for key, title in keys]
     if not form.is_submitted():
         form.self_referral.data = clinic.self_referral_token is not None
+        form.default_questionnaire.data = clinic.default_questionnaire or ""
     if form.validate_on_submit():
         logo = _checked_logo(form)
         if logo is not None or not form.logo.errors:
@@ -36,7 +41,12 @@ def settings() -> BaseResponse | str:
             )
             flash("Settings saved.")
             return redirect(url_for("staff.settings"))
-    return render_template("staff/settings.html", form=form, clinic=clinic)
+    return render_template(
+        "staff/settings.html",
+        form=form,
+        clinic=clinic,
+        colour_ok=colours.passes(clinic.accent_color),
+    )
 
 
 def _checked_logo(form: SettingsForm) -> tuple[bytes, str] | None:

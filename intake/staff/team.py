@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..access import admin_only, clinic_staff, staff_member_or_404
-from ..accounts import team
+from ..accounts import team, two_factor
 from ..accounts.auth import has_password
 from ..db import db
 from ..models import Role, Staff
@@ -38,7 +38,10 @@ def invite_staff() -> str:
                 current_user._get_current_object(),
             )
         except team.EmailTaken:
-            form.email.errors.append("Someone already has an account with this email.")
+            # Only this clinic's accounts are ever said to have an email.
+            form.email.errors.append(
+                "Someone at your clinic already has an account with this email."
+            )
         else:
             return _invited(member, link, delivery)
     return render_template("staff/accounts_invite.html", form=form)
@@ -100,6 +103,36 @@ def _set_active(person: Staff, active: bool) -> BaseResponse:
         flash("You cannot deactivate your own account; another admin can.")
     else:
         flash(f"{person.name} is {'reactivated' if active else 'deactivated'}.")
+    return redirect(url_for("staff.member", staff_id=person.id))
+
+
+@bp.post("/team/<int:staff_id>/sign-out")
+@admin_only
+def sign_out_member(staff_id: int) -> BaseResponse:
+    """Sign a colleague out on every browser (a lost laptop, a shared computer)."""
+    person = staff_member_or_404(staff_id)
+    ended = team.end_sessions(person)
+    flash(f"{person.name} is signed out everywhere ({ended} session(s) ended).")
+    return redirect(url_for("staff.member", staff_id=person.id))
+
+
+@bp.post("/team/<int:staff_id>/two-factor/reset")
+@admin_only
+def reset_two_factor(staff_id: int) -> BaseResponse:
+    """Turn off a colleague's two-factor sign-in (a lost phone); they set it up again."""
+    person = staff_member_or_404(staff_id)
+    if not person.two_factor:
+        flash(f"{person.name} has no two-factor sign-in to reset.")
+    else:
+        two_factor.reset(person)
+        flash(
+            f"{person.name}'s two-factor sign-in is reset and they are signed out everywhere."
+            + (
+                " They will set it up again when they next sign in."
+                if person.clinic.require_two_factor
+                else ""
+            )
+        )
     return redirect(url_for("staff.member", staff_id=person.id))
 
 

@@ -335,3 +335,68 @@ def test_self_referral_and_closed_link_pages_pass_axe(
     page.goto(intake_url(live_url, expired))
     assert "expired" in heading(page)
     check(page, "25-link-expired")
+
+
+def test_phq9_alone_in_spanish_on_a_phone(
+    browser: Any, live_url: str, intake: Intake, make_intake: Any
+) -> None:
+    from intake import catalogue, lifecycle
+
+    clinic = db.session.get(Clinic, intake.clinic_id)
+    version = catalogue.latest_builtin("phq9")
+    assert clinic is not None and version is not None
+    phq9 = lifecycle.invite(clinic, "Robin Ashdown", version)
+    context = browser.new_context(viewport=PHONE, has_touch=True, locale="es-ES")
+    page = context.new_page()
+    base = intake_url(live_url, phq9)
+    page.goto(base)
+    assert heading(page) == "Cuestionario sobre la salud del paciente (PHQ-9)"
+    check(page, "40-phq9-welcome-es")
+    page.fill("#consent_name", "Robin Ashdown")
+    click_and_wait(page, "button.primary")
+    # The contact step comes first: the PHQ-9's one page holds its safety question.
+    page.wait_for_url("**/contact")
+    assert heading(page) == "Cómo podemos comunicarnos con usted"
+    page.fill("#phone", "+34 612 345 678")
+    check(page, "40b-phq9-contact-es")
+    click_and_wait(page, NEXT)
+    page.wait_for_url("**/p/phq9")
+    assert "Poco interés o placer en hacer cosas" in page.inner_text("main")
+    assert page.is_hidden("#q-phq9_difficulty")  # asked once a problem is ticked
+    check(page, "41-phq9-es")
+    for n in range(1, 9):
+        page.check(f"#phq9_{n}-1")  # Varios días
+    page.wait_for_selector("#q-phq9_difficulty:not([hidden])")
+    page.check("#phq9_9-0")  # Ningún día
+    page.check("#phq9_difficulty-1")
+    check(page, "42-phq9-es-difficulty-shown")
+    click_and_wait(page, NEXT)
+    page.wait_for_url("**/review")
+    check(page, "43-phq9-review-es")
+    click_and_wait(page, "button.primary")
+    page.wait_for_url("**/done")
+    context.close()
+    stored = reload(phq9)
+    assert stored.result is not None and stored.result["dimensions"][0]["score"] == 8
+    assert stored.answers["phq9_difficulty"] == "somewhat" and not stored.urgent
+    assert stored.contact is not None and stored.contact.phone == "+34612345678"
+
+
+def test_a_ruler_keeps_0_to_10_on_one_row_on_a_phone(
+    phone: Any, live_url: str, intake: Intake
+) -> None:
+    page = phone
+    base = intake_url(live_url, intake)
+    page.goto(base)
+    page.fill("#consent_name", "Robin Ashdown")
+    click_and_wait(page, "button.primary")
+    page.goto(f"{base}/p/change")
+    for width in (PHONE["width"], 320):
+        page.set_viewport_size({"width": width, "height": PHONE["height"]})
+        rows = page.evaluate(
+            """() => [...document.querySelectorAll('.options.ruler')].map(group =>
+                 new Set([...group.querySelectorAll('input[type=radio]:not([value=__declined__])')]
+                   .map(box => Math.round(box.getBoundingClientRect().top))).size)"""
+        )
+        assert rows and all(n == 1 for n in rows), f"rows of each ruler at {width}px: {rows}"
+    screenshot(page, "ruler-one-row-phone")

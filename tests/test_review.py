@@ -1,0 +1,95 @@
+"""The review page: a change made from it comes back to it, and a nearly empty profile is
+named plainly before sending (never forcing an answer), in English and Spanish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from intake.models import Intake
+from tests.helpers import (
+    DEFINITION,
+    FULL,
+    contact_url,
+    fill_page,
+    give_contact,
+    page_url,
+    post_form,
+    reload,
+    sign,
+)
+
+REQUIRED_ONLY = {"why_now": "Work.", "hopes": "Calm.", "contact": "email", "self_harm": "0"}
+
+
+def walk_to_review(client: FlaskClient, intake: Intake, answers: dict[str, Any]) -> None:
+    """Sign, then press Next through every page shown, as far as the review."""
+    sign(client, intake)
+    url = page_url(intake, "now")
+    while "/review" not in url:
+        if url == contact_url(intake):  # the contact step, before the safety question's page
+            response = give_contact(client, intake)
+        else:
+            response = fill_page(client, intake, url.rsplit("/", 1)[1], answers)
+        assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+        url = response.headers["Location"]
+        if "/support" in url:
+            target = url.split("next=")[1]
+            url = f"/i/{intake.token}/review" if target == "review" else page_url(intake, target)
+
+
+@pytest.fixture
+def intake(make_clinic: Any, make_intake: Any) -> Intake:
+    return make_intake(make_clinic()[0])
+
+
+def test_change_then_next_returns_to_the_review(client: FlaskClient, intake: Intake) -> None:
+    walk_to_review(client, intake, FULL)
+    review = client.get(f"/i/{intake.token}/review").get_data(as_text=True)
+    change = f'href="/i/{intake.token}/p/change?from=review"'
+    assert change in review
+    page = client.get(f"/i/{intake.token}/p/change?from=review").get_data(as_text=True)
+    assert 'name="from" value="review"' in page and "Back to checking your answers" in page
+    url = f"/i/{intake.token}/p/change?from=review"
+    response = post_form(client, url, {"cr_want": "2", "from": "review", "action": "next"})
+    assert response.headers["Location"] == f"/i/{intake.token}/review"
+    assert reload(intake).answers["cr_want"] == 2
+    # Without coming from the review, Next still walks on to the next page.
+    plain = post_form(client, page_url(intake, "change"), {"cr_want": "3", "action": "next"})
+    assert plain.headers["Location"] == page_url(intake, "reasons")
+
+
+def test_a_nearly_empty_profile_is_named_before_sending(
+    client: FlaskClient, intake: Intake
+) -> None:
+    walk_to_review(client, intake, REQUIRED_ONLY)
+    html = client.get(f"/i/{intake.token}/review").get_data(as_text=True)
+    total = len(DEFINITION.dimensions)
+    assert f"{total} of its {total} parts will show as “not scored”" in html
+    assert "You do not have to answer them" in html
+    # Each section with blank questions is named, with a way back that returns here.
+    change_page = next(p for p in DEFINITION.pages if p.id == "change")
+    assert change_page.title in html
+    assert f'/i/{intake.token}/p/change?from=review">Answer these' in html
+    assert DEFINITION.item("cr_want").prompt in html
+    assert "Send my answers as they are" in html
+    # Sending is never blocked by it.
+    sent = post_form(client, f"/i/{intake.token}/review", {})
+    assert sent.headers["Location"] == f"/i/{intake.token}/done"
+
+
+def test_a_full_profile_and_declined_answers_are_not_nagged(
+    client: FlaskClient, intake: Intake
+) -> None:
+    walk_to_review(client, intake, FULL)
+    html = client.get(f"/i/{intake.token}/review").get_data(as_text=True)
+    assert "not scored" not in html and "Send my answers</button>" in html
+
+
+def test_the_gaps_are_named_in_spanish(client: FlaskClient, intake: Intake) -> None:
+    client.get(f"/i/{intake.token}?lang=es")
+    walk_to_review(client, intake, REQUIRED_ONLY)
+    html = client.get(f"/i/{intake.token}/review").get_data(as_text=True)
+    assert "“sin puntuar”" in html and "No tiene que responderlas" in html
