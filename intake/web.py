@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, render_template, request, send_from_directory
+from flask import Flask, Response, abort, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter
@@ -68,12 +68,13 @@ def init_app(app: Flask) -> None:
     def home() -> str:
         return render_template("home.html")
 
+    icon = (Path(app.static_folder or "static") / "favicon.ico").read_bytes()
+
     @app.get("/favicon.ico")
     def favicon() -> Response:
-        # Browsers ask for it on every page; one small icon, cached for a day.
-        return send_from_directory(
-            app.static_folder or "static", "favicon.ico", max_age=86400, mimetype="image/x-icon"
-        )
+        # Browsers ask for it on every page, often as the page is closed: one small icon,
+        # read once and served from memory, so a dropped request leaves no file open.
+        return Response(icon, mimetype="image/x-icon")
 
 
 def _refresh_once(app: Flask) -> None:
