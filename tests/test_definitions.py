@@ -356,6 +356,34 @@ BROKEN: dict[str, tuple[tuple[tuple[str, str], ...], str, int, str]] = {
         3,
         "must include the definition's own language 'en'",
     ),
+    "follow-up-unknown-item": (
+        (
+            (
+                'emergency_number: "911"\n',
+                'emergency_number: "911"\n  follow_ups: {now: nowq, ever: pick}\n',
+            ),
+        ),
+        "safety.follow_ups.now",
+        54,
+        "unknown item 'nowq'",
+    ),
+    "follow-up-wrong-values": (
+        (
+            (
+                'emergency_number: "911"\n',
+                'emergency_number: "911"\n  follow_ups: {now: pick, ever: pick}\n',
+            ),
+        ),
+        "safety.follow_ups.ever",
+        54,
+        "'pick' must be a single choice with the values yes, no, rather_not_say",
+    ),
+    "adult-item-wrong-values": (
+        (("version: 1\n", "version: 1\nadult_item: pick\n"),),
+        "adult_item",
+        3,
+        "'pick' must be a single choice with the values yes, no",
+    ),
     "example-answers-unknown-item": (
         (("harm: 0}", "harm: 0, a4: 3}"),),
         "examples[0].answers.a4",

@@ -18,6 +18,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from .answers import answer_problems
 from .model import (
     DEFAULT_SCALE,
+    FOLLOW_UP_VALUES,
     ID_PATTERN,
     LANGUAGE_PATTERN,
     NUMERIC_TYPES,
@@ -458,6 +459,8 @@ def check_references(d: Definition) -> Iterator[tuple[Path_, str]]:
         yield from _check_condition(d, flag.when, ("flags", n, "when"), order, None, dims, ids)
     if d.safety:
         yield from _check_safety(d)
+    if d.adult_item is not None:
+        yield from _check_yes_no(d, d.adult_item, ("adult_item",), ("yes", "no"))
     layout = d.brief
     for section in ("own_words", "expectations", "background", "practical"):
         for k, ref in enumerate(getattr(layout, section)):
@@ -721,3 +724,20 @@ def _check_safety(d: Definition) -> Iterator[tuple[Path_, str]]:
         yield ("safety", "item"), "the safety item must not be required; a blank is asked again"
     if item.show_if or d.page_of(ref).show_if:
         yield ("safety", "item"), "the safety item must always be shown"
+    if d.safety.follow_ups is not None:
+        for key in ("now", "ever"):
+            place = ("safety", "follow_ups", key)
+            yield from _check_yes_no(d, getattr(d.safety.follow_ups, key), place, FOLLOW_UP_VALUES)
+
+
+def _check_yes_no(
+    d: Definition, ref: str, place: Path_, values: tuple[str, ...]
+) -> Iterator[tuple[Path_, str]]:
+    """A single choice whose option values are exactly the ones the code reads."""
+    if not d.has_item(ref):
+        yield place, f"unknown item '{ref}'"
+        return
+    item = d.item(ref)
+    got = tuple(sorted(str(o.value) for o in item.options or ()))
+    if item.type is not ItemType.SINGLE_CHOICE or got != tuple(sorted(values)):
+        yield place, f"'{ref}' must be a single choice with the values {', '.join(values)}"

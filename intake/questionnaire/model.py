@@ -523,6 +523,21 @@ class Flag(Frozen):
     when: Condition
 
 
+FOLLOW_UP_VALUES = ("yes", "no", "rather_not_say")
+
+
+class SafetyFollowUps(Frozen):
+    """Two questions asked only after a positive safety answer, in the manner of the NIMH ASQ.
+
+    Each is a single choice whose option values are exactly yes, no and rather_not_say. They
+    change what the crisis page leads with and what the clinic sees; never scored, never a risk
+    level.
+    """
+
+    now: Ident = Field(description="'Are you having thoughts of ending your life right now?'")
+    ever: Ident = Field(description="'Have you ever tried to end your life?'")
+
+
 class Safety(Frozen):
     """The self-harm item: urgent when its answer reaches the threshold."""
 
@@ -539,6 +554,11 @@ class Safety(Frozen):
     )
     crisis_text: Text
     emergency_number: str = Field(min_length=1)
+    follow_ups: SafetyFollowUps | None = Field(
+        default=None,
+        description="Follow-up items shown after a positive safety answer (values yes, no,"
+        " rather_not_say).",
+    )
     ask_again: Text = Text(
         {
             "en": "This question helps us look after you. You can answer it now, or leave it"
@@ -641,6 +661,11 @@ class Definition(Frozen):
     indices: tuple[Index, ...] = ()
     flags: tuple[Flag, ...] = ()
     safety: Safety | None = None
+    adult_item: Ident | None = Field(
+        default=None,
+        description="A single choice 'Are you 18 or over?' (values yes, no): 'no' on a"
+        " self-referral ends the intake kindly and tells the clinic.",
+    )
     brief: BriefLayout = BriefLayout()
     examples: tuple[Example, ...] = ()
 
