@@ -310,6 +310,11 @@ class Item(Frozen):
     id: Ident
     type: ItemType
     prompt: Text
+    short: Text | None = Field(
+        default=None,
+        description="A few words naming what the question asks, in the brief's language, for"
+        " sentences built from the answers (e.g. 'has already started').",
+    )
     help: Text | None = None
     required: bool = False
     decline: bool = Field(
