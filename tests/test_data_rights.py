@@ -97,6 +97,9 @@ def test_the_own_copy_closes_seven_days_after_sending(
     clinic_id, _ = make_clinic()
     intake = sent(client, make_intake, clinic_id)
     assert client.get(f"/i/{intake.token}/answers.pdf").status_code == 200
+    closes = intake.submitted_at + timedelta(days=7)  # type: ignore[operator]
+    shown = client.get(f"/i/{intake.token}/done").get_data(as_text=True)
+    assert f"your copy can be opened until {closes:%B} {closes.day}, {closes.year}" in shown
     intake.submitted_at = utcnow() - timedelta(days=7, minutes=1)
     db.session.commit()
     copy = client.get(f"/i/{intake.token}/answers.pdf")
