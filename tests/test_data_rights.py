@@ -264,6 +264,9 @@ def test_an_admin_erases_a_client_after_typing_their_name(
     assert client.get(f"/i/{token}/answers.pdf").status_code == 410
     assert client.get(f"/staff/intakes/{intake.id}").status_code == 404
     assert "Kept Person" in client.get("/staff/").get_data(as_text=True)
+    log = client.get("/staff/audit").get_data(as_text=True)
+    assert f"Intake {intake.id} (erased)" in log and "Erased a client" in log
+    assert NAME not in log and "records deleted" in log
 
 
 def test_the_word_erase_confirms_too_and_csrf_is_required(
