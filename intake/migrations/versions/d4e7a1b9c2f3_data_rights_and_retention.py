@@ -5,9 +5,10 @@ Revision ID: d4e7a1b9c2f3
 Revises: 4578058ddc76
 Create Date: 2026-11-27 05:10:00
 
-Existing clinics keep submitted intakes until an admin sets a retention period (None), erase
-never-opened links 90 days after the invitation, and close a client's own-copy link 7 days
-after sending.
+Existing clinics keep submitted intakes and never-opened links until an admin sets a period
+(None): a deploy must not start erasing what a clinic has not chosen to erase. New clinics
+erase never-opened links 90 days after the invitation. Every clinic closes a client's own-copy
+link 7 days after sending.
 """
 
 import sqlalchemy as sa
@@ -29,6 +30,8 @@ def upgrade():
         batch_op.add_column(
             sa.Column("unopened_days", sa.Integer(), server_default="90", nullable=True)
         )
+    # The server default serves new clinics; the clinics already here choose for themselves.
+    op.execute("UPDATE clinic SET unopened_days = NULL")
     with op.batch_alter_table("intake", schema=None) as batch_op:
         batch_op.add_column(sa.Column("erased_at", sa.DateTime(), nullable=True))
 
