@@ -1,5 +1,5 @@
 """Every command: forms (check, score, import-fhir), prepare, seed-demo, invite, brief(s),
-jobs worker, export (fhir, csv), backup, restore."""
+jobs worker, export (fhir, csv), backup, restore, keys (generate, rotate)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,19 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from . import backup, catalogue, clinics, lifecycle, logs, mail, outbox, phones, serving
+from . import (
+    backup,
+    catalogue,
+    clinics,
+    crypto,
+    keys,
+    lifecycle,
+    logs,
+    mail,
+    outbox,
+    phones,
+    serving,
+)
 from .accounts.auth import has_password, hash_password
 from .brief import jobs
 from .brief.build import pdf_for
@@ -60,6 +72,38 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(export)
+    app.cli.add_command(keys_cli)
+
+
+@click.group("keys")
+def keys_cli() -> None:
+    """Encryption keys of client data at rest (intake/crypto.py)."""
+
+
+@keys_cli.command("generate")
+def keys_generate() -> None:
+    """Print a new random key (for INTAKE_ENCRYPTION_KEYS or INTAKE_SEARCH_KEY)."""
+    click.echo(crypto.new_key())
+
+
+@keys_cli.command("rotate")
+@click.option("--batch", default=keys.BATCH, show_default=True, help="Rows per transaction.")
+def keys_rotate(batch: int) -> None:
+    """Re-encrypt every encrypted value with the first key of INTAKE_ENCRYPTION_KEYS.
+
+    Safe to interrupt and run again: values already under the first key are skipped. Once it
+    reports nothing left to rotate, the older keys may be removed from the configuration.
+    """
+    ring = crypto.keyring()
+    click.echo(f"Re-encrypting with key {ring.current} (batches of {batch}).")
+    total = 0
+    for counts in keys.rotate(batch):
+        total += counts.rotated
+        click.echo(
+            f"{counts.column}: {counts.read} values, {counts.rotated} re-encrypted,"
+            f" {counts.current} already current"
+        )
+    click.echo(f"Done: {total} values re-encrypted; every value is under key {ring.current}.")
 
 
 @click.group()
