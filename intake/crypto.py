@@ -161,13 +161,13 @@ def init_app(app: Flask) -> None:
     """Load the keys: from configuration, else (outside production) the instance key file."""
     keys, search = _split(app.config.get("ENCRYPTION_KEYS")), app.config.get("SEARCH_KEY")
     if not keys or not search:
-        stored = _instance_keys(Path(app.instance_path))
+        stored = instance_keys(Path(app.instance_path))
         keys = keys or stored["encryption_keys"]
         search = search or stored["search_key"]
     app.extensions["intake_keyring"] = Keyring.from_texts(keys, str(search))
 
 
-def _instance_keys(folder: Path) -> dict[str, Any]:
+def instance_keys(folder: Path) -> dict[str, Any]:
     """The embedded default's keys: read from instance/, made there (0600) the first time."""
     path = folder / KEY_FILE
     if not path.exists():
