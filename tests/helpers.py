@@ -49,6 +49,8 @@ WORDS = {
     "keep": "My morning runs.",
     "contact": "email",
     "previous_therapy": "no",
+    # Version 3 asks it first (required); version 2 has no such question.
+    "adult": "yes",
 }
 FULL = {**{k: str(v) for k, v in EXAMPLE_A.items()}, **WORDS}
 
@@ -140,17 +142,28 @@ def fill_page(
     page_id: str,
     answers: dict[str, Any],
     action: str = "next",
-    definition: Definition = DEFINITION,
+    definition: Definition | None = None,
 ) -> Any:
-    """Post one page with the answers that belong to it (signing the consent first if need be)."""
+    """Post one page with the answers that belong to it (signing the consent first if need be).
+
+    The page is looked up in the intake's own questionnaire unless a definition is given.
+    """
     if reload(intake).consent_at is None:
         sign(client, intake)
+    definition = definition or definition_of_intake(intake)
     page = next(p for p in definition.pages if p.id == page_id)
     data = {i.id: answers[i.id] for i in page.items if i.id in answers}
     if "shown" in answers:
         data["shown"] = answers["shown"]
     data["action"] = action
     return post_form(client, page_url(intake, page_id), data)
+
+
+def definition_of_intake(intake: Intake) -> Definition:
+    """The questionnaire an intake answers (its stored version)."""
+    from intake.catalogue import definition_of
+
+    return definition_of(reload(intake).questionnaire)
 
 
 def contact_url(intake: Intake) -> str:
@@ -178,11 +191,15 @@ def complete(
     client: FlaskClient,
     intake: Intake,
     answers: dict[str, Any],
-    definition: Definition = DEFINITION,
+    definition: Definition | None = None,
 ) -> Any:
-    """Sign, walk Next through every page the client is shown, then send from the review."""
+    """Sign, walk Next through every page the client is shown, then send from the review.
+
+    FULL completes either version of the default questionnaire.
+    """
     if reload(intake).consent_at is None:
         sign(client, intake)
+    definition = definition or definition_of_intake(intake)
     url = page_url(intake, definition.pages[0].id)
     while "/review" not in url:
         page_id = url.rsplit("/", 1)[1]
@@ -233,8 +250,12 @@ def readiness_v2() -> QuestionnaireVersion:
 
 
 def builtin_id() -> int:
-    """The stored id of the built-in questionnaire the editor tests copy (version 2)."""
-    return readiness_v2().id
+    """The stored id of the built-in default questionnaire the editor offers (its newest)."""
+    from intake import catalogue
+
+    version = catalogue.latest_builtin("readiness")
+    assert version is not None
+    return version.id
 
 
 def create(client: FlaskClient, key: str = "ours") -> Any:

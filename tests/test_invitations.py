@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import lifecycle
+from intake import catalogue, lifecycle
 from intake.db import db
 from intake.models import AuditEvent, Clinic, Intake, Staff, utcnow
 from tests.helpers import (
@@ -22,7 +22,6 @@ from tests.helpers import (
     complete,
     csrf_token,
     post_form,
-    readiness_v2,
     reload,
 )
 
@@ -60,7 +59,8 @@ def act(client: FlaskClient, intake_id: int, action: str, **data: Any) -> Any:
 
 
 def _invite(client: FlaskClient, **data: Any) -> Any:
-    version = readiness_v2()
+    # The staff form offers the newest version of each questionnaire (version 3 here).
+    version = catalogue.latest_builtin("readiness")
     assert version is not None
     form = {"client_name": "Robin Client", "questionnaire_id": str(version.id), "therapist_id": ""}
     form.update(data)
