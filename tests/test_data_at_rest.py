@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from intake import create_app, crypto, keys, lifecycle, logs
+from intake import catalogue, create_app, crypto, keys, lifecycle, logs
 from intake.db import db
 from intake.models import AuditEvent, BriefPdf, ClientContact, Intake, utcnow
 from tests.helpers import (
@@ -351,9 +351,11 @@ def test_outbox_files_are_private_and_no_log_line_holds_a_token(
     login("admin@north.example")
     # A client invitation, emailed (to the outbox), a reminder, a staff invitation and a
     # password reset: every kind of emailed link.
-    version = clinic_with_admin["intake"].questionnaire_id
+    # The staff form offers the newest version of each questionnaire.
+    newest = catalogue.latest_builtin("readiness")
+    assert newest is not None
     post_form(client, "/staff/invite", {
-        "client_name": "Robin Client", "questionnaire_id": str(version), "therapist_id": "",
+        "client_name": "Robin Client", "questionnaire_id": str(newest.id), "therapist_id": "",
         "email": "robin@example.org", "send_email": "y",
     })  # fmt: skip
     robin = db.session.scalars(select(Intake).order_by(Intake.id.desc())).first()
