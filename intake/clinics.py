@@ -26,6 +26,7 @@ TRACKED = (
     "link_expiry_days",
     "referral_daily_cap",
     "require_two_factor",
+    "time_zone",
 )
 # The safety settings (Settings -> Safety), audited as "settings.safety_changed".
 SAFETY = (
@@ -57,8 +58,8 @@ def update_settings(
     before = {name: getattr(clinic, name) for name in TRACKED}
     for name in TRACKED:
         value = values[name]
-        if value is None and name == "referral_daily_cap":
-            continue  # left blank: the cap stays as it was
+        if (value is None and name == "referral_daily_cap") or (name == "time_zone" and not value):
+            continue  # left blank: the cap (or the time zone) stays as it was
         setattr(clinic, name, value.strip() if isinstance(value, str) else value)
     clinic.default_questionnaire = clinic.default_questionnaire or None
     changed = [name for name in TRACKED if getattr(clinic, name) != before[name]]

@@ -197,6 +197,8 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     # Every staff member signs in with a second factor (enrolled at their next sign-in).
     require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
     settings_updated_at: Mapped[datetime | None]
+    # IANA name; every time shown to staff (pages, brief, emails) is in this zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -361,6 +363,8 @@ class Intake(db.Model):  # type: ignore[name-defined]
     # Exactly what the client was first shown after a safety answer: emergency number,
     # crisis text, its language, when, on which page.
     crisis_shown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the client answered that they are under 18: the intake stopped there.
+    under_age_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]

@@ -35,7 +35,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from .. import colours, phones
+from .. import colours, dates, phones
 from ..accounts.auth import MIN_PASSWORD, password_problem
 from ..models import ApiScope, FollowUp, Role
 
@@ -282,6 +282,20 @@ class SettingsForm(FlaskForm):
     require_two_factor = BooleanField(
         "Require two-factor sign-in (an authenticator app) for every staff member"
     )
+    time_zone = StringField(
+        "Time zone",
+        # Left out of a post (an older form): the zone stays as it was.
+        validators=[Optional(), Length(max=64)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+
+    def validate_time_zone(self, field: StringField) -> None:
+        """An IANA name the server knows, so every time staff read is in the clinic's zone."""
+        if field.data and not dates.valid_zone(field.data):
+            raise ValidationError(
+                "Please give a time zone name such as Europe/Madrid, America/New_York or UTC"
+                " (region/city, as in the IANA list)."
+            )
 
 
 class NewQuestionnaireForm(FlaskForm):
