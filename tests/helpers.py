@@ -85,6 +85,13 @@ BEFORE_SAFETY = ("now", "change", "reasons", "expectations", "ways", "practical"
 
 # The questionnaire editor's draft used by the editor tests.
 EDIT = "/staff/questionnaires/ours/edit"
+# Who reads a client's answers: one sentence on the welcome and done pages and in the consent.
+WHO_READS = {
+    "en": "Your answers are read only by the clinic's therapists and by the staff who arrange"
+    " your appointments.",
+    "es": "Sus respuestas solo las leen los terapeutas de la clínica y el personal que organiza"
+    " sus citas.",
+}
 
 
 def csrf_token(client: FlaskClient, url: str) -> str:

@@ -15,6 +15,7 @@ from intake.brief.build import brief_for
 from intake.db import db
 from intake.models import Intake
 from tests.helpers import (
+    WHO_READS,
     DEFINITION,
     FULL,
     WORDS,
@@ -59,8 +60,9 @@ def test_welcome_page_greets_and_explains(client: FlaskClient, intake: Intake) -
         " Most people take about 15 minutes." in html
     )
     assert "come back later with the same link" in html
-    assert "Only the therapists at North Practice read your answers" in html
-    assert "joint effort" in html
+    assert WHO_READS["en"] in html.replace("&#39;", "'")
+    # Said on the done page instead, after the questions that ask how the client sees it.
+    assert "joint effort" not in html
     # The consent step: its text, a labelled name box that signs it, and today's date.
     assert DEFINITION.consent is not None
     assert " ".join(DEFINITION.consent.text.split()) in " ".join(html.split())
