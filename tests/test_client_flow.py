@@ -15,9 +15,9 @@ from intake.brief.build import brief_for
 from intake.db import db
 from intake.models import Intake
 from tests.helpers import (
-    WHO_READS,
     DEFINITION,
     FULL,
+    WHO_READS,
     WORDS,
     autosave,
     complete,
