@@ -24,6 +24,7 @@ from ..questionnaire.flow import (
     skips_safety,
     steps,
 )
+from ..questionnaire.follow_ups import needs_help_now
 from . import bp, own_copy
 from .display import contact_summary, profile_gaps, sections
 from .forms import ConsentForm, ContactForm, answers_from, contact_data, page_form
@@ -122,6 +123,7 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
         if action == "next" and _from_review():
             # A change made from the review goes back to it, not through every later page.
             target = REVIEW
+    help_now_before = needs_help_now(definition, intake.answers)
     try:
         urgent = lifecycle.save_page(
             intake,
@@ -134,7 +136,9 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     except lifecycle.AlreadySubmitted:
         # Sent from another tab meanwhile: the answers are with the clinic, unchanged.
         return redirect(url_for(".done", token=intake.token))
-    if urgent:
+    # "Right now: yes" shows the crisis page again, led by the emergency number, even when
+    # the intake was already urgent (a follow-up answered on a later visit).
+    if urgent or (needs_help_now(definition, intake.answers) and not help_now_before):
         return redirect(url_for(".support", token=intake.token, next=target))
     if moving and action == "save":
         return redirect(url_for(".saved", token=intake.token))
@@ -265,6 +269,7 @@ def support(token: str) -> Response | str:
         intake=intake,
         safety=definition.safety,
         crisis=crisis,
+        help_now=needs_help_now(definition, intake.answers),
         continue_url=page_url(intake, target if known else REVIEW),
     )
 
@@ -316,7 +321,12 @@ def done(token: str) -> Response | str:
     if intake.urgent and definition.safety:
         crisis = clinics.crisis_for(intake.clinic, definition.language)
         lifecycle.note_crisis_shown(intake, crisis, "done")
-    return render_template("client/done.html", intake=intake, crisis=crisis)
+    return render_template(
+        "client/done.html",
+        intake=intake,
+        crisis=crisis,
+        help_now=crisis is not None and needs_help_now(definition, intake.answers),
+    )
 
 
 @bp.get("/i/<token>/answers.pdf")

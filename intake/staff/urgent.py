@@ -7,8 +7,15 @@ from typing import Any
 
 from .. import follow_up
 from ..brief.build import consent_of, crisis_shown_of, reach_of
+from ..catalogue import definition_of
 from ..models import Intake
+from ..questionnaire.follow_ups import FollowUpAnswers, follow_up_answers
 from .forms import FollowUpForm
+
+
+def safety_answers(item: Intake) -> FollowUpAnswers | None:
+    """What the client answered to the safety follow-ups (None: the questionnaire has none)."""
+    return follow_up_answers(definition_of(item.questionnaire), item.answers or {})
 
 
 def panel(item: Intake, form: FollowUpForm | None = None) -> dict[str, Any]:
@@ -21,6 +28,7 @@ def panel(item: Intake, form: FollowUpForm | None = None) -> dict[str, Any]:
         "consent": consent_of(item),
         "procedure": item.clinic.safety_procedure,
         "follow_ups": list(item.follow_ups),
+        "answers": safety_answers(item) if item.urgent else None,
         "waited": follow_up.waited(since) if not item.follow_ups else "",
         "form": form or FollowUpForm(formdata=None),
     }
