@@ -25,6 +25,7 @@ from ..questionnaire.flow import (
     steps,
 )
 from ..questionnaire.follow_ups import needs_help_now
+from ..referrals import SELF_REFERRAL
 from . import bp, own_copy
 from .display import contact_summary, profile_gaps, sections
 from .forms import ConsentForm, ContactForm, answers_from, contact_data, page_form
@@ -37,6 +38,8 @@ def start(token: str) -> Response | str:
     intake, definition = load(token)
     if intake.submitted:
         return redirect(url_for(".done", token=token))
+    if intake.under_age_at is not None:
+        return redirect(url_for(".under_age", token=token))
     order = steps(definition, intake.answers)
     first = order[0]
     signed = consented(intake, definition)
@@ -136,10 +139,16 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     except lifecycle.AlreadySubmitted:
         # Sent from another tab meanwhile: the answers are with the clinic, unchanged.
         return redirect(url_for(".done", token=intake.token))
+    # Under 18: no more questions, whatever else the page still needs; the clinic is told.
+    under_age = lifecycle.said_under_age(definition, intake.answers)
+    if under_age:
+        lifecycle.stop_under_age(intake)
     # "Right now: yes" shows the crisis page again, led by the emergency number, even when
     # the intake was already urgent (a follow-up answered on a later visit).
     if urgent or (needs_help_now(definition, intake.answers) and not help_now_before):
         return redirect(url_for(".support", token=intake.token, next=target))
+    if under_age:
+        return redirect(url_for(".under_age", token=intake.token))
     if moving and action == "save":
         return redirect(url_for(".saved", token=intake.token))
     if moving:
@@ -271,6 +280,20 @@ def support(token: str) -> Response | str:
         crisis=crisis,
         help_now=needs_help_now(definition, intake.answers),
         continue_url=page_url(intake, target if known else REVIEW),
+    )
+
+
+@bp.get("/i/<token>/under-18")
+def under_age(token: str) -> Response | str:
+    """For a client who said they are under 18: what to do instead, kindly; no more questions."""
+    intake, definition = load(token)
+    if intake.under_age_at is None or intake.submitted:
+        return redirect(url_for(".start", token=token))
+    return render_template(
+        "client/under_age.html",
+        intake=intake,
+        crisis=clinics.crisis_for(intake.clinic, definition.language),
+        invited=intake.source != SELF_REFERRAL,
     )
 
 
