@@ -12,12 +12,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from intake.db import db
-from intake.models import Intake, Staff
+from intake.models import Intake, IntakeStatus, Staff
 from intake.questionnaire.follow_ups import follow_up_answers, needs_help_now, staff_words
 from tests.helpers import (
     PASSWORD,
     SAFETY_V3,
     SmtpInbox,
+    audit_actions,
     fill_page,
     reload,
     safety_v3_intake,
@@ -138,3 +139,35 @@ def test_the_clinic_sees_the_answers_but_the_email_does_not(
     assert "<dt>Ever tried to end their life</dt><dd>Would rather not say</dd>" in panel
     for word in ("risk level", "high risk", "score"):
         assert word not in panel.lower()
+
+
+def test_an_urgent_intake_in_progress_has_a_safety_summary(
+    client: FlaskClient, intake: Intake, login: Any
+) -> None:
+    fill_page(
+        client, intake, "about", {"adult": "yes", "why_now": "words only the brief may quote"},
+        definition=SAFETY_V3,
+    )  # fmt: skip
+    fill_page(
+        client, intake, "wellbeing", {"self_harm": "2", "safety_now": "no", "safety_ever": "yes"},
+        definition=SAFETY_V3,
+    )  # fmt: skip
+    login("admin@north.example", PASSWORD)
+    url = f"/staff/intakes/{intake.id}/safety"
+    assert url in client.get("/staff/").get_data(as_text=True)
+    assert url in client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
+    page = text_of(client.get(url).get_data(as_text=True))
+    assert "how often have you been bothered by thoughts" in page
+    assert "<dd>More than half the days</dd>" in page
+    assert "<dt>Are you having thoughts of ending your life right now?</dt><dd>No</dd>" in page
+    assert "<dt>Have you ever tried to end your life?</dt><dd>Yes</dd>" in page
+    assert "No contact recorded yet" in page and "How to reach" in page
+    assert "words only the brief may quote" not in page
+    assert [e.subject_id for e in audit_actions("intake.safety_summary_viewed")] == [intake.id]
+    # Not urgent: there is no summary; sent: the brief has it.
+    calm = safety_v3_intake(reload(intake).clinic_id, name="Calm Client")
+    assert client.get(f"/staff/intakes/{calm.id}/safety").status_code == 404
+    stored = reload(intake)
+    stored.status = IntakeStatus.SUBMITTED
+    db.session.commit()
+    assert client.get(url).headers["Location"].endswith(f"/staff/intakes/{intake.id}")

@@ -174,6 +174,7 @@ def test_every_staff_page_passes_axe_at_both_sizes(
         visit(page, f"{base}/intakes/{harbour.withdrawn}/invitation", "invitation-withdrawn")
         visit(page, f"{base}/intakes/{harbour.urgent}/invitation", "invitation-urgent")
         visit(page, f"{base}/intakes/{harbour.urgent}", "intake-pending-urgent")
+        visit(page, f"{base}/intakes/{harbour.urgent}/safety", "safety-summary")
         # Recording contact: refused without an outcome (said beside it), then recorded.
         with page.expect_navigation():
             page.click("form.follow-up button.primary")
