@@ -485,7 +485,7 @@ def test_thank_you_page_offers_the_clients_copy(client: FlaskClient, intake: Int
     complete(client, intake, FULL)
     html = client.get(f"/i/{intake.token}/done").get_data(as_text=True)
     assert "What happens next" in html
-    assert f'href="/i/{intake.token}/answers.pdf"' in html
+    assert f'action="/i/{intake.token}/answers.pdf"' in html
     response = client.get(f"/i/{intake.token}/answers.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"

@@ -354,11 +354,14 @@ def done(token: str) -> Response | str:
 
 @bp.get("/i/<token>/answers.pdf")
 def answers_copy(token: str) -> Response:
-    """The client's own copy of what they sent, as a PDF download."""
+    """The client's own copy of what they sent, as a PDF download (sensitive answers left out
+    unless ?sensitive=include)."""
     intake, definition = load(token)
     if not intake.submitted:
         return redirect(url_for(".start", token=token))
-    pdf = own_copy.cached_answers_pdf(intake, definition)
+    # Left out unless the client chose to include them: someone else may see the file.
+    include = request.args.get("sensitive") == "include"
+    pdf = own_copy.cached_answers_pdf(intake, definition, leave_out_sensitive=not include)
     response = send_file(
         io.BytesIO(pdf),
         mimetype="application/pdf",
