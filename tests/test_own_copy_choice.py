@@ -79,8 +79,8 @@ def test_the_choice_in_spanish(client: FlaskClient, clinic_with_admin: dict[str,
     client.get(f"/i/{intake.token}?lang=es")
     complete(client, intake, ANSWERS, definition=SAFETY_V3)
     page = client.get(f"/i/{intake.token}/done").get_data(as_text=True)
-    assert "Dejar fuera las respuestas delicadas" in page
+    assert "Omitir las respuestas delicadas" in page
     text = pdf_text(client.get(f"/i/{intake.token}/answers.pdf").data)
-    assert "esta copia deja fuera sus respuestas a preguntas delicadas" in text
+    assert "esta copia omite sus respuestas a preguntas delicadas" in text
     assert "¿Hay algo privado que su terapeuta deba saber?" not in text
     assert "¿Qué espera?" in text
