@@ -19,6 +19,7 @@ from tests.helpers import (
     SAFETY_V3,
     SmtpInbox,
     audit_actions,
+    complete,
     fill_page,
     reload,
     safety_v3_intake,
@@ -171,3 +172,19 @@ def test_an_urgent_intake_in_progress_has_a_safety_summary(
     stored.status = IntakeStatus.SUBMITTED
     db.session.commit()
     assert client.get(url).headers["Location"].endswith(f"/staff/intakes/{intake.id}")
+
+
+def test_the_done_page_and_the_brief_page_after_right_now_yes(
+    client: FlaskClient, intake: Intake, login: Any
+) -> None:
+    answers = {
+        "adult": "yes", "self_harm": "2", "safety_now": "yes", "safety_ever": "no",
+    }  # fmt: skip
+    complete(client, intake, answers, definition=SAFETY_V3)
+    assert reload(intake).submitted
+    done = text_of(client.get(f"/i/{intake.token}/done").get_data(as_text=True))
+    assert done.index(NOW["en"]) < done.index('href="tel:') < done.index(STAY["en"])
+    login("admin@north.example", PASSWORD)
+    brief = text_of(client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True))
+    assert "Yes: please contact them now" in brief
+    assert "<dt>Ever tried to end their life</dt><dd>No</dd>" in brief
