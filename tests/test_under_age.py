@@ -134,3 +134,20 @@ def test_18_or_over_carries_on(client: FlaskClient, clinic_id: int) -> None:
         .headers["Location"]
         .endswith(f"/i/{intake.token}")
     )
+
+
+def test_no_reminder_for_a_stopped_intake(
+    client: FlaskClient, clinic_id: int, smtp: SmtpInbox, login: Any
+) -> None:
+    intake = safety_v3_intake(clinic_id, email="robin@example.org")
+    say_under_18(client, intake)
+    sent = len(smtp.messages)
+    login("admin@north.example", PASSWORD)
+    url = f"/staff/intakes/{intake.id}/invitation"
+    response = client.post(
+        f"/staff/intakes/{intake.id}/remind", data={"csrf_token": csrf_token(client, url)}
+    )
+    assert response.status_code == 302
+    assert len(smtp.messages) == sent and reload(intake).reminder_sent_at is None
+    page = client.get(url).get_data(as_text=True)
+    assert "said they are under 18 and the intake stopped" in page
