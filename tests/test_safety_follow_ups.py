@@ -13,7 +13,12 @@ from sqlalchemy import select
 
 from intake.db import db
 from intake.models import Intake, IntakeStatus, Staff
-from intake.questionnaire.follow_ups import follow_up_answers, needs_help_now, staff_words
+from intake.questionnaire.follow_ups import (
+    FollowUpAnswers,
+    follow_up_answers,
+    needs_help_now,
+    staff_words,
+)
 from tests.helpers import (
     PASSWORD,
     SAFETY_V3,
@@ -60,6 +65,7 @@ def answer_safety(client: FlaskClient, intake: Intake, **answers: str) -> Any:
 def test_follow_up_answers_are_read_as_given(
     answers: dict[str, Any], now: str | None, ever: str | None, help_now: bool
 ) -> None:
+    answers = {"self_harm": 1, **answers}
     found = follow_up_answers(SAFETY_V3, answers)
     assert found is not None and (found.now, found.ever) == (now, ever)
     assert needs_help_now(SAFETY_V3, answers) is help_now
@@ -67,6 +73,13 @@ def test_follow_up_answers_are_read_as_given(
     assert {staff_words(v) for v in (now, ever)} <= {
         "Yes", "No", "Would rather not say", "Not answered"
     }  # fmt: skip
+
+
+def test_a_stale_follow_up_answer_is_not_read() -> None:
+    # The safety answer was changed to "not at all": the follow-ups are no longer shown.
+    stale = {"self_harm": 0, "safety_now": "yes", "safety_ever": "yes"}
+    assert follow_up_answers(SAFETY_V3, stale) == FollowUpAnswers(now=None, ever=None)
+    assert not needs_help_now(SAFETY_V3, stale)
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .conditions import seen_answers
 from .model import FOLLOW_UP_VALUES, Definition
 
 # What staff read for each stored answer (the staff area is in English).
@@ -36,11 +37,13 @@ def follow_up_answers(
 ) -> FollowUpAnswers | None:
     """The follow-up answers of an intake, or None when its questionnaire has no follow-ups.
 
-    A stored value that is not one of yes, no, rather_not_say reads as unanswered.
+    A stored value that is not one of yes, no, rather_not_say reads as unanswered, and so
+    does a stale one (the question is no longer shown: the safety answer was changed).
     """
     safety = definition.safety
     if safety is None or safety.follow_ups is None:
         return None
+    answers = seen_answers(definition, answers)
 
     def value(item_id: str) -> str | None:
         given = answers.get(item_id)
