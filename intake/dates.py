@@ -61,3 +61,11 @@ def moment(
     if style == "precise":
         return f"{value:%Y-%m-%d %H:%M:%S} {label}"
     return f"{day(value, style)}, {value:%H:%M} {label}"
+
+
+def day_start(value: date, zone: str | None) -> datetime:
+    """When a day begins in a clinic's zone, as a stored (UTC, zone-less) time: for filters
+    by whole days that match the days staff read."""
+    name = zone if zone and valid_zone(zone) else DEFAULT_ZONE
+    start = datetime.combine(value, datetime.min.time(), tzinfo=ZoneInfo(name))
+    return start.astimezone(UTC).replace(tzinfo=None)

@@ -130,3 +130,28 @@ def test_brief_html_shows_the_clinic_zone() -> None:
     assert "3 March 2025, 18:42 UTC" in render_html(brief)
     madrid = render_html(brief, branding=Branding(time_zone="Europe/Madrid"))
     assert "3 March 2025, 19:42 CET" in madrid and "18:42 UTC" not in madrid
+
+
+def test_day_start_in_a_zone() -> None:
+    assert dates.day_start(date(2025, 3, 4), None) == datetime(2025, 3, 4)
+    assert dates.day_start(date(2025, 3, 4), "Europe/Madrid") == datetime(2025, 3, 3, 23)
+    assert dates.day_start(date(2025, 7, 4), "America/New_York") == datetime(2025, 7, 4, 4)
+
+
+def test_the_audit_log_filters_whole_days_in_the_clinic_zone(
+    client: FlaskClient, admin: int
+) -> None:
+    row = clinic(admin)
+    row.time_zone = "Asia/Tokyo"
+    # 23:30 UTC on 3 March is 08:30 on 4 March in Tokyo.
+    db.session.add(
+        AuditEvent(
+            clinic_id=admin, action="settings.checked", detail={},
+            created_at=datetime(2025, 3, 3, 23, 30),
+        )
+    )  # fmt: skip
+    db.session.commit()
+    on_4th = client.get("/staff/audit?start=2025-03-04&end=2025-03-04").get_data(as_text=True)
+    assert "2025-03-04 08:30:00 JST" in on_4th
+    on_3rd = client.get("/staff/audit?start=2025-03-03&end=2025-03-03").get_data(as_text=True)
+    assert "08:30:00 JST" not in on_3rd
