@@ -151,8 +151,11 @@ def test_the_clinic_sees_the_answers_but_the_email_does_not(
         " them now</strong></dd>" in panel
     )
     assert "<dt>Ever tried to end their life</dt><dd>Would rather not say</dd>" in panel
+    # What the client said, never a level or score.
+    urgent_panel = panel[panel.index('class="crisis urgent-panel"') :]
+    urgent_panel = urgent_panel[: urgent_panel.index("</section>")].lower()
     for word in ("risk level", "high risk", "score"):
-        assert word not in panel.lower()
+        assert word not in urgent_panel
 
 
 def test_an_urgent_intake_in_progress_has_a_safety_summary(
