@@ -89,6 +89,13 @@ BEFORE_SAFETY = ("now", "change", "reasons", "expectations", "ways", "practical"
 
 # The questionnaire editor's draft used by the editor tests.
 EDIT = "/staff/questionnaires/ours/edit"
+# Who reads a client's answers: one sentence on the welcome and done pages and in the consent.
+WHO_READS = {
+    "en": "Your answers are read only by the clinic's therapists and by the staff who arrange"
+    " your appointments.",
+    "es": "Sus respuestas solo las leen los terapeutas de la clínica y el personal que organiza"
+    " sus citas.",
+}
 
 
 def link_token(text: str) -> str:
@@ -962,3 +969,41 @@ def fhir_valid(resource: dict[str, Any]) -> Any:
     from fhir.resources.R4B import get_fhir_model_class
 
     return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+# Version-3 keys (safety follow-ups, the 18-or-over item, sensitive answers) on a small form.
+
+SAFETY_V3_PATH = Path(__file__).resolve().parent / "data" / "safety_v3.yaml"
+SAFETY_V3 = load_file(SAFETY_V3_PATH)
+
+
+def safety_v3_intake(clinic_id: int, name: str = "Sam Client", **fields: Any) -> Intake:
+    """An invited intake of one clinic on tests/data/safety_v3.yaml (stored for that clinic)."""
+    from intake import lifecycle
+    from intake.catalogue import sha256
+    from intake.models import Clinic
+
+    source = SAFETY_V3_PATH.read_text(encoding="utf-8")
+    version = db.session.scalar(
+        select(QuestionnaireVersion).where(
+            QuestionnaireVersion.clinic_id == clinic_id, QuestionnaireVersion.key == "safety_v3"
+        )
+    )
+    if version is None:
+        version = QuestionnaireVersion(
+            clinic_id=clinic_id,
+            key="safety_v3",
+            version=1,
+            title="Safety and age test form",
+            source=source,
+            sha256=sha256(source),
+        )
+        db.session.add(version)
+        db.session.commit()
+    clinic = db.session.get(Clinic, clinic_id)
+    assert clinic is not None
+    intake = lifecycle.invite(clinic, name, version)
+    for key, value in fields.items():
+        setattr(intake, key, value)
+    db.session.commit()
+    return intake

@@ -125,6 +125,7 @@ ROUTES: dict[str, Row] = {
     "staff.brief_asset": staff(200, 200),
     "staff.mark_reviewed": staff(302),
     "staff.record_follow_up": staff(302, data={"outcome": "tried"}),
+    "staff.safety": staff(200, params={"intake_id": lambda s: _urgent(s).id}),
     "staff.reassign": staff(302, data={"therapist_id": ""}),
     "staff.invite": staff(200, 200),
     "staff.invitation": staff(200),
@@ -153,6 +154,13 @@ ROUTES: dict[str, Row] = {
     "staff.api_token_revoke": admins(302, params={"token_id": lambda s: _token(s).id}),
     "staff.api_webhook": admins(200, 200),  # no address given: the page, with the error
 }
+
+
+def _urgent(side: Side) -> Intake:
+    """The side's intake, flagged urgent while still in progress (its safety summary opens)."""
+    side.intake.urgent, side.intake.urgent_at = True, side.intake.created_at
+    db.session.commit()
+    return side.intake
 
 
 def _token(side: Side, scope: str = "read") -> Any:

@@ -190,6 +190,7 @@ def test_every_staff_page_passes_axe_at_both_sizes(
         with page.expect_navigation():
             page.click("form.follow-up button.primary")
         check(page, "intake-urgent-followed-up")
+        visit(page, f"{base}/intakes/{harbour.urgent}/safety", "safety-summary")
         visit(page, f"{base}/intakes/{harbour.submitted}", "brief")
         # A PDF still being made: the 202 page that points to the web brief.
         record = db.session.scalar(
