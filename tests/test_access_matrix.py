@@ -23,12 +23,12 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 
-from intake import catalogue, lifecycle
+from intake import lifecycle
 from intake.accounts import tokens
 from intake.accounts.auth import NO_PASSWORD, hash_password
 from intake.db import db
 from intake.models import Clinic, Intake, QuestionnaireDraft, QuestionnaireVersion, Staff
-from tests.helpers import CRISIS_CONTACTS, PASSWORD, csrf_token
+from tests.helpers import CRISIS_CONTACTS, PASSWORD, csrf_token, readiness_v2
 
 LOGIN: Literal["login"] = "login"
 Expect = int | Literal["login"]
@@ -190,7 +190,7 @@ def _side(slug: str) -> Side:
     invite_token = tokens.issue(invitee, tokens.INVITE, timedelta(days=1))
     reset_token = tokens.issue(therapist, tokens.RESET, timedelta(hours=1))
     db.session.commit()
-    version = catalogue.latest_builtin("readiness")
+    version = readiness_v2()
     assert version is not None
     intake = lifecycle.invite(
         clinic, "Alex Client", version, therapist, email=f"alex@{slug}.example"
@@ -316,7 +316,7 @@ def api(no_token: int, own: int, other: int | None = None, **kw: Any) -> ApiRow:
 
 def _version(side: Side) -> int:
     """A questionnaire version of the side's own clinic."""
-    builtin = catalogue.latest_builtin("readiness")
+    builtin = readiness_v2()
     assert builtin is not None
     row = QuestionnaireVersion(
         clinic_id=side.clinic.id,

@@ -10,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import catalogue, mail
+from intake import mail
 from intake.db import db
 from intake.models import Intake, Staff
-from tests.helpers import SmtpInbox, csrf_token, post_form
+from tests.helpers import SmtpInbox, csrf_token, post_form, readiness_v2
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def therapist(make_clinic: Any, login: Any) -> int:
 
 
 def invite(client: FlaskClient, **data: Any) -> Any:
-    version = catalogue.latest_builtin("readiness")
+    version = readiness_v2()
     assert version is not None
     form = {"client_name": "Robin Client", "questionnaire_id": str(version.id), "therapist_id": ""}
     return post_form(client, "/staff/invite", {**form, **data}, follow_redirects=True)

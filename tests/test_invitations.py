@@ -12,10 +12,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import catalogue, lifecycle
+from intake import lifecycle
 from intake.db import db
 from intake.models import AuditEvent, Clinic, Intake, Staff, utcnow
-from tests.helpers import FULL, SmtpInbox, audit_actions, complete, csrf_token, post_form, reload
+from tests.helpers import (
+    FULL,
+    SmtpInbox,
+    audit_actions,
+    complete,
+    csrf_token,
+    post_form,
+    readiness_v2,
+    reload,
+)
 
 
 @pytest.fixture
@@ -51,7 +60,7 @@ def act(client: FlaskClient, intake_id: int, action: str, **data: Any) -> Any:
 
 
 def _invite(client: FlaskClient, **data: Any) -> Any:
-    version = catalogue.latest_builtin("readiness")
+    version = readiness_v2()
     assert version is not None
     form = {"client_name": "Robin Client", "questionnaire_id": str(version.id), "therapist_id": ""}
     form.update(data)

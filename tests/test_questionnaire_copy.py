@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 from intake import drafts
 from tests.helpers import DEFINITION, create, draft_text, press
 
-BUILTIN = Path(__file__).resolve().parents[1] / "forms" / "readiness.yaml"
+BUILTIN = Path(__file__).resolve().parents[1] / "forms" / "readiness-v2.yaml"
 
 
 def test_the_copy_carries_no_note_that_points_at_our_files(

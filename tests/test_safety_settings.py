@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import catalogue, clinics, lifecycle
+from intake import clinics, lifecycle
 from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import AuditEvent, Clinic, Intake, Role, Staff
@@ -22,6 +22,7 @@ from tests.helpers import (
     csrf_token,
     fill_page,
     post_form,
+    readiness_v2,
     reload,
 )
 
@@ -148,7 +149,7 @@ def test_until_set_every_staff_page_says_so_and_no_client_can_be_invited(
     # The invitation form is replaced by the reason; a post is refused too.
     invite = client.get("/staff/invite").get_data(as_text=True)
     assert 'name="client_name"' not in invite and "crisis contacts are set" in invite
-    version = catalogue.latest_builtin("readiness")
+    version = readiness_v2()
     assert version is not None
     token = csrf_token(client, "/staff/team")
     refused = client.post(
