@@ -32,7 +32,8 @@ from intake.scoring import inputs_scored, score
 
 ROOT = Path(__file__).resolve().parents[1]
 V3_LIKE = load_file(ROOT / "tests" / "data" / "readiness-v3-like.yaml")
-V2 = load_file(ROOT / "forms" / "readiness.yaml")
+V2 = load_file(ROOT / "forms" / "readiness-v2.yaml")
+V3 = load_file(ROOT / "forms" / "readiness.yaml")
 BANNED = ("resistant", "unmotivated", "non-compliant", "in denial")
 
 # A full, calm answer set for the version-3-like fixture.
@@ -173,7 +174,7 @@ def _agreement_ids(definition: Definition) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("definition", [V3_LIKE, V2], ids=["v3-like", "v2"])
+@pytest.mark.parametrize("definition", [V3_LIKE, V3, V2], ids=["v3-like", "v3", "v2"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_no_sentence_contradicts_an_answer_it_names(definition: Definition, data: Any) -> None:
@@ -182,6 +183,7 @@ def test_no_sentence_contradicts_an_answer_it_names(definition: Definition, data
     ids = _agreement_ids(definition)
     answers = {i: data.draw(st.one_of(st.none(), st.integers(1, 5)), label=i) for i in ids}
     brief = brief_of(definition, {**CALM, **answers} if definition is V3_LIKE else answers)
+    assert brief.version == definition.version
     bands = [b.label.lower() for b in definition.bands]
     for p in brief.profile:
         dim = next(d for d in definition.dimensions if d.id == p.id)
@@ -543,3 +545,73 @@ def test_no_labelling_words_in_the_new_texts(changes: dict[str, Any]) -> None:
     html = render_html(brief_of(V3_LIKE, {**CALM, **changes})).lower()
     for word in BANNED:
         assert word not in html
+
+
+# --- version 3 of the default questionnaire, its worked examples ----------------------
+
+from intake.brief.samples import example_brief_v3  # noqa: E402
+
+
+def test_v3_a_wish_for_change_is_mixed_and_said_in_its_answers() -> None:
+    brief = example_brief_v3("A3")
+    change = line(brief, "change")
+    assert change.label == "Wish for change" and change.mixed
+    assert change.line.startswith("Mixed: ")
+    assert change.score == 58  # 58.33
+    assert [p.label for p in brief.profile] == [
+        "Wish for change",
+        "Own reasons for coming",
+        "How they picture their part",
+        "Sense of influence right now",
+        "What they would like to focus on",
+        "Room for regular sessions",
+    ]
+
+
+def test_v3_b_hopes_the_therapist_will_lead_with_its_answers_and_words() -> None:
+    brief = example_brief_v3("B3")
+    note = next(f for f in brief.flags if f.id == "take_care_of_me")
+    assert note.label == "Hopes the therapist will lead"
+    assert any(r.startswith("sense of influence right now: 38") for r in note.raised_by)
+    assert any("A counsellor two years ago." in q.short for q in note.quotes)
+    assert not (note.stance or "").startswith(URGENT_LEAD)
+    assert line(brief, "commitment").barriers == ("Work hours", "Childcare or caring for someone")
+    focus = line(brief, "openness")
+    assert focus.two_sided and focus.band_label is None and focus.score == 17
+
+
+def test_v3_c_urgent_right_now_leads_the_openers_strip_and_stance() -> None:
+    brief = example_brief_v3("C3")
+    assert brief.openers[0].startswith("First, your safety: you told us you were having thoughts")
+    note = next(f for f in brief.flags if f.id == "take_care_of_me")
+    assert (note.stance or "").startswith(URGENT_LEAD)
+    assert brief.strip is not None
+    assert brief.strip.follow_ups == (("Right now", "Yes"), ("Ever tried", "I'd rather not say"))
+    text = page_one(render_pdf(brief))
+    assert "URGENT" in text
+    assert "Right now: Yes" in text and "Ever tried:" in text
+    assert "Name they use Robbie (he/" in text
+    assert URGENT_LEAD[:50] in text
+
+
+def test_v3_e_mostly_blank_says_so_and_raises_nothing() -> None:
+    brief = example_brief_v3("E3")
+    assert brief.blank_pages and brief.flags == ()
+    assert all(p.score is None for p in brief.profile)
+    assert brief.openers[0].startswith("You left quite a few questions blank")
+    html = render_html(brief)
+    assert "Many ratings were left blank" in html
+    assert "Reasons mostly from outside" not in html.split('id="page-one-end"')[0]
+
+
+@pytest.mark.parametrize("name", ["A3", "B3", "C3", "D3", "E3"])
+def test_v3_briefs_have_no_labelling_words_and_keep_the_patterns_on_page_one(name: str) -> None:
+    brief = example_brief_v3(name)
+    pdf = render_pdf(brief)
+    first = page_one(pdf)
+    for flag in brief.flags:
+        assert flag.label in first
+    assert "Safety question" in first
+    whole = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages).lower()
+    for word in BANNED:
+        assert word not in whole

@@ -318,6 +318,7 @@ class Strip:
     safety: str | None  # the safety answer in words (even "Not at all"); None: no safety item
     follow_ups: tuple[tuple[str, str], ...]  # ("Right now", "No"), ("Ever tried", "Yes")
     name_used: str
+    pronouns: str | None
     availability: str | None
     language_note: str | None  # answered in another language than the brief's
 
@@ -534,7 +535,9 @@ def build_brief(
         bands=tuple(BandInfo(b.id, b.label, b.min, b.max) for b in definition.bands),
         flags=flag_notes,
         rulers=rulers,
-        openers=_openers(definition, seen, result, own_words, urgent=urgent),
+        openers=_openers(
+            definition, seen, result, own_words, urgent=urgent, blank_heavy=bool(blank_pages)
+        ),
         expectations=_quotes(definition, layout.expectations, seen),
         background=_quotes(definition, layout.background, seen),
         practical=_quotes(definition, layout.practical, seen),
@@ -555,15 +558,21 @@ def build_brief(
 def _blank_ratings(
     definition: Definition, seen: Mapping[str, Any]
 ) -> tuple[tuple[BlankPage, ...], int, int]:
-    """The pages where more than half of the ratings the client saw were left blank, and the
-    blank and asked ratings in all (the safety item is never counted: it has its own box)."""
-    safety = definition.safety.item if definition.safety else None
+    """The pages where more than half of the profile's ratings the client saw were left
+    blank, and the blank and asked ratings in all (only the ratings the profile draws: the
+    dimensions' and indices' items and the two rulers)."""
+    layout = definition.brief
+    profiled = (
+        {i for d in definition.dimensions if not d.is_sum for i in d.items}
+        | {i for x in definition.indices for i in (*x.plus, *x.minus)}
+        | {layout.importance, layout.confidence}
+    )
     heavy, blank_all, count_all = [], 0, 0
     for page in visible_pages(definition, seen):
         ratings = [
             i
             for i in visible_items(definition, page, seen)
-            if i.type in NUMERIC_TYPES and i.id != safety
+            if i.type in NUMERIC_TYPES and i.id in profiled
         ]
         blank = sum(not is_answered(seen.get(i.id)) for i in ratings)
         blank_all, count_all = blank_all + blank, count_all + len(ratings)
@@ -591,6 +600,7 @@ def _strip(definition: Definition, seen: Mapping[str, Any], meta: Meta) -> Strip
         safety=safety_word,
         follow_ups=tuple(follow),
         name_used=_name_used(definition, seen) or meta.client_name,
+        pronouns=_text_answer(definition, seen, PRONOUN_ITEMS),
         availability=_availability(definition, seen),
         language_note=_language_note(meta),
     )
@@ -601,9 +611,19 @@ NAME_ITEMS = ("name_used", "preferred_name", "name")
 AVAILABILITY_ITEMS = ("availability",)
 
 
+PRONOUN_ITEMS = ("pronouns",)
+
+
 def _name_used(definition: Definition, seen: Mapping[str, Any]) -> str | None:
     """The name the client says they use, if the questionnaire asks and they answered."""
-    for ref in NAME_ITEMS:
+    return _text_answer(definition, seen, NAME_ITEMS)
+
+
+def _text_answer(
+    definition: Definition, seen: Mapping[str, Any], refs: tuple[str, ...]
+) -> str | None:
+    """The first of these questions the client answered in words, spaces tidied."""
+    for ref in refs:
         value = seen.get(ref)
         if definition.has_item(ref) and isinstance(value, str) and value.strip():
             return " ".join(value.split())
@@ -666,6 +686,13 @@ def _room_taken(meta: Meta, urgent: bool, flags: tuple[FlagNote, ...], wide: boo
     return taken
 
 
+def _before_texts(definition: Definition) -> tuple[str, ...]:
+    """The background's free-text questions about therapy or help before (those named
+    'previous...', else the first free-text one): what page 1 and the patterns quote."""
+    texts = [i for i in definition.brief.background if definition.item(i).type in TEXT_TYPES]
+    return tuple(i for i in texts if i.startswith("previous")) or tuple(texts[:1])
+
+
 def _flag_quoted(flags: tuple[FlagNote, ...]) -> frozenset[str]:
     """The questions a pattern on page 1 already quotes whole (not quoted twice)."""
     return frozenset(q.prompt for f in flags for q in f.quotes if not q.cut)
@@ -683,10 +710,8 @@ def _telling(
     (the free-text expectations and background they answered)."""
     layout = definition.brief
     texts = tuple(
-        i
-        for i in (*layout.expectations, *layout.background)
-        if definition.item(i).type in TEXT_TYPES
-    )
+        i for i in layout.expectations if definition.item(i).type in TEXT_TYPES
+    ) + _before_texts(definition)
     wants = tuple(q for q in _quotes(definition, texts, seen) if q.answered)
     quotes = own_words + tuple(q for q in wants if q not in own_words and q.prompt not in quoted)
     return fit(quotes, max(PAGE_ONE_FLOOR, room))
@@ -813,6 +838,9 @@ def _barriers(definition: Definition, dim: Dimension, seen: Mapping[str, Any]) -
             if item.type is ItemType.MULTIPLE_CHOICE and isinstance(value, list) and not when:
                 labels = {o.value: str(o.label) for o in item.options or ()}
                 ticked += [labels.get(v, str(v)) for v in value if v != DECLINED]
+                other = seen.get(f"{item.id}_other")
+                if isinstance(other, str) and other.strip():
+                    ticked.append(f"“{' '.join(other.split())}”")
     return tuple(ticked)
 
 
@@ -881,7 +909,13 @@ def _weighs(value: float, plus: str, minus: str) -> str:
         return f"{minus} weighs clearly more"
     if value <= -1:
         return f"{minus} weighs more"
-    return "both weigh about the same"
+    # Under one step apart, but never "the same" when one side is ahead: a pattern may rest
+    # on the sign (e.g. "Reasons mostly from outside" below 0), and the words must agree.
+    if value < 0:
+        return f"{minus} weighs a little more"
+    if value > 0:
+        return f"{plus.lower()} weigh a little more"
+    return "both weigh the same"
 
 
 def _scale_word(definition: Definition, item_id: str, mean: float) -> str:
@@ -1094,9 +1128,7 @@ def _flag_note(
     # else their first free-text one) and what they say about help before.
     wants = [i for i in layout.expectations if definition.item(i).type in TEXT_TYPES]
     from_therapist = [i for i in wants if "therapist" in i][:1] or wants[:1]
-    texts = from_therapist + [
-        i for i in layout.background if definition.item(i).type in TEXT_TYPES
-    ]
+    texts = from_therapist + list(_before_texts(definition))
     quotes = []
     for q in _quotes(definition, tuple(texts), seen):
         whole_ = sentences(q.text, QUOTE_CHARS) if q.answered else None
@@ -1115,11 +1147,13 @@ def _openers(
     own_words: tuple[Quote, ...],
     *,
     urgent: bool = False,
+    blank_heavy: bool = False,
 ) -> tuple[str, ...]:
     """First-session questions, in the second person, from the client's own material: the
-    safety follow-up first when urgent, then what brings them, the confidence ruler, therapy
-    before, what they want to keep. Never from a dimension's score (the focus preference has
-    no better end), and a quote is whole sentences or none."""
+    safety follow-up first when urgent, how the form felt when many ratings are blank, then
+    what brings them, the rulers, therapy before, what they want to keep. Never from a
+    dimension's score (the focus preference has no better end), and a quote is whole
+    sentences or none."""
     by_id = {d.id: d for d in definition.dimensions}
     profile = [d for d in result.dimensions if d.id in by_id and not by_id[d.id].is_sum]
     if not profile and not own_words:
@@ -1130,6 +1164,11 @@ def _openers(
     openers: list[str] = []
     if urgent:
         openers.append(_safety_opener(definition, seen))
+    if blank_heavy:
+        openers.append(
+            "You left quite a few questions blank, and that is fine: how did the form feel"
+            " to fill in?"
+        )
     layout = definition.brief
     answered = [q for q in own_words if q.answered]
     keep_ids = {i for i in layout.own_words if "keep" in i}
@@ -1184,20 +1223,47 @@ def _safety_opener(definition: Definition, seen: Mapping[str, Any]) -> str:
 def _ruler_opener(definition: Definition, seen: Mapping[str, Any]) -> str | None:
     """The motivational-interviewing ruler question: one step up from their confidence."""
     layout = definition.brief
-    for ref, what in ((layout.confidence, "confidence"), (layout.importance, "importance")):
-        value = seen.get(ref) if ref else None
-        if isinstance(value, int) and not isinstance(value, bool) and value < 10:
-            return f"You put your {what} at {value}: what would make it a {value + 1}?"
+    target = _ruler_target(definition, seen)
+    about = f" about “{target}”" if target else ""
+    confidence = seen.get(layout.confidence) if layout.confidence else None
+    if isinstance(confidence, int) and not isinstance(confidence, bool) and confidence < 10:
+        return (
+            f"You put your confidence{about} at {confidence}: what would make it a"
+            f" {confidence + 1}?"
+        )
+    importance = seen.get(layout.importance) if layout.importance else None
+    if isinstance(importance, int) and not isinstance(importance, bool) and importance > 0:
+        # Importance is asked the other way: why this high, and not lower?
+        lower = max(0, importance - 3)
+        return (
+            f"You put its importance{about} at {importance}: what makes it a {importance}"
+            f" and not a {lower}?"
+        )
     return None
+
+
+def _ruler_target(definition: Definition, seen: Mapping[str, Any]) -> str | None:
+    """What the rulers are about, in the client's words: the short answer asked just before
+    them on their page ("the main thing you would like to change"), when it is short."""
+    ref = definition.brief.importance
+    if not ref:
+        return None
+    page = definition.page_of(ref)
+    ids = [i.id for i in page.items]
+    before = [i for i in page.items[: ids.index(ref)] if i.type is ItemType.SHORT_TEXT]
+    value = seen.get(before[-1].id) if before else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    said = " ".join(value.split()).rstrip(".")
+    return said if len(said) <= OPENER_QUOTE // 2 else None
 
 
 def _before_opener(definition: Definition, seen: Mapping[str, Any]) -> str | None:
     """An opener from therapy before: their own words about it when whole sentences fit."""
     layout = definition.brief
-    for ref in layout.background:
-        item = definition.item(ref)
+    for ref in _before_texts(definition):
         value = seen.get(ref)
-        if item.type in TEXT_TYPES and isinstance(value, str) and value.strip():
+        if isinstance(value, str) and value.strip():
             said = sentences(value, OPENER_QUOTE)
             if said:
                 return (
