@@ -17,6 +17,10 @@ from . import catalogue
 log = logging.getLogger(__name__)
 
 
+# Seconds the warm-up's sample brief may take in a worker's child process (a cold start).
+WARM_UP_LIMIT = 60.0
+
+
 def warm_up(app: Flask, *, pdf: bool = True, worker: bool = False) -> float:
     """Compile every template, parse the built-in definitions, load the PDF fonts; seconds."""
     started = time.perf_counter()
@@ -44,7 +48,10 @@ def _fonts(worker: bool) -> None:
     from .brief.samples import example_brief
     from .client.own_copy import STYLESHEET
 
-    render_pdf(example_brief("A"), time_limit=time_limit() if worker else None)
+    limit = time_limit() if worker else None
+    # A job's limit guards against hostile input; the first layout in a fresh child also loads
+    # fonts and stylesheets, which on a busy machine can take longer than that limit.
+    render_pdf(example_brief("A"), time_limit=max(limit, WARM_UP_LIMIT) if limit else None)
     html_to_pdf(
         "<!doctype html><html lang=en><title>-</title><p>-</p></html>", stylesheets=(STYLESHEET,)
     )
