@@ -33,6 +33,7 @@ LABELS = {
     "intake.reviewed": "Marked an intake reviewed",
     "intake.reassigned": "Reassigned an intake",
     "client.invited": "Invited a client",
+    "client.reinvited": "Invited a client again (a later intake)",
     "client.self_referred": "A client referred themselves",
     "client.link_resent": "Re-sent a client's link",
     "client.link_revoked": "Withdrew a client's link",
@@ -118,7 +119,7 @@ def describe(event: AuditEvent, names: dict[int, str] | None = None) -> str:
             return f"From {_role(d.get('old'))} to {_role(d.get('new'))}."
         case "intake.reassigned":
             return f"From {person(d.get('before'))} to {person(d.get('after'))}."
-        case "client.invited" | "client.link_resent":
+        case "client.invited" | "client.reinvited" | "client.link_resent":
             return "The link was emailed." if d.get("emailed") else "The link was given to copy."
         case "settings.changed" | "settings.safety_changed":
             fields = [SETTING_NAMES.get(f, f.replace("_", " ")) for f in d.get("fields", [])]

@@ -20,6 +20,7 @@ from . import audit, clinics, mail, metrics, names, notify, webhooks
 from .brief import jobs
 from .db import db
 from .models import (
+    Client,
     ClientContact,
     Clinic,
     Intake,
@@ -54,11 +55,13 @@ def invite(
     phone: str | None = None,
     source: str = "invitation",
     emailed: bool = False,
+    client: Client | None = None,
 ) -> Intake:
     """Create an intake with a fresh unguessable link token that expires per clinic setting.
 
     Raises clinics.CrisisContactsMissing until the clinic has set its crisis contacts: a
     client must never meet a safety question whose answer leads to a built-in default.
+    client: the existing client this re-invites (staff chose them); otherwise a new client.
     """
     clinics.require_crisis_contacts(clinic)
     intake = Intake(
@@ -73,13 +76,21 @@ def invite(
         expires_at=utcnow() + timedelta(days=clinic.link_expiry_days or 30),
         answers={},
     )
+    if client is not None:
+        if client.clinic_id != clinic.id:
+            raise ValueError("a client is re-invited by their own clinic only")
+        intake.client = client
     db.session.add(intake)
     db.session.flush()
     if source == SELF_REFERRAL:
         audit.record("client.self_referred", clinic_id=clinic.id, subject=intake, commit=False)
     else:
         audit.record(
-            "client.invited", clinic_id=clinic.id, subject=intake, commit=False, emailed=emailed
+            "client.reinvited" if client is not None else "client.invited",
+            clinic_id=clinic.id,
+            subject=intake,
+            commit=False,
+            emailed=emailed,
         )
     db.session.commit()
     return intake
@@ -92,6 +103,10 @@ def _keep_name_words(session: Session, *_: Any) -> None:
     for intake in (*session.new, *session.dirty):
         if not isinstance(intake, Intake):
             continue
+        if intake in session.new and intake.client_id is None and intake.client is None:
+            # Every intake is of a client: a new one unless staff re-invited an existing one
+            # (never matched by name).
+            intake.client = Client(clinic_id=intake.clinic_id, display_name=intake.client_name)
         if intake in session.new or inspect(intake).attrs.client_name.history.has_changes():
             intake.name_words = [
                 IntakeNameWord(clinic_id=intake.clinic_id, word=word)
