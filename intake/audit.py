@@ -34,6 +34,7 @@ LABELS = {
     "intake.reassigned": "Reassigned an intake",
     "client.invited": "Invited a client",
     "client.reinvited": "Invited a client again (a later intake)",
+    "client.record_viewed": "Viewed a client's record",
     "client.self_referred": "A client referred themselves",
     "client.link_resent": "Re-sent a client's link",
     "client.link_revoked": "Withdrew a client's link",
@@ -69,6 +70,7 @@ LABELS = {
 
 # How settings fields are named in sentences (clinics.TRACKED, the logo, self-referral).
 SETTING_NAMES = {
+    "goal_step": "goals step",
     "name": "clinic name",
     "accent_color": "brand colour",
     "crisis_text": "crisis contacts",

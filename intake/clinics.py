@@ -26,6 +26,7 @@ TRACKED = (
     "link_expiry_days",
     "referral_daily_cap",
     "require_two_factor",
+    "goal_step",
 )
 # The safety settings (Settings -> Safety), audited as "settings.safety_changed".
 SAFETY = (

@@ -14,6 +14,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
+from ..change import History
 from ..questionnaire.answers import answer_text
 from ..questionnaire.conditions import (
     is_answered,
@@ -361,6 +362,9 @@ class Brief:
     crowded: bool = False
     # The room (in characters) page 1's quotes were fitted into.
     room: int = PAGE_ONE_BUDGET
+    # The client's measures and goals over their intakes up to this one (None: first
+    # intake, no goals): its own section after the profile and totals.
+    history: History | None = None
 
     def with_room(self, room: int) -> Brief:
         """The same brief with page 1's quotes fitted into less (or more) room."""

@@ -461,6 +461,8 @@ def check_references(d: Definition) -> Iterator[tuple[Path_, str]]:
         yield from _check_safety(d)
     if d.adult_item is not None:
         yield from _check_yes_no(d, d.adult_item, ("adult_item",), ("yes", "no"))
+    if d.goals is not None and not d.has_item(d.goals.after):
+        yield ("goals", "after"), f"unknown item '{d.goals.after}'"
     layout = d.brief
     for section in ("own_words", "expectations", "background", "practical"):
         for k, ref in enumerate(getattr(layout, section)):

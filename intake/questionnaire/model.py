@@ -612,6 +612,16 @@ class Safety(Frozen):
     )
 
 
+class Goals(Frozen):
+    """The wizard's goals step: the client names one to three goals in their own words and
+    rates each 0-10; a later intake of the same client re-rates them."""
+
+    after: Ident = Field(
+        description="The question the goals build on (such as 'What do you hope will be"
+        " different?'): the step follows its page and shows the client's answer."
+    )
+
+
 class Consent(Frozen):
     """What the client agrees to on the welcome page, signed with their typed name.
 
@@ -710,6 +720,11 @@ class Definition(Frozen):
         " self-referral ends the intake kindly and tells the clinic.",
     )
     brief: BriefLayout = BriefLayout()
+    goals: Goals | None = Field(
+        default=None,
+        description="Ask the client for their own goals (a step of the wizard after the named"
+        " question's page); a clinic may also ask on every questionnaire, or never.",
+    )
     examples: tuple[Example, ...] = ()
 
     def estimated_minutes(self) -> int:
