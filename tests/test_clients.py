@@ -218,6 +218,9 @@ def test_goals_named_then_rerated_on_a_later_intake(client: FlaskClient, clinic:
         {f"rate_{goal.id}": "7", "goal_1": "Go back to choir", "goal_1_rating": "2"},
     )
     assert done.status_code == 302
+    review = client.get(f"/i/{later.token}/review").get_data(as_text=True)
+    assert "Sleep through the night most weeks" in review and "7 out of 10" in review
+    assert "Go back to choir" in review and "2 out of 10" in review
     complete(client, later, phq9(SIX), PHQ9)
     ratings = sorted(db.session.scalars(select(GoalRating.rating)))
     assert ratings == [2, 3, 7]

@@ -313,9 +313,19 @@ def review(token: str) -> Response | str:
         contact=contact_summary(intake.contact),
         contact_before=order[after] if after < len(order) else None,
         gaps=profile_gaps(definition, intake.answers),
+        goals=_goals_summary(intake, definition),
         missing=missing,
         tried=request.method == "POST",
     )
+
+
+def _goals_summary(intake: Intake, definition: Definition) -> list[tuple[str, int | None]] | None:
+    """The goals as the review lists them (their words, this intake's rating), if asked."""
+    if not clients.asks_goals(intake, definition):
+        return None
+    ratings = clients.ratings_on(intake)
+    goals = [*clients.earlier_goals(intake), *clients.named_on(intake)]
+    return [(g.text, ratings.get(g.id)) for g in goals]
 
 
 @bp.get("/i/<token>/done")
