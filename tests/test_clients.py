@@ -233,7 +233,8 @@ def test_goals_named_then_rerated_on_a_later_intake(client: FlaskClient, clinic:
 def test_goals_step_in_spanish_and_off_by_default(client: FlaskClient, clinic: int) -> None:
     intake = invite(clinic)
     sign(client, intake)
-    assert client.get(goals_url(intake)).status_code == 404  # PHQ-9 declares no goals step
+    off = client.get(goals_url(intake))  # PHQ-9 declares no goals step: on to the review
+    assert off.status_code == 302 and off.headers["Location"].endswith("/review")
     db.session.get(Clinic, clinic).goal_step = "always"  # type: ignore[union-attr]
     db.session.commit()
     html = client.get(goals_url(intake) + "?lang=es").get_data(as_text=True)

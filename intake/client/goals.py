@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -146,9 +146,9 @@ def goals(token: str) -> Response | str:
     intake, definition = load(token)
     if (elsewhere := gate(intake, definition)) is not None:
         return elsewhere
-    asked = clients.asks_goals(intake, definition)
-    if not asked:
-        abort(404)
+    if not clients.asks_goals(intake, definition):
+        # Not asked (the clinic turned the step off meanwhile): on to the review.
+        return redirect(url_for(".review", token=intake.token))
     earlier = clients.earlier_goals(intake)
     slots = clients.new_slots(earlier)
     if request.method == "POST":
