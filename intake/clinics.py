@@ -27,6 +27,9 @@ TRACKED = (
     "referral_daily_cap",
     "require_two_factor",
     "goal_step",
+    "copy_link_days",
+    "retention_months",
+    "unopened_days",
 )
 # The safety settings (Settings -> Safety), audited as "settings.safety_changed".
 SAFETY = (

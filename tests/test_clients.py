@@ -278,3 +278,27 @@ def test_the_migration_gives_each_existing_intake_its_own_client(tmp_path: Path)
         db.engine.dispose()
     assert len(rows) == 2 and rows[0][1] != rows[1][1]
     assert [r[2] for r in rows] == ["Sam Rivera", "Sam Rivera"] and {r[3] for r in rows} == {1}
+
+
+def test_erasure_reaches_goals_and_the_client_name(client: FlaskClient, clinic: int) -> None:
+    from intake import erasure
+
+    db.session.get(Clinic, clinic).goal_step = "always"  # type: ignore[union-attr]
+    db.session.commit()
+    first = invite(clinic)
+    sign(client, first)
+    give_goals(client, first)
+    complete(client, first, phq9(FOURTEEN), PHQ9)
+    later = invite(clinic, client=reload(first).client)
+    goal = db.session.scalars(select(ClientGoal)).one()
+    sign(client, later)
+    give_goals(client, later, {f"rate_{goal.id}": "6"})
+    erasure.erase(reload(first))
+    # The goal was named on the erased intake: it goes, with its rating on the later one.
+    assert db.session.scalars(select(ClientGoal)).all() == []
+    assert db.session.scalars(select(GoalRating)).all() == []
+    owner = db.session.get(Client, later.client_id)
+    assert owner is not None and owner.display_name == "Sam Rivera"  # a later intake remains
+    erasure.erase(reload(later))
+    db.session.refresh(owner)
+    assert owner.display_name == ""
