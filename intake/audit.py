@@ -31,6 +31,10 @@ LABELS = {
     "intake.urgent_followed_up": "Urgent intake: contact with the client recorded",
     "intake.urgent_escalated": "Urgent intake: admins reminded, no contact recorded in time",
     "intake.urgent_escalation_failed": "Urgent intake: reminder email failed",
+    "intake.under_age": "A client said they are under 18: the intake stopped",
+    "intake.under_age_notified": "Intake stopped (under 18): staff emailed",
+    "intake.under_age_notify_failed": "Intake stopped (under 18): email failed",
+    "intake.safety_summary_viewed": "Viewed the safety summary of an intake in progress",
     "intake.reviewed": "Marked an intake reviewed",
     "intake.reassigned": "Reassigned an intake",
     "client.invited": "Invited a client",
@@ -38,6 +42,7 @@ LABELS = {
     "client.record_viewed": "Viewed a client's record",
     "client.self_referred": "A client referred themselves",
     "client.link_resent": "Re-sent a client's link",
+    "client.link_reissued": "Made a new client link",
     "client.link_revoked": "Withdrew a client's link",
     "client.reminded": "Sent a client a reminder",
     "brief.viewed": "Viewed a brief",
@@ -47,6 +52,7 @@ LABELS = {
     "questionnaire.edited": "Edited a questionnaire draft",
     "questionnaire.published": "Published a questionnaire",
     "settings.changed": "Changed clinic settings",
+    "settings.referral_link_reissued": "Made a new self-referral link",
     "settings.safety_changed": "Changed the crisis contacts or safety settings",
     "staff.login_locked": "Sign-in paused after failed attempts",
     "staff.password_changed": "Changed their password",
@@ -129,7 +135,14 @@ def describe(event: AuditEvent, names: dict[int, str] | None = None) -> str:
         case "intake.reassigned":
             return f"From {person(d.get('before'))} to {person(d.get('after'))}."
         case "client.invited" | "client.reinvited" | "client.link_resent":
-            return "The link was emailed." if d.get("emailed") else "The link was given to copy."
+            said = "The link was emailed." if d.get("emailed") else "The link was given to copy."
+            return said + (
+                " It is a new link; the old one no longer opens." if d.get("new_token") else ""
+            )
+        case "client.link_reissued":
+            return "For a reminder; the old link no longer opens."
+        case "settings.referral_link_reissued":
+            return "The old self-referral link no longer opens."
         case "settings.changed" | "settings.safety_changed":
             fields = [SETTING_NAMES.get(f, f.replace("_", " ")) for f in d.get("fields", [])]
             return f"Changed the {_join(fields)}." if fields else ""
@@ -140,7 +153,7 @@ def describe(event: AuditEvent, names: dict[int, str] | None = None) -> str:
             return f"Saved the draft of '{d.get('key', '')}', {state}."
         case "questionnaire.published":
             return f"Published a new version of '{d.get('key', '')}'."
-        case "intake.urgent_notified":
+        case "intake.urgent_notified" | "intake.under_age_notified":
             return f"Emailed {d.get('to', 'staff')}."
         case "intake.urgent_followed_up":
             try:

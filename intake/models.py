@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from .crypto import EncryptedBytes, EncryptedJSON, EncryptedText, token_hash
 from .db import db
 
 
@@ -197,7 +198,8 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     paper_size: Mapped[str] = mapped_column(String(10), default="A4")
     link_expiry_days: Mapped[int] = mapped_column(default=30)
     default_questionnaire: Mapped[str | None] = mapped_column(String(64))
-    self_referral_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # sha256 of the self-referral link's token (shown once to the admin, never stored).
+    self_referral_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # At most this many self-referrals in 24 hours (a flood cannot bury the real ones).
     referral_daily_cap: Mapped[int] = mapped_column(default=20, server_default="20")
     # Every staff member signs in with a second factor (enrolled at their next sign-in).
@@ -216,7 +218,23 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     retention_months: Mapped[int | None]
     unopened_days: Mapped[int | None] = mapped_column(default=90, server_default="90")
     settings_updated_at: Mapped[datetime | None]
+    # IANA name; every time shown to staff (pages, brief, emails) is in this zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def self_referral_token(self) -> str | None:
+        """The self-referral link's token, known only to the request that made or used it."""
+        return self.__dict__.get("_referral_token")
+
+    @self_referral_token.setter
+    def self_referral_token(self, token: str | None) -> None:
+        self.__dict__["_referral_token"] = token
+        self.self_referral_hash = None if token is None else token_hash(token)
+
+    def remember_referral_token(self, token: str) -> None:
+        """Keep the token a visitor came with (it matched the stored hash) for page links."""
+        self.__dict__["_referral_token"] = token
 
 
 class Staff(UserMixin, db.Model):  # type: ignore[name-defined]
@@ -237,7 +255,7 @@ class Staff(UserMixin, db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Two-factor sign-in (TOTP): the shared secret, when it was confirmed, and the last time
     # step used, so one code never works twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("staff.totp_secret"))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -353,12 +371,21 @@ class Client(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
     # The name staff know the person by (the first invitation's); each intake keeps its own.
-    display_name: Mapped[str] = mapped_column(String(200))
+    # None for clients made by the migration: their name is their latest intake's.
+    display_name: Mapped[str | None] = mapped_column(EncryptedText("client.display_name"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     intakes: Mapped[list[Intake]] = relationship(
         back_populates="client", order_by="Intake.created_at, Intake.id"
     )
+
+    @property
+    def name(self) -> str:
+        """The name staff know the client by (the latest intake's when none is kept)."""
+        if self.display_name:
+            return self.display_name
+        return self.intakes[-1].client_name if self.intakes else ""
+
     goals: Mapped[list[ClientGoal]] = relationship(
         back_populates="client",
         order_by="ClientGoal.position, ClientGoal.id",
@@ -386,10 +413,12 @@ class Intake(db.Model):  # type: ignore[name-defined]
     # The person this intake is of (set for every intake: a new client unless re-invited).
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
-    token: Mapped[str] = mapped_column(String(64), unique=True)
-    client_name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(254))
-    phone: Mapped[str | None] = mapped_column(String(40))
+    # sha256 of the client link's token: a copy of the database opens no link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Encrypted (intake/crypto.py); the dashboard searches the name by its blind index.
+    client_name: Mapped[str] = mapped_column(EncryptedText("intake.client_name"))
+    email: Mapped[str | None] = mapped_column(EncryptedText("intake.email"))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("intake.phone"))
     language: Mapped[str] = mapped_column(String(10), default="en")
     source: Mapped[str] = mapped_column(String(20), default="invitation")
     status: Mapped[IntakeStatus] = mapped_column(
@@ -400,11 +429,11 @@ class Intake(db.Model):  # type: ignore[name-defined]
     reminder_sent_at: Mapped[datetime | None]
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    consent_name: Mapped[str | None] = mapped_column(String(200))
+    consent_name: Mapped[str | None] = mapped_column(EncryptedText("intake.consent_name"))
     consent_at: Mapped[datetime | None]
     consent_version: Mapped[str | None] = mapped_column(String(64))
     current_page: Mapped[str | None] = mapped_column(String(64))
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("intake.answers"), default=dict)
     safety_asked: Mapped[bool] = mapped_column(default=False)
     # When the client moved on leaving the safety question blank a second time.
     safety_skipped_at: Mapped[datetime | None]
@@ -413,7 +442,9 @@ class Intake(db.Model):  # type: ignore[name-defined]
     # Exactly what the client was first shown after a safety answer: emergency number,
     # crisis text, its language, when, on which page.
     crisis_shown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the client answered that they are under 18: the intake stopped there.
+    under_age_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("intake.result"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
@@ -438,6 +469,22 @@ class Intake(db.Model):  # type: ignore[name-defined]
     )
 
     @property
+    def token(self) -> str | None:
+        """The client link's token: known only where it was made or where the client used it
+        (only its hash is stored)."""
+        return self.__dict__.get("_link_token")
+
+    @token.setter
+    def token(self, token: str) -> None:
+        self.__dict__["_link_token"] = token
+        self.token_hash = token_hash(token)
+
+    def remember_token(self, token: str) -> None:
+        """Keep the token the client came with (it matched the stored hash) for this request's
+        links."""
+        self.__dict__["_link_token"] = token
+
+    @property
     def submitted(self) -> bool:
         """Whether the client has submitted (and the intake can no longer change)."""
         return self.status == IntakeStatus.SUBMITTED
@@ -460,12 +507,12 @@ class ClientContact(db.Model):  # type: ignore[name-defined]
     )
     declined: Mapped[bool] = mapped_column(default=False)
     # E.164, e.g. +15555550123.
-    phone: Mapped[str | None] = mapped_column(String(20))
-    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("client_contact.phone"))
+    email: Mapped[str | None] = mapped_column(EncryptedText("client_contact.email"))
     # None: not said.
     voicemail_ok: Mapped[bool | None]
     texts_ok: Mapped[bool | None]
-    safe_times: Mapped[str | None] = mapped_column(String(300))
+    safe_times: Mapped[str | None] = mapped_column(EncryptedText("client_contact.safe_times"))
     # Set when the client moved on from the step with a complete answer (Back and Save keep
     # what is valid without confirming it).
     confirmed_at: Mapped[datetime | None]
@@ -522,7 +569,7 @@ class UrgentFollowUp(db.Model):  # type: ignore[name-defined]
     intake_id: Mapped[int] = mapped_column(ForeignKey("intake.id", ondelete="CASCADE"), index=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     outcome: Mapped[FollowUp] = mapped_column(_state(FollowUp))
-    note: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(EncryptedText("urgent_follow_up.note"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     intake: Mapped[Intake] = relationship(back_populates="follow_ups")
@@ -534,8 +581,10 @@ _WORD_TYPE = String(64).with_variant(String(64, collation="C"), "postgresql")
 
 
 class IntakeNameWord(db.Model):  # type: ignore[name-defined]
-    """One folded word of a client's name (intake.names), so the dashboard's search finds
-    'María' by 'maria' through an index; kept by the lifecycle service."""
+    """The blind index of a client's name: a keyed digest (crypto.Keyring.blind) of each
+    prefix of each folded word (intake.names), so the dashboard's search finds 'María' by
+    'mar' through an index while the table holds no readable name; kept by the lifecycle
+    service."""
 
     __tablename__ = "intake_name_word"
     __table_args__ = (Index("ix_intake_name_word_lookup", "clinic_id", "word", "intake_id"),)
@@ -565,7 +614,7 @@ class BriefPdf(db.Model):  # type: ignore[name-defined]
     sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None]
     # Deferred: status checks never load the document itself.
-    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    pdf: Mapped[bytes | None] = deferred(mapped_column(EncryptedBytes("brief_pdf.pdf")))
     error: Mapped[str | None] = mapped_column(Text)
     queued_at: Mapped[datetime | None]
     rendered_at: Mapped[datetime | None]
@@ -611,7 +660,10 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
     action: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str | None] = mapped_column(String(40))
     subject_id: Mapped[int | None]
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Encrypted: it may name a client's email or a staff member's.
+    detail: Mapped[dict[str, Any]] = mapped_column(
+        EncryptedJSON("audit_event.detail"), default=dict
+    )
     ip: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -662,6 +714,6 @@ class Webhook(db.Model):  # type: ignore[name-defined]
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), unique=True)
     url: Mapped[str] = mapped_column(String(500))
     # The HMAC key the receiver checks signatures with (it must be readable to sign).
-    secret: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str] = mapped_column(EncryptedText("webhook.secret"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

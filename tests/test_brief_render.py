@@ -24,7 +24,7 @@ from intake.questionnaire.model import Definition
 from intake.scoring import score
 from tests.helpers import DIMENSION_LABELS
 
-FORM = Path(__file__).resolve().parents[1] / "forms" / "readiness.yaml"
+FORM = Path(__file__).resolve().parents[1] / "forms" / "readiness-v2.yaml"
 GOAL = "I hope to finish the boat-building course I abandoned in the spring."
 WHY = "Since the move to Leeds I have stopped sleeping properly and my brother noticed."
 IMG = '<img src="file:///etc/passwd">'

@@ -19,7 +19,8 @@ from .content import Brief, ConsentRecord, CrisisShown, Meta, Reach, build_brief
 from .render import Branding, render_pdf
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
-FORM = FORMS / "readiness.yaml"
+# Version 2 of the default questionnaire: its worked examples A, B and C.
+FORM = FORMS / "readiness-v2.yaml"
 
 # A standard instrument's example shown as a brief: a prorated, urgent PHQ-9 and a GAD-7.
 INSTRUMENTS = {"phq9": "one answer missing, 20", "gad7": "total 15"}
@@ -126,7 +127,7 @@ def instrument_brief(form_id: str, example: str | None = None) -> Brief:
 
 
 @functools.lru_cache(maxsize=4)
-def _definition(form_id: str = "readiness") -> Definition:
+def _definition(form_id: str = "readiness-v2") -> Definition:
     """A built-in questionnaire, parsed once (as the app caches stored versions)."""
     return load_file(FORMS / f"{form_id}.yaml")
 

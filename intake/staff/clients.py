@@ -39,7 +39,7 @@ def _reinvite_form(client: Client) -> InviteForm:
     form.region = current_user.clinic.phone_region
     if not form.is_submitted():
         latest = client.intakes[-1] if client.intakes else None
-        form.client_name.data = latest.client_name if latest else client.display_name
+        form.client_name.data = latest.client_name if latest else client.name
         form.email.data = latest.email if latest else ""
         form.phone.data = latest.phone if latest else ""
         chosen = latest.questionnaire if latest else None
@@ -92,5 +92,5 @@ def client(client_id: int) -> BaseResponse | str:
     )
     if form.send_email.data and item.email:
         _say(lifecycle.send_link(item), item.email)
-    flash(f"A new intake for {found.display_name}: their answers will show next to earlier ones.")
+    flash(f"A new intake for {found.name}: their answers will show next to earlier ones.")
     return redirect(url_for("staff.invitation", intake_id=item.id))

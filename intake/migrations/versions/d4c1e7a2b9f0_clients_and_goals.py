@@ -1,7 +1,7 @@
 """One client across intakes, the client's own goals and their ratings
 
 Revision ID: d4c1e7a2b9f0
-Revises: 4578058ddc76
+Revises: a7c3e9d1f402
 Create Date: 2026-11-27 05:00:00
 
 Every existing intake becomes the first intake of a client of its own (named as invited):
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d4c1e7a2b9f0"
-down_revision = "4578058ddc76"
+down_revision = "a7c3e9d1f402"
 branch_labels = None
 depends_on = None
 
@@ -23,7 +23,7 @@ def upgrade():
         "client",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("clinic_id", sa.Integer(), nullable=False),
-        sa.Column("display_name", sa.String(length=200), nullable=False),
+        sa.Column("display_name", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["clinic_id"], ["clinic.id"], name=op.f("fk_client_clinic_id_clinic")
@@ -98,13 +98,13 @@ def upgrade():
     with op.batch_alter_table("goal_rating", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_goal_rating_intake_id"), ["intake_id"], unique=False)
 
-    # One client per existing intake, named as invited.
+    # One client per existing intake; its name is read from the intake (display_name stays
+    # empty: the name is encrypted on the intake and never copied here in the clear).
     bind = op.get_bind()
     intake = sa.table(
         "intake",
         sa.column("id", sa.Integer),
         sa.column("clinic_id", sa.Integer),
-        sa.column("client_name", sa.String),
         sa.column("created_at", sa.DateTime),
         sa.column("client_id", sa.Integer),
     )
@@ -116,7 +116,7 @@ def upgrade():
         sa.column("created_at", sa.DateTime),
     )
     rows = bind.execute(
-        sa.select(intake.c.id, intake.c.clinic_id, intake.c.client_name, intake.c.created_at)
+        sa.select(intake.c.id, intake.c.clinic_id, intake.c.created_at)
         .where(intake.c.client_id.is_(None))
         .order_by(intake.c.id)
     ).all()
@@ -124,7 +124,7 @@ def upgrade():
         new_id = bind.execute(
             client.insert()
             .values(
-                clinic_id=row.clinic_id, display_name=row.client_name, created_at=row.created_at
+                clinic_id=row.clinic_id, display_name=None, created_at=row.created_at
             )
             .returning(client.c.id)
         ).scalar_one()
