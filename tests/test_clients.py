@@ -106,6 +106,8 @@ def test_staff_reinvite_from_the_client_page_links_the_new_intake(
         {"client_name": "Sam Rivera", "questionnaire_id": gad7.id, "therapist_id": ""},
     )
     assert response.status_code == 302
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="link"' in shown  # the new link, shown once
     new = db.session.scalars(select(Intake).order_by(Intake.id.desc())).first()
     assert new is not None and new.id != first.id
     assert new.client_id == first.client_id  # linked by staff's choice

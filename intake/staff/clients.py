@@ -14,7 +14,7 @@ from ..history import client_history
 from ..models import Client
 from . import bp
 from .forms import InviteForm
-from .invitations import _say
+from .invitations import _say, show_once
 
 
 def client_or_404(client_id: int) -> Client:
@@ -92,5 +92,6 @@ def client(client_id: int) -> BaseResponse | str:
     )
     if form.send_email.data and item.email:
         _say(lifecycle.send_link(item), item.email)
+    show_once(item)  # only a hash of the token is kept: the next page shows the link once
     flash(f"A new intake for {found.name}: their answers will show next to earlier ones.")
     return redirect(url_for("staff.invitation", intake_id=item.id))
