@@ -263,9 +263,11 @@ def test_the_migration_encrypts_existing_rows_and_old_links_keep_working(
                 id=1, clinic_id=1, email="t@old.example", name="T", password_hash="x",
                 role="admin", created_at=now, totp_secret="JBSWY3DPEHPK3PXP",
             ))  # fmt: skip
+            # A real definition: the dashboard reads the urgent row's follow-ups through it.
+            source = (Path(__file__).parents[1] / "forms" / "readiness-v2.yaml").read_text()
             conn.execute(t["questionnaire_version"].insert().values(
-                id=1, key="readiness", version=1, title="R", source="x", sha256="0" * 64,
-                created_at=now,
+                id=1, key="readiness", version=2, title="R", source=source,
+                sha256=catalogue.sha256(source), created_at=now,
             ))  # fmt: skip
             conn.execute(t["intake"].insert().values(
                 id=1, clinic_id=1, questionnaire_id=1, token="sent-before-the-upgrade",
