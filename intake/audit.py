@@ -38,6 +38,8 @@ LABELS = {
     "intake.reviewed": "Marked an intake reviewed",
     "intake.reassigned": "Reassigned an intake",
     "client.invited": "Invited a client",
+    "client.reinvited": "Invited a client again (a later intake)",
+    "client.record_viewed": "Viewed a client's record",
     "client.self_referred": "A client referred themselves",
     "client.link_resent": "Re-sent a client's link",
     "client.link_reissued": "Made a new client link",
@@ -78,6 +80,7 @@ LABELS = {
 
 # How settings fields are named in sentences (clinics.TRACKED, the logo, self-referral).
 SETTING_NAMES = {
+    "goal_step": "goals step",
     "name": "clinic name",
     "accent_color": "brand colour",
     "crisis_text": "crisis contacts",
@@ -131,7 +134,7 @@ def describe(event: AuditEvent, names: dict[int, str] | None = None) -> str:
             return f"From {_role(d.get('old'))} to {_role(d.get('new'))}."
         case "intake.reassigned":
             return f"From {person(d.get('before'))} to {person(d.get('after'))}."
-        case "client.invited" | "client.link_resent":
+        case "client.invited" | "client.reinvited" | "client.link_resent":
             said = "The link was emailed." if d.get("emailed") else "The link was given to copy."
             return said + (
                 " It is a new link; the old one no longer opens." if d.get("new_token") else ""

@@ -28,6 +28,7 @@ TRACKED = (
     "link_expiry_days",
     "referral_daily_cap",
     "require_two_factor",
+    "goal_step",
     "copy_link_days",
     "retention_months",
     "unopened_days",

@@ -25,7 +25,10 @@ from .client import own_copy
 from .db import db
 from .models import (
     BriefPdf,
+    Client,
     ClientContact,
+    ClientGoal,
+    GoalRating,
     Intake,
     IntakeNameWord,
     IntakeStatus,
@@ -46,6 +49,16 @@ DELETED_ROWS: dict[str, tuple[type[Any], Callable[[int], ColumnElement[bool]]]] 
     "urgent_follow_up": (UrgentFollowUp, lambda i: UrgentFollowUp.intake_id == i),
     "intake_name_word": (IntakeNameWord, lambda i: IntakeNameWord.intake_id == i),
     "brief_pdf": (BriefPdf, lambda i: BriefPdf.intake_id == i),
+    # The client's goals named on this intake (with every rating of them), and the ratings
+    # given on it of goals named earlier.
+    "goal_rating": (
+        GoalRating,
+        lambda i: (
+            (GoalRating.intake_id == i)
+            | GoalRating.goal_id.in_(select(ClientGoal.id).where(ClientGoal.intake_id == i))
+        ),
+    ),
+    "client_goal": (ClientGoal, lambda i: ClientGoal.intake_id == i),
     "job": (
         Job,
         lambda i: (Job.params["intake_id"].as_integer() == i) & (Job.state != JobState.RUNNING),
@@ -96,6 +109,7 @@ def erase(intake: Intake, *, reason: str = "request") -> dict[str, int]:
             delete(model).where(condition(locked.id)).execution_options(synchronize_session=False)
         )
         deleted[table] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    _forget_client(locked)
     # What the session may still hold of the rows just deleted is stale: forget it.
     db.session.expire(locked, ["contact", "follow_ups", "name_words"])
     for name, value in CLEARED.items():
@@ -115,6 +129,22 @@ def erase(intake: Intake, *, reason: str = "request") -> dict[str, int]:
     own_copy.forget_all()
     deleted["emails_deleted"] = _delete_outbox_mail(words)
     return deleted
+
+
+def _forget_client(intake: Intake) -> None:
+    """The client record keeps the name staff know them by: emptied with their last intake."""
+    if intake.client_id is None:
+        return
+    others = db.session.scalar(
+        select(Intake.id).where(
+            Intake.client_id == intake.client_id,
+            Intake.id != intake.id,
+            Intake.status != IntakeStatus.ERASED,
+        )
+    )
+    client = db.session.get(Client, intake.client_id)
+    if others is None and client is not None:
+        client.display_name = ""
 
 
 def personal_words(intake: Intake) -> list[str]:

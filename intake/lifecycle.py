@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,12 +16,15 @@ from flask import render_template
 from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit, clinics, crypto, mail, metrics, names, notify, webhooks
+from . import audit, clients, clinics, crypto, mail, metrics, names, notify, webhooks
 from .brief import jobs
 from .db import db
 from .models import (
+    Client,
     ClientContact,
+    ClientGoal,
     Clinic,
+    GoalRating,
     Intake,
     IntakeNameWord,
     IntakeStatus,
@@ -54,11 +57,13 @@ def invite(
     phone: str | None = None,
     source: str = "invitation",
     emailed: bool = False,
+    client: Client | None = None,
 ) -> Intake:
     """Create an intake with a fresh unguessable link token that expires per clinic setting.
 
     Raises clinics.CrisisContactsMissing until the clinic has set its crisis contacts: a
     client must never meet a safety question whose answer leads to a built-in default.
+    client: the existing client this re-invites (staff chose them); otherwise a new client.
     """
     clinics.require_crisis_contacts(clinic)
     intake = Intake(
@@ -73,13 +78,21 @@ def invite(
         expires_at=utcnow() + timedelta(days=clinic.link_expiry_days or 30),
         answers={},
     )
+    if client is not None:
+        if client.clinic_id != clinic.id:
+            raise ValueError("a client is re-invited by their own clinic only")
+        intake.client = client
     db.session.add(intake)
     db.session.flush()
     if source == SELF_REFERRAL:
         audit.record("client.self_referred", clinic_id=clinic.id, subject=intake, commit=False)
     else:
         audit.record(
-            "client.invited", clinic_id=clinic.id, subject=intake, commit=False, emailed=emailed
+            "client.reinvited" if client is not None else "client.invited",
+            clinic_id=clinic.id,
+            subject=intake,
+            commit=False,
+            emailed=emailed,
         )
     db.session.commit()
     return intake
@@ -93,6 +106,10 @@ def _keep_name_words(session: Session, *_: Any) -> None:
     for intake in (*session.new, *session.dirty):
         if not isinstance(intake, Intake):
             continue
+        if intake in session.new and intake.client_id is None and intake.client is None:
+            # Every intake is of a client: a new one unless staff re-invited an existing one
+            # (never matched by name).
+            intake.client = Client(clinic_id=intake.clinic_id, display_name=intake.client_name)
         if intake in session.new or inspect(intake).attrs.client_name.history.has_changes():
             intake.name_words = [
                 IntakeNameWord(clinic_id=intake.clinic_id, word=digest)
@@ -318,6 +335,59 @@ def save_contact(
         contact.confirmed_at = now
     contact.updated_at = intake.updated_at = now
     intake.current_page = page_id
+    db.session.commit()
+    metrics.page_saved(autosave=False)  # a step of the wizard, saved like a page
+
+
+def save_goals(
+    intake: Intake,
+    rated: Mapping[int, int | None],
+    named: Sequence[tuple[str | None, int | None]],
+    page_id: str,
+) -> None:
+    """Store the goals step: ratings of earlier goals (by goal id), and the goals named on
+    this intake (by position, 1 up: text and rating; a blank text removes that goal)."""
+    _lock(intake)
+    now = utcnow()
+    ratings = {
+        r.goal_id: r
+        for r in db.session.scalars(select(GoalRating).where(GoalRating.intake_id == intake.id))
+    }
+    own = {
+        g.position: g
+        for g in db.session.scalars(select(ClientGoal).where(ClientGoal.intake_id == intake.id))
+    }
+
+    def rate(goal: ClientGoal, value: int | None) -> None:
+        row = ratings.get(goal.id) if goal.id is not None else None
+        if value is None:
+            if row is not None:
+                db.session.delete(row)
+            return
+        if row is None:
+            goal.ratings.append(GoalRating(intake_id=intake.id, rating=value, updated_at=now))
+        else:
+            row.rating, row.updated_at = value, now
+
+    allowed = {g.id for g in clients.earlier_goals(intake)}
+    for goal_id, value in rated.items():
+        goal = db.session.get(ClientGoal, goal_id)
+        if goal is not None and goal_id in allowed:
+            rate(goal, value)
+    for position, (text, value) in enumerate(named, start=1):
+        goal = own.get(position)
+        if not text:
+            if goal is not None:
+                db.session.delete(goal)
+            continue
+        if goal is None:
+            assert intake.client_id is not None, "every intake is of a client"
+            goal = ClientGoal(client_id=intake.client_id, intake_id=intake.id, position=position)
+            db.session.add(goal)
+        goal.text = text
+        rate(goal, value)
+    intake.current_page = page_id
+    intake.updated_at = now
     db.session.commit()
     metrics.page_saved(autosave=False)  # a step of the wizard, saved like a page
 

@@ -204,6 +204,11 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     referral_daily_cap: Mapped[int] = mapped_column(default=20, server_default="20")
     # Every staff member signs in with a second factor (enrolled at their next sign-in).
     require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When the wizard asks the client for their own goals (GoalStep): where the questionnaire
+    # asks for them (default), on every intake, or never.
+    goal_step: Mapped[str] = mapped_column(
+        String(20), default="questionnaire", server_default="questionnaire"
+    )
     # The client's link to their own copy closes this many days after they sent it.
     copy_link_days: Mapped[int] = mapped_column(default=7, server_default="7")
     # Retention (intake.retention, applied daily): submitted intakes are erased this many
@@ -349,6 +354,46 @@ class QuestionnaireDraft(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class GoalStep(StrEnum):
+    """Whether a clinic's intakes ask the client for their own goals (the wizard's goals step)."""
+
+    QUESTIONNAIRE = "questionnaire"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+class Client(db.Model):  # type: ignore[name-defined]
+    """One person across their intakes at a clinic: staff link a new intake to a client by
+    re-inviting them (never matched by name); every other invitation makes a new client."""
+
+    __tablename__ = "client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    # The name staff know the person by (the first invitation's); each intake keeps its own.
+    # None for clients made by the migration: their name is their latest intake's.
+    display_name: Mapped[str | None] = mapped_column(EncryptedText("client.display_name"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    intakes: Mapped[list[Intake]] = relationship(
+        back_populates="client", order_by="Intake.created_at, Intake.id"
+    )
+
+    @property
+    def name(self) -> str:
+        """The name staff know the client by (the latest intake's when none is kept)."""
+        if self.display_name:
+            return self.display_name
+        return self.intakes[-1].client_name if self.intakes else ""
+
+    goals: Mapped[list[ClientGoal]] = relationship(
+        back_populates="client",
+        order_by="ClientGoal.position, ClientGoal.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
 class Intake(db.Model):  # type: ignore[name-defined]
     """One client's intake: the invitation, the answers as they come, and the result."""
 
@@ -365,6 +410,8 @@ class Intake(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
     therapist_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # The person this intake is of (set for every intake: a new client unless re-invited).
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
     # sha256 of the client link's token: a copy of the database opens no link.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -407,6 +454,7 @@ class Intake(db.Model):  # type: ignore[name-defined]
     clinic: Mapped[Clinic] = relationship()
     therapist: Mapped[Staff | None] = relationship(foreign_keys=[therapist_id])
     questionnaire: Mapped[QuestionnaireVersion] = relationship()
+    client: Mapped[Client | None] = relationship(back_populates="intakes")
     contact: Mapped[ClientContact | None] = relationship(
         back_populates="intake", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -471,6 +519,45 @@ class ClientContact(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     intake: Mapped[Intake] = relationship(back_populates="contact")
+
+
+class ClientGoal(db.Model):  # type: ignore[name-defined]
+    """A goal the client named in their own words (Goal-Based Outcomes style), kept across
+    their intakes so a later intake asks them to rate the same words again."""
+
+    __tablename__ = "client_goal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)
+    # The intake it was named on.
+    intake_id: Mapped[int | None] = mapped_column(
+        ForeignKey("intake.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=1)
+    # Client health data, stored plain for now: to become an encrypted column type.
+    text: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    client: Mapped[Client] = relationship(back_populates="goals")
+    ratings: Mapped[list[GoalRating]] = relationship(
+        back_populates="goal", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class GoalRating(db.Model):  # type: ignore[name-defined]
+    """How far along a goal is, 0-10, as the client rated it on one intake."""
+
+    __tablename__ = "goal_rating"
+    __table_args__ = (UniqueConstraint("goal_id", "intake_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("client_goal.id", ondelete="CASCADE"))
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intake.id", ondelete="CASCADE"), index=True)
+    # Client health data, stored plain for now: to become an encrypted column type.
+    rating: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    goal: Mapped[ClientGoal] = relationship(back_populates="ratings")
 
 
 class UrgentFollowUp(db.Model):  # type: ignore[name-defined]

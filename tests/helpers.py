@@ -34,6 +34,7 @@ from intake.db import db
 from intake.models import AuditEvent, Intake, QuestionnaireVersion, utcnow
 from intake.questionnaire import Definition, load_file
 from intake.questionnaire.flow import CONTACT as CONTACT_STEP
+from intake.questionnaire.flow import GOALS as GOALS_STEP
 
 PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -196,6 +197,25 @@ def give_contact(
     )
 
 
+# What a client gives on the wizard's goals step (complete() sends it unless answers hold
+# "_goals"): one goal in their own words, rated 3 of 10.
+GOALS = {"goal_1": "Sleep through the night most weeks", "goal_1_rating": "3"}
+
+
+def goals_url(intake: Intake) -> str:
+    """The address of the wizard's goals step."""
+    return f"/i/{intake.token}/goals"
+
+
+def give_goals(
+    client: FlaskClient, intake: Intake, data: dict[str, Any] | None = None, action: str = "next"
+) -> Any:
+    """Post the goals step (by default the goal in GOALS)."""
+    return post_form(
+        client, goals_url(intake), {**(GOALS if data is None else data), "action": action}
+    )
+
+
 def sign(client: FlaskClient, intake: Intake, name: str = "Alex Morgan Client", **kw: Any) -> Any:
     """Give consent on the welcome page with a typed name."""
     return post_form(client, f"/i/{intake.token}", {"consent_name": name}, **kw)
@@ -219,6 +239,8 @@ def complete(
         page_id = url.rsplit("/", 1)[1]
         if page_id == "contact":
             response = give_contact(client, intake, answers.get("_contact"))
+        elif page_id == "goals":
+            response = give_goals(client, intake, answers.get("_goals"))
         else:
             response = fill_page(client, intake, page_id, answers, definition=definition)
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
@@ -228,6 +250,8 @@ def complete(
             url = f"/i/{intake.token}/review" if url == "review" else page_url(intake, url)
             if url.endswith(f"/p/{CONTACT_STEP}"):
                 url = contact_url(intake)
+            if url.endswith(f"/p/{GOALS_STEP}"):
+                url = goals_url(intake)
     return post_form(client, f"/i/{intake.token}/review", {})
 
 

@@ -129,6 +129,8 @@ ROUTES: dict[str, Row] = {
     "staff.reassign": staff(302, data={"therapist_id": ""}),
     "staff.invite": staff(200, 200),
     "staff.invitation": staff(200),
+    # A client across intakes and their re-invitation (intake/staff/clients.py).
+    "staff.client": staff(200, params={"client_id": lambda s: s.intake.client_id}),
     "staff.revoke": staff(302),
     "staff.resend": staff(302),
     "staff.remind": staff(302),

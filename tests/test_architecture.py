@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "intake"
-CORE = ("intake.questionnaire", "intake.scoring", "intake.brief.content")
+CORE = ("intake.questionnaire", "intake.scoring", "intake.brief.content", "intake.change")
 WEB = ("flask", "flask_sqlalchemy", "sqlalchemy", "flask_wtf", "flask_login", "werkzeug")
 
 

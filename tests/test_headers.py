@@ -63,6 +63,7 @@ def test_every_route_has_the_headers(
 ) -> None:
     values = {
         "intake_id": world["submitted"].id,
+        "client_id": world["submitted"].client_id,
         "staff_id": world["staff"].id,
         "key": "none",
         "filename": "screen.css",

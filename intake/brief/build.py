@@ -8,6 +8,7 @@ from datetime import datetime
 
 from .. import logos, phones
 from ..catalogue import definition_of
+from ..history import history_of
 from ..models import Clinic, Intake, utcnow
 from ..scoring import Result
 from .content import (
@@ -43,7 +44,8 @@ def brief_for(intake: Intake) -> Brief:
         safety_procedure=intake.clinic.safety_procedure,
         consent=consent_of(intake),
     )
-    return build_brief(definition, intake.answers, Result.from_json(intake.result), meta)
+    brief = build_brief(definition, intake.answers, Result.from_json(intake.result), meta)
+    return replace(brief, history=history_of(intake))
 
 
 def reach_of(intake: Intake) -> Reach:

@@ -15,6 +15,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
+from ..change import History
 from ..questionnaire.answers import ENGLISH, answer_text
 from ..questionnaire.conditions import (
     Context,
@@ -434,6 +435,9 @@ class Brief:
     crowded: bool = False
     # The room (in characters) page 1's quotes were fitted into.
     room: int = PAGE_ONE_BUDGET
+    # The client's measures and goals over their intakes up to this one (None: first
+    # intake, no goals): its own section after the profile and totals.
+    history: History | None = None
     strip: Strip | None = None
     # The last resort of a crowded page 1: the profile without its sentences (they are in
     # the details table), so the patterns stay on page 1.

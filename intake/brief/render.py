@@ -24,10 +24,12 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.runtime import Context
+from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
 from .. import dates
+from ..change import History
 from . import timed
 from .content import Brief, page_one_candidates
 
@@ -176,6 +178,16 @@ def render_html(
         style_nonce=style_nonce,
         time_zone=branding.time_zone,
     )
+
+
+def render_history(history: History, templates_dir: Path | None = None) -> Markup:
+    """A client's history as an HTML fragment (the client's staff page): the brief's own
+    section, from the same template, so both show the same charts and words."""
+    env = _environment(_dir(templates_dir))
+    template = env.from_string(
+        '{% from "_history.html" import history_section %}{{ history_section(h) }}'
+    )
+    return Markup(template.render(h=history))
 
 
 def render_pdf(

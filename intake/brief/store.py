@@ -34,6 +34,9 @@ BRIEF_CODE = tuple(
             _PACKAGE / "brief" / "content.py",
             _PACKAGE / "brief" / "render.py",
             _PACKAGE / "scoring.py",
+            # The client's history in the brief: trends, reliable change, goals.
+            _PACKAGE / "change.py",
+            _PACKAGE / "history.py",
         ]
     )
 )

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("client", __name__)
 
-from . import autosave, branding, referral, wizard  # noqa: E402,F401  (routes on bp)
+from . import autosave, branding, goals, referral, wizard  # noqa: E402,F401  (routes on bp)

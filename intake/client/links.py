@@ -10,7 +10,7 @@ from .. import clinics, i18n, lifecycle
 from ..catalogue import definition_of
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition
-from ..questionnaire.flow import CONTACT, REVIEW
+from ..questionnaire.flow import CONTACT, GOALS, REVIEW
 
 
 def load(token: str) -> tuple[Intake, Definition]:
@@ -68,9 +68,11 @@ def gate(intake: Intake, definition: Definition) -> Response | None:
 
 
 def page_url(intake: Intake, page_id: str) -> str:
-    """The address of a page of the intake, of its contact step, or of the review."""
+    """The address of a page of the intake, of its contact or goals step, or of the review."""
     if page_id == REVIEW:
         return url_for(".review", token=intake.token)
     if page_id == CONTACT:
         return url_for(".contact", token=intake.token)
+    if page_id == GOALS:
+        return url_for(".goals", token=intake.token)
     return url_for(".page", token=intake.token, page_id=page_id)

@@ -10,12 +10,13 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import format_date, gettext
 from werkzeug.wrappers import Response
 
-from .. import clinics, lifecycle, phones
+from .. import clients, clinics, lifecycle, phones
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition, Item, Page
 from ..questionnaire.conditions import visible_items, visible_pages
 from ..questionnaire.flow import (
     CONTACT,
+    GOALS,
     REVIEW,
     asks_again,
     first_missing,
@@ -40,7 +41,7 @@ def start(token: str) -> Response | str:
         return redirect(url_for(".done", token=token))
     if intake.under_age_at is not None:
         return redirect(url_for(".under_age", token=token))
-    order = steps(definition, intake.answers)
+    order = steps(definition, intake.answers, goals=clients.asks_goals(intake, definition))
     first = order[0]
     signed = consented(intake, definition)
     if signed and intake.current_page and intake.status == IntakeStatus.IN_PROGRESS:
@@ -58,8 +59,8 @@ def start(token: str) -> Response | str:
         definition=definition,
         first=first,
         section_count=len(order),
-        # Every page shown, and the contact step (always asked).
-        section_most=len(definition.pages) + 1,
+        # Every page shown, the contact step (always asked), and the goals step if asked.
+        section_most=len(definition.pages) + 1 + clients.asks_goals(intake, definition),
         form=form,
         today=date.today(),
     )
@@ -122,7 +123,13 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     skipped = strict and moving and skips_safety(definition, shown, values, intake.safety_asked)
     target = current.id
     if moving:
-        target = next_page(definition, merge_answers(intake.answers, values), current.id, action)
+        target = next_page(
+            definition,
+            merge_answers(intake.answers, values),
+            current.id,
+            action,
+            goals=clients.asks_goals(intake, definition),
+        )
         if action == "next" and _from_review():
             # A change made from the review goes back to it, not through every later page.
             target = REVIEW
@@ -221,7 +228,7 @@ def _render_page(
 
 def _progress(intake: Intake, definition: Definition, step: str) -> tuple[int, int]:
     """(k, n) for "Step k of n": where this step is among the client's steps."""
-    order = steps(definition, intake.answers)
+    order = steps(definition, intake.answers, goals=clients.asks_goals(intake, definition))
     return (order.index(step) + 1 if step in order else 1), len(order)
 
 
@@ -239,7 +246,12 @@ def contact(token: str) -> Response | str:
         action = request.form.get("action", "next")
         valid = form.validate()
         moving = valid and (action != "next" or form.check_complete())
-        target = next_page(definition, intake.answers, CONTACT, action) if moving else CONTACT
+        goals = clients.asks_goals(intake, definition)
+        target = (
+            next_page(definition, intake.answers, CONTACT, action, goals=goals)
+            if moving
+            else CONTACT
+        )
         try:
             lifecycle.save_contact(
                 intake, form.values(), target, confirmed=moving and action == "next"
@@ -270,7 +282,7 @@ def support(token: str) -> Response | str:
     if definition.safety is None:
         abort(404)
     target = request.args.get("next", "")
-    known = target in (REVIEW, CONTACT) or any(p.id == target for p in definition.pages)
+    known = target in (REVIEW, CONTACT, GOALS) or any(p.id == target for p in definition.pages)
     crisis = clinics.crisis_for(intake.clinic, definition.language)
     lifecycle.note_crisis_shown(intake, crisis, "support")
     return render_template(
@@ -320,7 +332,7 @@ def review(token: str) -> Response | str:
         except lifecycle.AlreadySubmitted:
             pass  # a double click: the first submit already did the work
         return redirect(url_for(".done", token=token))
-    order = steps(definition, intake.answers)
+    order = steps(definition, intake.answers, goals=clients.asks_goals(intake, definition))
     after = order.index(CONTACT) + 1
     return render_template(
         "client/review.html",
@@ -329,9 +341,19 @@ def review(token: str) -> Response | str:
         contact=contact_summary(intake.contact),
         contact_before=order[after] if after < len(order) else None,
         gaps=profile_gaps(definition, intake.answers),
+        goals=_goals_summary(intake, definition),
         missing=missing,
         tried=request.method == "POST",
     )
+
+
+def _goals_summary(intake: Intake, definition: Definition) -> list[tuple[str, int | None]] | None:
+    """The goals as the review lists them (their words, this intake's rating), if asked."""
+    if not clients.asks_goals(intake, definition):
+        return None
+    ratings = clients.ratings_on(intake)
+    goals = [*clients.earlier_goals(intake), *clients.named_on(intake)]
+    return [(g.text, ratings.get(g.id)) for g in goals]
 
 
 @bp.get("/i/<token>/done")

@@ -17,6 +17,8 @@ REVIEW = "review"
 # The wizard's own step, not a page of the definition (no page id can start with "_"): how
 # the clinic may reach the client, asked of every questionnaire before its safety page.
 CONTACT = "_contact"
+# The wizard's goals step: the client's own goals, named and rated 0-10 (see Definition.goals).
+GOALS = "_goals"
 
 
 def merge_answers(answers: Mapping[str, Any] | None, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -30,9 +32,15 @@ def merge_answers(answers: Mapping[str, Any] | None, values: Mapping[str, Any]) 
     return out
 
 
-def steps(definition: Definition, answers: Mapping[str, Any]) -> tuple[str, ...]:
+def steps(
+    definition: Definition, answers: Mapping[str, Any], *, goals: bool | None = None
+) -> tuple[str, ...]:
     """The steps a client with these answers goes through, in order: the pages shown, and the
-    contact step just before the page that holds the safety item (last when there is none)."""
+    contact step just before the page that holds the safety item (last when there is none).
+
+    goals: whether the goals step is asked (None: when the definition asks for it). It comes
+    after the page of the question the goals build on, else just before the contact step.
+    """
     ids = [p.id for p in visible_pages(definition, answers)]
     at = len(ids)
     if definition.safety is not None and definition.has_item(definition.safety.item):
@@ -40,18 +48,32 @@ def steps(definition: Definition, answers: Mapping[str, Any]) -> tuple[str, ...]
         if safety_page in ids:
             at = ids.index(safety_page)
     ids.insert(at, CONTACT)
+    if goals is None:
+        goals = definition.goals is not None
+    if goals:
+        where = ids.index(CONTACT)
+        if definition.goals is not None and definition.has_item(definition.goals.after):
+            page = definition.page_of(definition.goals.after).id
+            if page in ids:
+                where = ids.index(page) + 1
+        ids.insert(where, GOALS)
     return tuple(ids)
 
 
 def next_page(
-    definition: Definition, answers: Mapping[str, Any], current: str, action: str
+    definition: Definition,
+    answers: Mapping[str, Any],
+    current: str,
+    action: str,
+    *,
+    goals: bool | None = None,
 ) -> str:
-    """The step id (a page, CONTACT or REVIEW) a client goes to from the current step.
+    """The step id (a page, CONTACT, GOALS or REVIEW) a client goes to from the current step.
 
     action is next, back or save; visibility is worked out from the answers given, which
     include the ones just sent.
     """
-    ids = list(steps(definition, answers))
+    ids = list(steps(definition, answers, goals=goals))
     index = ids.index(current) if current in ids else 0
     if action == "back":
         return ids[index - 1] if index > 0 else current

@@ -461,6 +461,8 @@ def check_references(d: Definition) -> Iterator[tuple[Path_, str]]:
         yield from _check_safety(d)
     if d.adult_item is not None:
         yield from _check_yes_no(d, d.adult_item, ("adult_item",), ("yes", "no"))
+    if d.goals is not None and not d.has_item(d.goals.after):
+        yield ("goals", "after"), f"unknown item '{d.goals.after}'"
     layout = d.brief
     for section in ("own_words", "expectations", "background", "practical"):
         for k, ref in enumerate(getattr(layout, section)):
@@ -564,6 +566,8 @@ _SUM_ONLY = {
     "proration": "a 'mean' dimension averages the answers it has",
     "never_impute": "on a 'mean' dimension, limit blanks with max_missing",
     "unscored_items": "list them in the brief layout instead",
+    "reliable_change": "a profile dimension has no published norms to judge change by",
+    "cutoff": "a profile dimension is not a screen with a clinical cut-off",
 }
 
 
@@ -595,6 +599,8 @@ def _check_sum(d: Definition, dim: Dimension, here: Path_) -> Iterator[tuple[Pat
     if not all(d.has_item(i) and d.is_numeric(d.item(i)) for i in dim.items):
         return  # reported above; the range cannot be worked out
     low, high = d.items_range(dim)
+    if dim.cutoff is not None and not low < dim.cutoff <= high:
+        yield here + ("cutoff",), f"the cut-off must lie above {low:g} and at most {high:g}"
     if low != int(low) or high != int(high):
         yield (
             here + ("items",),

@@ -411,6 +411,34 @@ class Proration(StrEnum):
     MEAN_OF_ANSWERED = "mean_of_answered"
 
 
+class ReliableChange(Frozen):
+    """The published figures that say when a change in a total is more than measurement
+    error (Jacobson & Truax): the measure's standard deviation and reliability, or a
+    published criterion in points. Cite the source in a YAML comment beside them."""
+
+    sd: float | None = Field(default=None, gt=0, description="The published standard deviation.")
+    reliability: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="The published reliability (e.g. Cronbach's alpha or test-retest r).",
+    )
+    points: float | None = Field(
+        default=None,
+        gt=0,
+        description="A published reliable-change criterion in points, instead of sd and"
+        " reliability: a change of this many points or more is reliable.",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ReliableChange:
+        pair = self.sd is not None and self.reliability is not None
+        half = (self.sd is None) != (self.reliability is None)
+        if half or pair == (self.points is not None):
+            raise ValueError("give either sd and reliability, or points")
+        return self
+
+
 class Dimension(Frozen):
     """A scored measure: a 0-100 profile dimension ('mean') or a total on its own scale ('sum').
 
@@ -472,6 +500,16 @@ class Dimension(Frozen):
     )
     codes: tuple[Coding, ...] = Field(
         default=(), description="What the score is, for other systems (e.g. a LOINC code)."
+    )
+    reliable_change: ReliableChange | None = Field(
+        default=None,
+        description="'sum' only: when a change between two totals of one client is reliable"
+        " (Jacobson & Truax), from published figures.",
+    )
+    cutoff: int | None = Field(
+        default=None,
+        description="'sum' only: the instrument's clinical cut-off (a total at or above it is"
+        " in the clinical range), e.g. 10 for the PHQ-9; the trend says when it is crossed.",
     )
 
     @property
@@ -579,6 +617,16 @@ class Safety(Frozen):
     )
 
 
+class Goals(Frozen):
+    """The wizard's goals step: the client names one to three goals in their own words and
+    rates each 0-10; a later intake of the same client re-rates them."""
+
+    after: Ident = Field(
+        description="The question the goals build on (such as 'What do you hope will be"
+        " different?'): the step follows its page and shows the client's answer."
+    )
+
+
 class Consent(Frozen):
     """What the client agrees to on the welcome page, signed with their typed name.
 
@@ -677,6 +725,11 @@ class Definition(Frozen):
         " self-referral ends the intake kindly and tells the clinic.",
     )
     brief: BriefLayout = BriefLayout()
+    goals: Goals | None = Field(
+        default=None,
+        description="Ask the client for their own goals (a step of the wizard after the named"
+        " question's page); a clinic may also ask on every questionnaire, or never.",
+    )
     examples: tuple[Example, ...] = ()
 
     def estimated_minutes(self) -> int:

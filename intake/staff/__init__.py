@@ -76,6 +76,7 @@ from . import (  # noqa: E402,F401  (routes on bp)
     api_access,
     audit_log,
     brief_pages,
+    clients,
     exports,
     invitations,
     questionnaires,

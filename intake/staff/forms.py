@@ -282,6 +282,16 @@ class SettingsForm(FlaskForm):
     require_two_factor = BooleanField(
         "Require two-factor sign-in (an authenticator app) for every staff member"
     )
+    goal_step = SelectField(
+        "Ask clients for their own goals (named in their words, rated 0-10, re-rated later)",
+        choices=[
+            SelectChoice(
+                "questionnaire", "Where the questionnaire asks for them (its 'goals' key)"
+            ),
+            SelectChoice("always", "On every intake"),
+            SelectChoice("never", "Never"),
+        ],
+    )
     copy_link_days = IntegerField(
         "After sending, the client's link to their own copy stays open for (days)",
         validators=[
