@@ -534,8 +534,8 @@ class ClientGoal(db.Model):  # type: ignore[name-defined]
         ForeignKey("intake.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(default=1)
-    # Client health data, stored plain for now: to become an encrypted column type.
-    text: Mapped[str] = mapped_column(String(300))
+    # The client's own words (at most 300 characters, checked by the form): encrypted.
+    text: Mapped[str] = mapped_column(EncryptedText("client_goal.text"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     client: Mapped[Client] = relationship(back_populates="goals")
@@ -553,8 +553,8 @@ class GoalRating(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     goal_id: Mapped[int] = mapped_column(ForeignKey("client_goal.id", ondelete="CASCADE"))
     intake_id: Mapped[int] = mapped_column(ForeignKey("intake.id", ondelete="CASCADE"), index=True)
-    # Client health data, stored plain for now: to become an encrypted column type.
-    rating: Mapped[int]
+    # 0-10, encrypted like every score: a number beside the client's words is health data too.
+    rating: Mapped[int] = mapped_column(EncryptedJSON("goal_rating.rating"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     goal: Mapped[ClientGoal] = relationship(back_populates="ratings")

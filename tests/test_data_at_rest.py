@@ -21,7 +21,15 @@ from sqlalchemy import select, text
 
 from intake import catalogue, create_app, crypto, keys, lifecycle, logs
 from intake.db import db
-from intake.models import AuditEvent, BriefPdf, ClientContact, Intake, utcnow
+from intake.models import (
+    AuditEvent,
+    BriefPdf,
+    ClientContact,
+    ClientGoal,
+    GoalRating,
+    Intake,
+    utcnow,
+)
 from tests.helpers import (
     CONTACT,
     FULL,
@@ -37,6 +45,7 @@ from tests.helpers import (
 SECRET_TEXT = "Quokka-lantern insomnia since the flood of 2019"
 NAME = "Zebulon Quartermaine"
 PHONE_E164 = "+442079460958"
+GOAL_TEXT = "Walk the harbour wall without my heart racing"
 
 
 def ring() -> crypto.Keyring:
@@ -134,13 +143,16 @@ def test_a_database_dump_reveals_no_answer_name_phone_or_link_token(
 ) -> None:
     intake, token = realistic_intake(client, clinic_with_admin)
     db.session.add(intake)
+    goal = ClientGoal(client_id=intake.client_id, intake_id=intake.id, text=GOAL_TEXT)
+    goal.ratings.append(GoalRating(intake_id=intake.id, rating=3))
+    db.session.add(goal)
     db.session.commit()
     db.session.remove()
     if database_url.startswith("postgresql") and not _has_pg_dump():
         pytest.skip("pg_dump is not installed (make test-postgres installs postgresql-client)")
     dump = _dump(database_url)
     assert b"intake_name_word" in dump or database_url.startswith("sqlite")
-    for secret in (SECRET_TEXT, NAME, "Zebulon", PHONE_E164, "7946 0958", token):
+    for secret in (SECRET_TEXT, NAME, "Zebulon", PHONE_E164, "7946 0958", token, GOAL_TEXT):
         assert secret.encode() not in dump, secret
     assert CONTACT["safe_times"].encode() not in dump
     assert FULL["hopes"].encode() not in dump

@@ -53,7 +53,7 @@ def upgrade():
         sa.Column("client_id", sa.Integer(), nullable=False),
         sa.Column("intake_id", sa.Integer(), nullable=True),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("text", sa.String(length=300), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),  # encrypted
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["client_id"],
@@ -78,7 +78,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("goal_id", sa.Integer(), nullable=False),
         sa.Column("intake_id", sa.Integer(), nullable=False),
-        sa.Column("rating", sa.Integer(), nullable=False),
+        sa.Column("rating", sa.Text(), nullable=False),  # encrypted
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["goal_id"],
