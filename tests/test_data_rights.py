@@ -22,8 +22,10 @@ from intake.db import db
 from intake.models import (
     AuditEvent,
     BriefPdf,
+    ClientGoal,
     Clinic,
     FollowUp,
+    GoalRating,
     Intake,
     IntakeStatus,
     Job,
@@ -156,6 +158,10 @@ def test_an_admin_downloads_everything_held_as_one_zip(
 ) -> None:
     intake = sent(client, make_intake, admin)
     urgent_with_note(intake)
+    goal = ClientGoal(client_id=intake.client_id, intake_id=intake.id, text="Sleep through")
+    goal.ratings.append(GoalRating(intake_id=intake.id, rating=4))
+    db.session.add(goal)
+    db.session.commit()
     switch_browser()
     response = client.get(f"/staff/intakes/{intake.id}/client-data.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
@@ -165,8 +171,11 @@ def test_an_admin_downloads_everything_held_as_one_zip(
     names = set(archive.namelist())
     assert names >= {
         "README.txt", "client.json", "consent.json", "answers.json", "scores.json",
-        "urgent.json", "audit.json", "brief.pdf", "my-answers.pdf", "fhir.json",
+        "urgent.json", "audit.json", "brief.pdf", "my-answers.pdf", "fhir.json", "goals.json",
     }  # fmt: skip
+    (goal_json,) = json.loads(archive.read("goals.json"))
+    assert goal_json["goal"] == "Sleep through"
+    assert [(r["intake_id"], r["rating"]) for r in goal_json["ratings"]] == [(intake.id, 4)]
     client_json = json.loads(archive.read("client.json"))
     assert client_json["name"] == NAME
     assert client_json["contact_step"]["phone"] == "+442079460958"

@@ -22,7 +22,7 @@ from ..brief.build import pdf_for
 from ..catalogue import definition_of
 from ..client import own_copy
 from ..db import db
-from ..models import AuditEvent, Intake, PdfState, Staff
+from ..models import AuditEvent, ClientGoal, Intake, PdfState, Staff
 from . import parts_of
 from .fhir import intake_bundle
 
@@ -32,6 +32,7 @@ client.json      who they are and how they may be reached (the invitation and th
 consent.json     the consent they gave: typed name, time, wording version
 answers.json     their answers, by question id, with each question's text
 scores.json      the scores worked out from the answers (what the brief shows)
+goals.json       the goals they named in their own words, and each rating (0-10) by intake
 urgent.json      the safety flag, what the client was shown, and staff follow-ups with notes
 audit.json       the audit log's entries about this intake (who did what, when)
 brief.pdf        the therapist's brief
@@ -108,12 +109,35 @@ def _json_files(intake: Intake) -> dict[str, Any]:
                 for f in intake.follow_ups
             ],
         },
+        "goals.json": _goals(intake),
         "audit.json": _audit(intake),
     }
     if intake.submitted:
         files["scores.json"] = intake.result
         files["fhir.json"] = intake_bundle(intake)
     return files
+
+
+def _goals(intake: Intake) -> list[dict[str, Any]]:
+    """The client's own goals (across their intakes: one person's record), with every rating."""
+    if intake.client_id is None:
+        return []
+    goals = db.session.scalars(
+        select(ClientGoal)
+        .where(ClientGoal.client_id == intake.client_id)
+        .order_by(ClientGoal.created_at, ClientGoal.id)
+    )
+    return [
+        {
+            "goal": goal.text,
+            "named_on_intake": goal.intake_id,
+            "ratings": [
+                {"intake_id": r.intake_id, "rating": r.rating, "at": r.updated_at}
+                for r in sorted(goal.ratings, key=lambda r: (r.updated_at, r.id))
+            ],
+        }
+        for goal in goals
+    ]
 
 
 def _answers(intake: Intake) -> dict[str, Any]:
