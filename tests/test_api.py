@@ -88,7 +88,7 @@ def test_reading_intakes_scores_fhir_and_the_brief(
     assert listed.status_code == 200
     (row,) = listed.json["data"]
     assert row["id"] == intake.id and row["status"] == "submitted"
-    assert row["questionnaires"] == [{"id": "phq9", "version": 1,
+    assert row["questionnaires"] == [{"id": "phq9", "version": 2,
                                       "title": row["questionnaires"][0]["title"]}]  # fmt: skip
     assert "answers" not in row and "phq9_1" not in json.dumps(row)
     scores = client.get(f"/api/v1/intakes/{intake.id}/scores", headers=auth(token)).json

@@ -58,7 +58,7 @@ def test_one_row_per_intake_with_codes_and_weights_in_the_dictionary(
     assert [r["intake_id"] for r in rows] == [str(readiness.id), str(phq9.id)]
     first, second = rows
     assert first["status"] == "Submitted, not yet reviewed" and first["language"] == "en"
-    assert first["questionnaires"] == "readiness:2" and second["phq9__version"] == "1"
+    assert first["questionnaires"] == "readiness:2" and second["phq9__version"] == "2"
     assert second["phq9__phq9_1"] == "1" and second["phq9__phq9_9"] == "asked-declined"
     assert second["phq9__phq9_total"] == "" and second["phq9__phq9_total__status"] == "not_scored"
     assert first["readiness__change"] != "" and first["phq9__phq9_1"] == ""
@@ -67,7 +67,7 @@ def test_one_row_per_intake_with_codes_and_weights_in_the_dictionary(
     by_name = {r["variable"]: r for r in dictionary}
     assert [r["variable"] for r in dictionary] == list(first)  # one entry per column
     item = by_name["phq9__phq9_1"]
-    assert item["field_type"] == "radio" and item["versions"] == "1"
+    assert item["field_type"] == "radio" and item["versions"] == "2"
     assert item["choices"].startswith("0, Not at all | 1, Several days")
     assert "0 = http://loinc.org|LA6568-5" in item["codes"]
     assert item["weights"] == "0 = 0 | 1 = 1 | 2 = 2 | 3 = 3"

@@ -66,7 +66,7 @@ def test_invite_page_offers_the_instruments_and_invites_with_one(
     clinic_id, email = clinic
     login(email)
     html = client.get("/staff/invite").get_data(as_text=True)
-    assert "Patient Health Questionnaire (PHQ-9) (built-in, v1)" in html
+    assert "Patient Health Questionnaire (PHQ-9) (built-in, v2)" in html
     assert "GAD-7 anxiety questionnaire (built-in, v1)" in html
     version = catalogue.latest_builtin("phq9")
     assert version is not None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -314,6 +314,10 @@ class Measure:
     items: tuple[MeasureItem, ...]
     bands: tuple[MeasureBand, ...]
     unscored: tuple[Quote, ...]
+    # In an intake that asked several questionnaires: the one this total belongs to, and
+    # its copyright line (printed with the total).
+    part: str | None = None
+    copyright: str | None = None
 
     @property
     def band_range(self) -> str | None:
@@ -328,6 +332,15 @@ class AppendixPage:
 
     title: str
     answers: tuple[Quote, ...]
+
+
+@dataclass(frozen=True)
+class PartTitle:
+    """One questionnaire of an intake that asked several, as the brief's header lists it."""
+
+    title: str
+    questionnaire_id: str
+    version: int
 
 
 @dataclass(frozen=True)
@@ -361,6 +374,8 @@ class Brief:
     crowded: bool = False
     # The room (in characters) page 1's quotes were fitted into.
     room: int = PAGE_ONE_BUDGET
+    # Every questionnaire of an intake that asked several, in order (empty: just this one).
+    parts: tuple[PartTitle, ...] = ()
 
     def with_room(self, room: int) -> Brief:
         """The same brief with page 1's quotes fitted into less (or more) room."""
@@ -432,6 +447,32 @@ def build_brief(
         telling=_telling(definition, seen, own_words, room),
         crowded=room < CROWDED_BELOW,
         room=max(PAGE_ONE_FLOOR, room),
+    )
+
+
+def merge_briefs(briefs: Sequence[Brief]) -> Brief:
+    """One brief for an intake that asked several questionnaires, each read in its own way.
+
+    The questionnaire with a readiness profile (else the first) gives page 1: its own words,
+    profile, rulers, patterns and openers (openers are never drawn from a total). Every
+    total of every questionnaire keeps its own section, labelled with its questionnaire and
+    copyright line; the appendix lists each questionnaire's pages in turn.
+    """
+    if len(briefs) == 1:
+        return briefs[0]
+    main = next((b for b in briefs if b.profile), briefs[0])
+    measures = tuple(
+        replace(m, part=b.title, copyright=b.copyright) for b in briefs for m in b.measures
+    )
+    safety = main.safety or next((b.safety for b in briefs if b.safety is not None), None)
+    return replace(
+        main,
+        safety=safety,
+        measures=measures,
+        flags=main.flags + tuple(f for b in briefs if b is not main for f in b.flags),
+        patterns_checked=any(b.patterns_checked for b in briefs),
+        appendix=tuple(page for b in briefs for page in b.appendix),
+        parts=tuple(PartTitle(b.title, b.questionnaire_id, b.version) for b in briefs),
     )
 
 

@@ -6,7 +6,7 @@ from flask import abort, g, make_response, redirect, render_template, request, u
 from flask_babel import refresh
 from werkzeug.wrappers import Response
 
-from .. import clinics, i18n, lifecycle
+from .. import clinics, i18n, intake_sets, lifecycle
 from ..catalogue import definition_of
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition
@@ -27,8 +27,26 @@ def load(token: str) -> tuple[Intake, Definition]:
             g.language = intake.language  # the language they answered in
         page = render_template("link_closed.html", intake=intake, problem=problem)
         abort(make_response(page, 410))
-    definition = definition_of(intake.questionnaire)
+    definition = walked(intake)
     return intake, definition.in_language(_language(intake, definition))
+
+
+def walked(intake: Intake) -> Definition:
+    """The definition the client walks through: the questionnaire, or every questionnaire
+    of the intake's set as one (one welcome, one progress bar, one safety question)."""
+    if not intake.more_parts:
+        return definition_of(intake.questionnaire)
+    return intake_sets.bundle_for(intake).combined
+
+
+def copyright_of(intake: Intake, definition: Definition, page_id: str) -> str | None:
+    """The copyright line under a page: its own questionnaire's, in the page's language."""
+    if not intake.more_parts:
+        return definition.copyright
+    part = intake_sets.bundle_for(intake).part_of_page(page_id)
+    if part is None or part.copyright is None:
+        return None
+    return part.copyright.in_language(definition.language)
 
 
 def _language(intake: Intake, definition: Definition) -> str:

@@ -27,7 +27,7 @@ from ..questionnaire.flow import (
 from . import bp, own_copy
 from .display import contact_summary, profile_gaps, sections
 from .forms import ConsentForm, ContactForm, answers_from, contact_data, page_form
-from .links import consented, gate, load, page_url
+from .links import consented, copyright_of, gate, load, page_url
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
@@ -203,6 +203,7 @@ def _render_page(
         ask_again=ask_again,
         autosave_url=url_for(".autosave", token=intake.token, page_id=current.id),
         from_review=_from_review(),
+        copyright=copyright_of(intake, definition, current.id),
     )
 
 

@@ -75,6 +75,7 @@ from . import (  # noqa: E402,F401  (routes on bp)
     audit_log,
     brief_pages,
     exports,
+    intake_sets,
     invitations,
     questionnaires,
     settings,
