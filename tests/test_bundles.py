@@ -374,3 +374,23 @@ def test_the_self_referral_link_asks_the_chosen_set(client: FlaskClient, make_cl
     intake = db.session.scalar(select(Intake).where(Intake.clinic_id == clinic_id))
     assert intake is not None
     assert [v.key for v in intake_sets.versions_of(intake)] == KEYS
+
+
+def test_the_api_invites_with_several_questionnaires(
+    client: FlaskClient, make_clinic: Any
+) -> None:
+    from intake import api_tokens
+    from intake.models import ApiScope, Staff
+
+    clinic_id, _ = make_clinic()
+    staff = db.session.scalar(select(Staff).where(Staff.clinic_id == clinic_id))
+    assert staff is not None
+    secret = api_tokens.issue(clinic_id, "System", ApiScope.READ_INVITE, staff.id)[1]
+    headers = {"Authorization": f"Bearer {secret}"}
+    body = {"client_name": "Sam Rivera", "questionnaires": KEYS}
+    response = client.post("/api/v1/invitations", json=body, headers=headers)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert [q["id"] for q in response.json["questionnaires"]] == KEYS
+    twice = {"client_name": "Sam Rivera", "questionnaires": ["phq9", "phq9"]}
+    refused = client.post("/api/v1/invitations", json=twice, headers=headers)
+    assert refused.status_code == 422 and "chosen twice" in refused.get_data(as_text=True)
