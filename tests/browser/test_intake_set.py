@@ -14,6 +14,7 @@ from sqlalchemy import select
 from intake.db import db
 from intake.models import Role, Staff
 from tests.browser.conftest import PHONE, axe_violations, describe, screenshot
+from tests.browser.test_staff_pages import check
 from tests.browser.test_urgent_path import click_and_wait, local, sign_in
 
 NEXT = "button.primary[value=next]"
@@ -56,7 +57,17 @@ def test_one_link_with_readiness_phq9_and_gad7_answered_end_to_end(
     staff.select_option("#part_3", "gad7")
     click_and_wait(staff, "button.primary")
     assert "First appointment" in staff.inner_text("main")
+    check(staff, "intake-sets")
+    # Two that cannot be one intake: said at the top of the form, nothing saved.
+    staff.goto(f"{live_url}/staff/sets/new")
+    staff.fill("#name", "Twice")
+    staff.select_option("#part_1", "phq9")
+    staff.select_option("#part_2", "phq9")
+    click_and_wait(staff, "button.primary")
+    assert "'phq9' is chosen twice" in staff.inner_text(".error-summary")
+    check(staff, "intake-set-error")
     staff.goto(f"{live_url}/staff/invite")
+    check(staff, "invite-client-with-sets")
     staff.fill("#client_name", "Jamie Okafor")
     staff.select_option(
         "#questionnaire_id", label="Intake set: First appointment (readiness, phq9, gad7)"
