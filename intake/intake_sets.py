@@ -15,6 +15,7 @@ from .catalogue import definition_of, latest_for
 from .db import db
 from .models import Clinic, Intake, IntakeSet, QuestionnaireVersion, utcnow
 from .questionnaire.bundle import Bundle, BundleError, combine
+from .scoring import Result, score
 
 __all__ = ["Bundle", "BundleError", "bundle_for", "bundle_of", "sets_of", "versions_of"]
 
@@ -43,6 +44,16 @@ _bundles: dict[tuple[str, ...], Bundle] = {}
 def bundle_for(intake: Intake) -> Bundle:
     """What an intake asks: its parts and the one definition the client walks through."""
     return bundle_of(versions_of(intake))
+
+
+def part_results(intake: Intake) -> list[Result] | None:
+    """Each questionnaire's scores on the answers so far, for an intake asking several (the
+    review page says which would not be scored); None for an intake asking one."""
+    if not intake.more_parts:
+        return None
+    bundle = bundle_for(intake)
+    answers = intake.answers or {}
+    return [score(part, bundle.part_answers(n, answers)) for n, part in enumerate(bundle.parts)]
 
 
 def sets_of(clinic_id: int) -> list[IntakeSet]:

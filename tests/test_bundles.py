@@ -394,3 +394,17 @@ def test_the_api_invites_with_several_questionnaires(
     twice = {"client_name": "Sam Rivera", "questionnaires": ["phq9", "phq9"]}
     refused = client.post("/api/v1/invitations", json=twice, headers=headers)
     assert refused.status_code == 422 and "chosen twice" in refused.get_data(as_text=True)
+
+
+def test_the_review_names_blank_questions_of_every_questionnaire(
+    client: FlaskClient, make_clinic: Any
+) -> None:
+    clinic_id, _ = make_clinic()
+    intake = invite_set(clinic_id)
+    sign(client, intake)
+    # Everything but three PHQ-9 answers: its total would not be scored.
+    answers = {k: v for k, v in ALL.items() if k not in ("phq9_1", "phq9_2", "phq9_3")}
+    lifecycle.save_page(reload(intake), BUNDLE.combined, answers, "review")
+    review = " ".join(client.get(f"/i/{intake.token}/review").get_data(as_text=True).split())
+    assert "some questions are still blank" in review
+    assert "Little interest or pleasure in doing things" in review

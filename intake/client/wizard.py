@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from .. import clinics, lifecycle, phones
+from .. import clinics, intake_sets, lifecycle, phones
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition, Item, Page
 from ..questionnaire.conditions import visible_items, visible_pages
@@ -301,7 +301,7 @@ def review(token: str) -> Response | str:
         sections=sections(definition, intake.answers),
         contact=contact_summary(intake.contact),
         contact_before=order[after] if after < len(order) else None,
-        gaps=profile_gaps(definition, intake.answers),
+        gaps=profile_gaps(definition, intake.answers, intake_sets.part_results(intake)),
         missing=missing,
         tried=request.method == "POST",
     )
