@@ -35,8 +35,9 @@ from .exports import fhir as fhir_export
 from .exports import tables
 from .fhir.importer import NotAQuestionnaire, import_questionnaire
 from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Role, Staff
-from .questionnaire import DefinitionError, load_file, load_text
+from .questionnaire import Definition, DefinitionError, load_file, load_text
 from .questionnaire.answers import answer_problems
+from .questionnaire.bundle import problems as bundle_problems
 from .questionnaire.examples import check_examples
 from .scoring import score, summary
 
@@ -86,13 +87,23 @@ def forms_check(paths: tuple[Path, ...]) -> None:
     for path in paths or (Path(current_app.config["FORMS_DIR"]),):
         files.extend(catalogue.definition_files(path) if path.is_dir() else [path])
     problems: list[str] = []
+    loaded: dict[str, tuple[Path, Definition]] = {}
     for path in files:
         try:
             definition = load_file(path)
         except DefinitionError as exc:
             problems.extend(str(p) for p in exc.problems)
             continue
+        loaded.setdefault(definition.id, (path, definition))
         problems.extend(f"{path}: example {msg}" for msg in check_examples(definition))
+    # A safety item that stands for another file's must be able to be asked with it.
+    for path, definition in loaded.values():
+        for other in definition.safety.stands_for if definition.safety else ():
+            if other in loaded:
+                pair = [definition, loaded[other][1]]
+                problems.extend(
+                    f"{path}: safety.stands_for '{other}': {msg}" for msg in bundle_problems(pair)
+                )
     for line in problems:
         click.echo(line)
     if problems:

@@ -408,3 +408,19 @@ def test_the_review_names_blank_questions_of_every_questionnaire(
     review = " ".join(client.get(f"/i/{intake.token}/review").get_data(as_text=True).split())
     assert "some questions are still blank" in review
     assert "Little interest or pleasure in doing things" in review
+
+
+def test_forms_check_says_when_a_stand_in_cannot_answer_for_the_other(
+    app: Flask, tmp_path: Path
+) -> None:
+    one = small("one", "a", SAFETY.format(item="a") + "  stands_for: [two]\n")
+    two = small("two", "b", SAFETY.format(item="b")).replace(
+        "{value: 1, label: Often}", "{value: 7, label: Often}"
+    )
+    (tmp_path / "one.yaml").write_text(one, encoding="utf-8")
+    (tmp_path / "two.yaml").write_text(two, encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["forms", "check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "safety.stands_for 'two': 'one' cannot answer for" in result.output
+    (tmp_path / "two.yaml").write_text(two.replace("value: 7", "value: 1"), encoding="utf-8")
+    assert app.test_cli_runner().invoke(args=["forms", "check", str(tmp_path)]).exit_code == 0
