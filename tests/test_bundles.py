@@ -332,6 +332,8 @@ def test_an_admin_defines_a_set_and_invites_with_it(client: FlaskClient, admin: 
     intake = db.session.scalar(select(Intake).where(Intake.clinic_id == clinic_id))
     assert intake is not None
     assert [v.key for v in intake_sets.versions_of(intake)] == KEYS
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Questionnaires, in order" in shown and "Patient Health Questionnaire" in shown
 
 
 def test_the_command_line_invites_with_a_set_or_several_questionnaires(
