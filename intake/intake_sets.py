@@ -56,6 +56,14 @@ def part_results(intake: Intake) -> list[Result] | None:
     return [score(part, bundle.part_answers(n, answers)) for n, part in enumerate(bundle.parts)]
 
 
+def titles_of(intake: Intake, language: str) -> list[str]:
+    """The titles of the questionnaires an intake asks several of, in a language (the
+    welcome page lists them); empty for an intake asking one."""
+    if not intake.more_parts:
+        return []
+    return [part.in_language(language).title for part in bundle_for(intake).parts]
+
+
 def sets_of(clinic_id: int) -> list[IntakeSet]:
     """A clinic's intake sets, by name."""
     return list(

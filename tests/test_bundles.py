@@ -216,6 +216,12 @@ def test_one_link_walks_three_questionnaires_and_stores_three_parts(
 
     welcome = client.get(f"/i/{intake.token}").get_data(as_text=True)
     assert str(READINESS.title) in welcome
+    titles = "; ".join(str(d.title) for d in (READINESS, PHQ9, GAD7))
+    assert f"You will answer 3 questionnaires, one after the other: {titles}." in welcome
+    spanish = client.get(f"/i/{intake.token}?lang=es").get_data(as_text=True)
+    assert "Responderá 3 cuestionarios, uno tras otro:" in spanish
+    assert PHQ9.title.in_language("es") in spanish
+    client.get(f"/i/{intake.token}?lang=en")  # back to English for the rest
     # One welcome, one progress bar over every page of the three and the contact step.
     assert f"{len(BUNDLE.combined.pages) + 1} short sections" in welcome
     count = len(steps(BUNDLE.combined, {}))

@@ -56,6 +56,7 @@ def start(token: str) -> Response | str:
         section_count=len(order),
         # Every page shown, and the contact step (always asked).
         section_most=len(definition.pages) + 1,
+        parts=intake_sets.titles_of(intake, definition.language),
         form=form,
         today=date.today(),
     )
