@@ -3,6 +3,8 @@ scored alone, parts_of, the brief's sections, the exports, sets and invitations.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from intake.questionnaire.bundle import BundleError, combine, part_answers, prob
 from intake.questionnaire.conditions import visible_items, visible_pages
 from intake.questionnaire.flow import steps
 from tests.helpers import (
+    EXAMPLE_A,
     FULL,
     fill_page,
     give_contact,
@@ -44,6 +47,12 @@ ALL = {
     **GAD7_ANSWERS,
 }
 KEYS = ["readiness", "phq9", "gad7"]
+# The same answers as stored (numbers, not the strings a browser posts).
+STORED = {
+    **{k: v for k, v in EXAMPLE_A.items() if k != "self_harm"},
+    **PHQ9_ANSWERS,
+    **GAD7_ANSWERS,
+}
 
 
 def versions(keys: list[str] = KEYS) -> list[Any]:
@@ -296,16 +305,24 @@ def test_the_phq9_safety_answer_is_urgent_at_once_for_both_parts(
     assert readiness.result.urgent and phq9.result.urgent
 
 
-def test_exports_carry_every_part(app: Flask, make_clinic: Any, client: FlaskClient) -> None:
+def test_exports_carry_every_part(app: Flask, make_clinic: Any, tmp_path: Path) -> None:
     clinic_id, _ = make_clinic()
     intake = invite_set(clinic_id)
-    lifecycle.save_page(intake, BUNDLE.combined, ALL, None)
+    lifecycle.save_page(intake, BUNDLE.combined, STORED, None)
     lifecycle.submit(intake, BUNDLE.combined)
     result = app.test_cli_runner().invoke(args=["export", "fhir", str(intake.id)])
     assert result.exit_code == 0, result.output
     bundle = json.loads(result.output)
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
     assert kinds.count("Questionnaire") == 3 and kinds.count("QuestionnaireResponse") == 3
+    out = tmp_path / "north.csv"
+    result = app.test_cli_runner().invoke(
+        args=["export", "csv", "--clinic", "north", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))
+    assert row["phq9__phq9_total"] == "10" and row["gad7__gad7_total"] == "4"
+    assert row["readiness__self_harm"] == "0" and row["readiness__change"] != ""
 
 
 def test_a_single_questionnaire_intake_has_no_parts_rows(make_clinic: Any) -> None:
