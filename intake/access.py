@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 
 from .db import db
-from .models import AuditEvent, Intake, Role, Staff
+from .models import AuditEvent, Intake, IntakeStatus, Role, Staff
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -20,7 +20,11 @@ R = TypeVar("R")
 def intake_or_404(intake_id: int) -> Intake:
     """One of the user's clinic's intakes; another clinic's is indistinguishable from none."""
     intake = db.session.scalar(
-        select(Intake).where(Intake.id == intake_id, Intake.clinic_id == current_user.clinic_id)
+        select(Intake).where(
+            Intake.id == intake_id,
+            Intake.clinic_id == current_user.clinic_id,
+            Intake.status != IntakeStatus.ERASED,  # a tombstone has nothing to show
+        )
     )
     if intake is None:
         abort(404)
@@ -100,7 +104,9 @@ def client_names(intake_ids: Iterable[int | None]) -> dict[int, str]:
         return {}
     rows = db.session.execute(
         select(Intake.id, Intake.client_name).where(
-            Intake.id.in_(wanted), Intake.clinic_id == current_user.clinic_id
+            Intake.id.in_(wanted),
+            Intake.clinic_id == current_user.clinic_id,
+            Intake.status != IntakeStatus.ERASED,
         )
     )
     return {row.id: row.client_name for row in rows}

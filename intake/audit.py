@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from .db import db
@@ -65,6 +66,9 @@ LABELS = {
     "api.webhook_removed": "Removed the submission webhook",
     "api.webhook_delivered": "Webhook delivered",
     "api.webhook_failed": "Webhook delivery failed",
+    "client.copy_closed": "Closed a client's link to their own copy",
+    "client.exported": "Downloaded everything held about a client",
+    "client.erased": "Erased a client's data",
 }
 
 
@@ -80,6 +84,9 @@ SETTING_NAMES = {
     "self_referral": "self-referral link",
     "referral_daily_cap": "daily self-referral cap",
     "require_two_factor": "two-factor requirement",
+    "copy_link_days": "own-copy link time",
+    "retention_months": "retention of submitted intakes",
+    "unopened_days": "retention of unopened invitations",
     # Settings, Safety (clinics.SAFETY).
     "client_languages": "languages offered to clients",
     "crisis_texts": "crisis texts",
@@ -164,6 +171,9 @@ def describe(event: AuditEvent, names: dict[int, str] | None = None) -> str:
             return f"Recovery codes left: {d.get('remaining', 0)}."
         case "intake.urgent_notice_limited":
             return "The flag stands on the dashboard; the email to staff was held back."
+        case "client.erased":
+            why = "the clinic's retention period" if d.get("reason") == "retention" else "request"
+            return f"Erased on {why}; {d.get('rows_deleted', 0)} records deleted."
         case "intake.urgent_notify_failed":
             return (
                 f"The email could not be sent ({d.get('error', 'unknown error')}); it is retried."
@@ -241,6 +251,40 @@ def record(
     if commit:
         db.session.commit()
     return entry
+
+
+SCRUBBED = "[erased]"
+
+
+def scrub(subject_type: str, subject_id: int, words: Iterable[str]) -> int:
+    """Remove a client's personal data from the entries about one subject; returns how many
+    changed. The one exception to append-only: a client's erasure outranks the log.
+
+    A detail value that contains any of the words (their name, email, phone) is replaced,
+    and an entry the client's own browser made (no staff actor) loses its address. Who did
+    what, and when, stays. Runs on the connection, below the ORM guards on purpose.
+    """
+    lowered = [w.lower() for w in words if w]
+    table = AuditEvent.__table__
+    connection = db.session.connection()
+    rows = connection.execute(
+        select(table.c.id, table.c.detail, table.c.ip, table.c.actor_id).where(
+            table.c.subject_type == subject_type, table.c.subject_id == subject_id
+        )
+    ).all()
+    changed = 0
+    for row in rows:
+        detail = {
+            key: SCRUBBED if any(w in str(value).lower() for w in lowered) else value
+            for key, value in (row.detail or {}).items()
+        }
+        ip = row.ip if row.actor_id is not None else None
+        if detail != (row.detail or {}) or ip != row.ip:
+            connection.execute(
+                table.update().where(table.c.id == row.id).values(detail=detail, ip=ip)
+            )
+            changed += 1
+    return changed
 
 
 @event.listens_for(AuditEvent, "before_update")

@@ -1,5 +1,5 @@
 """Every command: forms (check, score, import-fhir), prepare, seed-demo, invite, brief(s),
-jobs worker, export (fhir, csv), backup, restore."""
+jobs worker, export (fhir, csv), backup, restore, clients (export, erase), retention apply."""
 
 from __future__ import annotations
 
@@ -16,21 +16,25 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from . import (
+    audit,
     backup,
     catalogue,
     clinics,
+    erasure,
     intake_sets,
     lifecycle,
     logs,
     mail,
     outbox,
     phones,
+    retention,
     serving,
 )
 from .accounts.auth import has_password, hash_password
 from .brief import jobs
 from .brief.build import pdf_for
 from .db import db
+from .exports import client as client_export
 from .exports import fhir as fhir_export
 from .exports import tables
 from .fhir.importer import NotAQuestionnaire, import_questionnaire
@@ -72,6 +76,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(export)
+    app.cli.add_command(clients)
+    app.cli.add_command(retention_cli)
 
 
 @click.group()
@@ -416,6 +422,7 @@ def jobs_worker(burst: bool) -> None:
     serving.warm_up(app, worker=True)
     # A deploy may have changed the templates or the brief code: stale PDFs are made anew.
     jobs.schedule_refresh()
+    retention.schedule_daily()
     db.session.commit()
     outbox.sweep()  # whatever came due or was lost while no worker ran
     sweeper = None if burst else outbox.Sweeper(app, float(app.config["JOB_SWEEP_SECONDS"]))
@@ -518,3 +525,57 @@ def export_csv(slug: str, start: Any, end: Any, include_text: bool, output: Path
     with dictionary.open("w", encoding="utf-8", newline="") as out:
         out.writelines(tables.dictionary_csv(clinic.id, first, last, include_text=include_text))
     click.echo(f"wrote {output} and {dictionary}")
+
+
+@click.group("clients")
+def clients() -> None:
+    """A client's data rights: everything held about them as a zip, or erased."""
+
+
+@clients.command("export")
+@click.argument("intake_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def clients_export(intake_id: int, output: Path) -> None:
+    """Write everything held about one intake's client to a zip FILE (audited)."""
+    intake = db.session.get(Intake, intake_id)
+    if intake is None or intake.status == IntakeStatus.ERASED:
+        raise click.ClickException(f"no intake {intake_id}" + (" (erased)" if intake else ""))
+    data = client_export.archive(intake)
+    output.write_bytes(data)
+    output.chmod(0o600)  # a client's whole record: readable by its owner only
+    audit.record("client.exported", clinic_id=intake.clinic_id, subject=intake, via="command")
+    click.echo(f"wrote {output} ({len(data)} bytes)")
+
+
+@clients.command("erase")
+@click.argument("intake_id", type=int)
+@click.option("--yes", is_flag=True, help="Erase without asking (the erasure cannot be undone).")
+def clients_erase(intake_id: int, yes: bool) -> None:
+    """Erase everything held about one intake's client; a tombstone of dates stays."""
+    intake = db.session.get(Intake, intake_id)
+    if intake is None:
+        raise click.ClickException(f"no intake {intake_id}")
+    if not yes:
+        click.confirm(f"Erase intake {intake_id} for good?", abort=True)
+    try:
+        deleted = erasure.erase(intake)
+    except erasure.AlreadyErased as exc:
+        raise click.ClickException(f"intake {intake_id} was already erased") from exc
+    counts = ", ".join(f"{k} {v}" for k, v in deleted.items() if v)
+    click.echo(f"erased intake {intake_id}" + (f" ({counts})" if counts else ""))
+
+
+@click.group("retention")
+def retention_cli() -> None:
+    """The clinics' retention settings."""
+
+
+@retention_cli.command("apply")
+@click.option("--dry-run", is_flag=True, help="Only list what would be erased.")
+def retention_apply(dry_run: bool) -> None:
+    """Erase every intake a clinic's retention settings say is kept long enough."""
+    found = retention.apply(dry_run=dry_run)
+    for item in found:
+        click.echo(("would erase " if dry_run else "erased ") + item.line())
+    verb = "would erase" if dry_run else "erased"
+    click.echo(f"{verb} {len(found)} intake(s)")

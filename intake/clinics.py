@@ -26,6 +26,9 @@ TRACKED = (
     "link_expiry_days",
     "referral_daily_cap",
     "require_two_factor",
+    "copy_link_days",
+    "retention_months",
+    "unopened_days",
 )
 # The safety settings (Settings -> Safety), audited as "settings.safety_changed".
 SAFETY = (

@@ -96,7 +96,9 @@ def progress_is(status: Progress) -> ColumnElement[bool]:
 
 def filtered(clinic_id: int, filters: Filters) -> Select[tuple[Intake]]:
     """The clinic's intakes narrowed by the filters, unordered."""
-    query = select(Intake).where(Intake.clinic_id == clinic_id)
+    query = select(Intake).where(
+        Intake.clinic_id == clinic_id, Intake.status != IntakeStatus.ERASED
+    )
     if filters.status:
         query = query.where(progress_is(filters.status))
     if filters.therapist_id:

@@ -14,6 +14,7 @@ from . import audit
 from .catalogue import definition_of, latest_for
 from .db import db
 from .models import Clinic, Intake, IntakeSet, QuestionnaireVersion, utcnow
+from .questionnaire import Definition
 from .questionnaire.bundle import Bundle, BundleError, combine
 from .scoring import Result, score
 
@@ -44,6 +45,14 @@ _bundles: dict[tuple[str, ...], Bundle] = {}
 def bundle_for(intake: Intake) -> Bundle:
     """What an intake asks: its parts and the one definition the client walks through."""
     return bundle_of(versions_of(intake))
+
+
+def walk_of(intake: Intake) -> Definition:
+    """The definition the client walks through: the questionnaire, or every questionnaire
+    of the intake's set as one (one welcome, one progress bar, one safety question)."""
+    if not intake.more_parts:
+        return definition_of(intake.questionnaire)
+    return bundle_for(intake).combined
 
 
 def part_results(intake: Intake) -> list[Result] | None:

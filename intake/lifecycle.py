@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import render_template
@@ -112,12 +112,39 @@ def _keep_name_words(session: Session, *_: Any) -> None:
 
 
 def link_problem(intake: Intake) -> str | None:
-    """Why a client link no longer opens ('revoked' or 'expired'), or None when it does."""
+    """Why a client link no longer opens, or None when it does: 'erased'; before sending,
+    'revoked' or 'expired'; after sending, 'closed' (the link to their own copy)."""
+    if intake.status == IntakeStatus.ERASED:
+        return "erased"
+    if intake.submitted:
+        closes = copy_closes_at(intake)
+        return "closed" if closes is not None and closes <= utcnow() else None
     if intake.revoked_at is not None:
         return "revoked"
-    if not intake.submitted and intake.expires_at is not None and intake.expires_at < utcnow():
+    if intake.expires_at is not None and intake.expires_at < utcnow():
         return "expired"
     return None
+
+
+def copy_closes_at(intake: Intake) -> datetime | None:
+    """When a sent intake's link (the confirmation and the client's own copy, with every
+    answer) closes: the clinic's days after sending, or when staff closed it, if sooner."""
+    if intake.submitted_at is None:
+        return None
+    closes = intake.submitted_at + timedelta(days=intake.clinic.copy_link_days or 7)
+    if intake.revoked_at is not None:
+        closes = min(closes, intake.revoked_at)
+    return closes
+
+
+def close_copy(intake: Intake) -> None:
+    """Close a sent intake's link at once: the client's own copy can no longer be opened."""
+    if not intake.submitted:
+        raise ValueError("only a sent intake's link closes this way (before: revoke)")
+    if link_problem(intake) is None:
+        intake.revoked_at = utcnow()
+        audit.record("client.copy_closed", subject=intake, commit=False)
+        db.session.commit()
 
 
 def revoke(intake: Intake) -> None:

@@ -51,6 +51,9 @@ class IntakeStatus(StrEnum):
     INVITED = "invited"
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
+    # Erased (by an admin, or by the clinic's retention rule): a tombstone of dates, clinic and
+    # questionnaire version; every personal detail is deleted (intake.erasure).
+    ERASED = "erased"
 
 
 class Progress(StrEnum):
@@ -77,6 +80,9 @@ class Progress(StrEnum):
     @classmethod
     def of(cls, intake: Intake) -> Progress:
         """The progress of one intake (a closed link before sending says so)."""
+        if intake.status == IntakeStatus.ERASED:
+            # Never shown: staff lists, pages and the API leave erased intakes out.
+            return cls.WITHDRAWN
         if intake.status == IntakeStatus.SUBMITTED:
             return cls.REVIEWED if intake.reviewed_at is not None else cls.SUBMITTED
         if intake.revoked_at is not None:
@@ -200,6 +206,14 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     referral_daily_cap: Mapped[int] = mapped_column(default=20, server_default="20")
     # Every staff member signs in with a second factor (enrolled at their next sign-in).
     require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The client's link to their own copy closes this many days after they sent it.
+    copy_link_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    # Retention (intake.retention, applied daily): submitted intakes are erased this many
+    # months after they were sent (None: kept until erased by hand; clinics must keep
+    # records for periods their own law sets), and links never opened this many days after
+    # the invitation, once closed (None: never).
+    retention_months: Mapped[int | None]
+    unopened_days: Mapped[int | None] = mapped_column(default=90, server_default="90")
     settings_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -392,6 +406,7 @@ class Intake(db.Model):  # type: ignore[name-defined]
     started_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]
 
     clinic: Mapped[Clinic] = relationship()
     therapist: Mapped[Staff | None] = relationship(foreign_keys=[therapist_id])

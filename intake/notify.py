@@ -82,8 +82,8 @@ def _send(params: dict[str, Any]) -> None:
 def deliver(intake_id: int) -> None:
     """Send the notice now and audit it; raises when it could not go (so it is tried again)."""
     intake = db.session.get(Intake, intake_id)
-    if intake is None:
-        return
+    if intake is None or not intake.urgent:
+        return  # erased meanwhile (an erasure clears the flag with the rest)
     people = recipients(intake)
     if not people:
         log.error("urgent intake %s: the clinic has no active staff to notify", intake.id)

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter
 
-from . import outbox
+from . import outbox, retention
 from .brief import jobs
 from .dates import day, moment
 from .db import db
@@ -85,10 +85,11 @@ def _refresh_once(app: Flask) -> None:
     app.extensions["intake.refresh_asked"] = True
     try:
         jobs.schedule_refresh()
+        retention.schedule_daily()  # the clinics' retention settings, applied once a day
         db.session.commit()
     except Exception:
         db.session.rollback()
-        log.exception("could not ask for stale brief PDFs")
+        log.exception("could not ask for stale brief PDFs or the daily retention run")
 
 
 def refuse_nul(*_: Any) -> None:

@@ -148,7 +148,7 @@ def deliver(params: dict[str, Any]) -> None:
     """POST the signed event; any answer but 2xx raises, and the outbox tries again later."""
     intake = db.session.get(Intake, params["intake_id"])
     hook = of_clinic(intake.clinic_id) if intake is not None else None
-    if intake is None or hook is None:
+    if intake is None or hook is None or not intake.submitted:
         return  # erased, or the clinic removed its webhook meanwhile: nothing to tell
     check_url(hook.url)
     body = json.dumps(payload(intake), separators=(",", ":")).encode()

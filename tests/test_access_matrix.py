@@ -131,6 +131,10 @@ ROUTES: dict[str, Row] = {
     "staff.revoke": staff(302),
     "staff.resend": staff(302),
     "staff.remind": staff(302),
+    # A client's data rights (intake/staff/rights.py).
+    "staff.export_client": admins(200),
+    "staff.erase_client": admins(200),
+    "staff.close_link": staff(302),
     # Clinic settings and questionnaires (intake/staff/settings.py, questionnaires.py).
     "staff.settings": admins(200, 200),
     "staff.safety_settings": admins(200, 200),

@@ -449,3 +449,28 @@ def test_forms_check_says_when_a_stand_in_cannot_answer_for_the_other(
     assert "safety.stands_for 'two': 'one' cannot answer for" in result.output
     (tmp_path / "two.yaml").write_text(two.replace("value: 7", "value: 1"), encoding="utf-8")
     assert app.test_cli_runner().invoke(args=["forms", "check", str(tmp_path)]).exit_code == 0
+
+
+def test_erasing_a_set_intake_deletes_every_part_and_the_export_holds_them_all(
+    make_clinic: Any,
+) -> None:
+    import zipfile
+
+    from intake import erasure
+    from intake.exports.client import archive
+
+    clinic_id, _ = make_clinic()
+    intake = invite_set(clinic_id)
+    lifecycle.save_page(intake, BUNDLE.combined, STORED, None)
+    lifecycle.submit(intake, BUNDLE.combined)
+    with zipfile.ZipFile(io.BytesIO(archive(reload(intake)))) as zf:
+        answers = json.loads(zf.read("answers.json"))
+        scores = json.loads(zf.read("scores.json"))
+        assert "my-answers.pdf" in zf.namelist()
+    assert [q["id"] for q in answers["questionnaires"]] == KEYS
+    given = {a["question_id"] for a in answers["answers"]}
+    assert {"cr_want", "phq9_9", "gad7_7"} <= given and "self_harm" not in given
+    assert [s["questionnaire"]["id"] for s in scores] == KEYS
+    erasure.erase(reload(intake))
+    left = db.session.scalars(select(IntakePart).where(IntakePart.intake_id == intake.id))
+    assert left.all() == []

@@ -16,7 +16,7 @@ from .. import catalogue, clinics, dashboard, intake_sets, lifecycle, phones
 from ..brief import jobs
 from ..db import db
 from ..exports import fhir, parts_of
-from ..models import Clinic, Intake, Progress, QuestionnaireVersion, Staff
+from ..models import Clinic, Intake, IntakeStatus, Progress, QuestionnaireVersion, Staff
 from ..scoring import summary
 from ..web import MAX_ID
 from . import bp, error, may_invite, token
@@ -30,7 +30,11 @@ MAX_PAGE = 100
 def _intake_or_404(intake_id: int) -> Intake | None:
     """One of the token's clinic's intakes; another clinic's is indistinguishable from none."""
     found: Intake | None = db.session.scalar(
-        select(Intake).where(Intake.id == intake_id, Intake.clinic_id == token().clinic_id)
+        select(Intake).where(
+            Intake.id == intake_id,
+            Intake.clinic_id == token().clinic_id,
+            Intake.status != IntakeStatus.ERASED,
+        )
     )
     return found
 
@@ -106,7 +110,9 @@ def _bad_request(exc: _BadRequest) -> BaseResponse:
 @bp.get("/intakes")
 def intakes() -> BaseResponse:
     """The clinic's intakes, newest first, a page at a time (`after` is the last id seen)."""
-    query = select(Intake).where(Intake.clinic_id == token().clinic_id)
+    query = select(Intake).where(
+        Intake.clinic_id == token().clinic_id, Intake.status != IntakeStatus.ERASED
+    )
     status = request.args.get("status")
     if status is not None:
         if status not in {p.value for p in Progress}:

@@ -181,6 +181,11 @@ def render_one(intake_id: int) -> None:
         if row.state == PdfState.QUEUED:
             raise
         return
+    if not _still_wanted(intake_id):
+        # Erased while it rendered: nothing of the client is stored again.
+        db.session.rollback()
+        log.info("brief of intake %s not stored: the intake was erased meanwhile", intake_id)
+        return
     row.pdf, row.size = pdf, len(pdf)
     row.sha256 = hashlib.sha256(pdf).hexdigest()
     row.version, row.state, row.error = version, PdfState.READY, None
@@ -193,3 +198,13 @@ def render_one(intake_id: int) -> None:
         time.perf_counter() - started,
         len(pdf),
     )
+
+
+def _still_wanted(intake_id: int) -> bool:
+    """Whether the intake is still sent and its store row still there, checked under the
+    intake's row lock, the one an erasure takes: a render that ends after it stores nothing."""
+    status = db.session.scalar(
+        select(Intake.status).where(Intake.id == intake_id).with_for_update()
+    )
+    kept = db.session.scalar(select(BriefPdf.id).where(BriefPdf.intake_id == intake_id))
+    return status == IntakeStatus.SUBMITTED and kept is not None

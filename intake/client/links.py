@@ -7,7 +7,6 @@ from flask_babel import refresh
 from werkzeug.wrappers import Response
 
 from .. import clinics, i18n, intake_sets, lifecycle
-from ..catalogue import definition_of
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition
 from ..questionnaire.flow import CONTACT, REVIEW
@@ -32,11 +31,8 @@ def load(token: str) -> tuple[Intake, Definition]:
 
 
 def walked(intake: Intake) -> Definition:
-    """The definition the client walks through: the questionnaire, or every questionnaire
-    of the intake's set as one (one welcome, one progress bar, one safety question)."""
-    if not intake.more_parts:
-        return definition_of(intake.questionnaire)
-    return intake_sets.bundle_for(intake).combined
+    """The definition the client walks through (intake_sets.walk_of)."""
+    return intake_sets.walk_of(intake)
 
 
 def copyright_of(intake: Intake, definition: Definition, page_id: str) -> str | None:

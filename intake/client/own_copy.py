@@ -96,3 +96,9 @@ def _environment(root: Path) -> Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["day"] = lambda value: format_date(value, "long") if value else ""
     return env
+
+
+def forget_all() -> None:
+    """Drop every copy kept in this process (an erasure must leave none of the client's)."""
+    with _cache_lock:
+        _cache.clear()

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from werkzeug.wrappers import Response
 
 from .. import clinics, intake_sets, lifecycle, phones
@@ -318,7 +318,13 @@ def done(token: str) -> Response | str:
     if intake.urgent and definition.safety:
         crisis = clinics.crisis_for(intake.clinic, definition.language)
         lifecycle.note_crisis_shown(intake, crisis, "done")
-    return render_template("client/done.html", intake=intake, crisis=crisis)
+    closes = lifecycle.copy_closes_at(intake)
+    return render_template(
+        "client/done.html",
+        intake=intake,
+        crisis=crisis,
+        closes_on=format_date(closes, "long") if closes else None,
+    )
 
 
 @bp.get("/i/<token>/answers.pdf")

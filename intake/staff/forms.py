@@ -314,6 +314,45 @@ class SettingsForm(FlaskForm):
     require_two_factor = BooleanField(
         "Require two-factor sign-in (an authenticator app) for every staff member"
     )
+    copy_link_days = IntegerField(
+        "After sending, the client's link to their own copy stays open for (days)",
+        validators=[
+            DataRequired("Please give a number of days from 1 to 90."),
+            NumberRange(1, 90, "Please give a number of days from 1 to 90."),
+        ],
+    )
+    retention_months = IntegerField(
+        "Erase submitted intakes this many months after they were sent (blank: keep them)",
+        validators=[
+            Optional(),
+            NumberRange(1, 600, "Please give a number of months from 1 to 600 (or none)."),
+        ],
+    )
+    unopened_days = IntegerField(
+        "Erase invitations never opened this many days after they were sent (blank: keep them)",
+        validators=[
+            Optional(),
+            NumberRange(7, 3650, "Please give a number of days from 7 to 3650 (or none)."),
+        ],
+    )
+
+
+class EraseForm(FlaskForm):
+    """The confirmation before a client's data is erased: their name, or the word erase."""
+
+    confirm = StringField(
+        "Type the client's name, or the word erase, to confirm",
+        validators=[DataRequired("Type the client's name, or the word erase.")],
+    )
+
+    def confirmed(self, client_name: str) -> bool:
+        """Whether what was typed names this client (or says erase); sets the message if not."""
+        typed = " ".join((self.confirm.data or "").split()).casefold()
+        if typed and typed in ("erase", " ".join(client_name.split()).casefold()):
+            return True
+        if typed:
+            self.confirm.errors = ["That is not the client's name: nothing was erased."]
+        return False
 
 
 class NewQuestionnaireForm(FlaskForm):

@@ -99,6 +99,7 @@ def invitation(intake_id: int) -> str:
         intake=item,
         link=lifecycle.client_link(item),
         problem=lifecycle.link_problem(item),
+        copy_closes=lifecycle.copy_closes_at(item),
         therapists=active_staff(),
         urgent=panel(item),
     )

@@ -318,6 +318,7 @@ def test_self_referral_and_closed_link_pages_pass_axe(
 ) -> None:
     from datetime import timedelta
 
+    from intake import erasure
     from intake.models import utcnow
 
     clinic = db.session.get(Clinic, intake.clinic_id)
@@ -326,6 +327,9 @@ def test_self_referral_and_closed_link_pages_pass_axe(
     expired = make_intake(intake.clinic_id, name="Sam Late")
     expired.expires_at = utcnow() - timedelta(days=1)
     db.session.commit()
+    erased = make_intake(intake.clinic_id, name="Kim Erased")
+    erased_url = intake_url(live_url, erased)
+    erasure.erase(erased)
     page = phone
     page.goto(f"{live_url}/r/harbour-door")
     check(page, "23-self-referral")
@@ -335,6 +339,10 @@ def test_self_referral_and_closed_link_pages_pass_axe(
     page.goto(intake_url(live_url, expired))
     assert "expired" in heading(page)
     check(page, "25-link-expired")
+    page.goto(erased_url)
+    assert heading(page) == "This link has closed"
+    assert "Kim Erased" not in page.inner_text("body")
+    check(page, "26-link-erased")
 
 
 def test_phq9_alone_in_spanish_on_a_phone(

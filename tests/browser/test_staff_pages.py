@@ -173,6 +173,13 @@ def test_every_staff_page_passes_axe_at_both_sizes(
         visit(page, f"{base}/intakes/{harbour.submitted}/invitation", "invitation")
         visit(page, f"{base}/intakes/{harbour.withdrawn}/invitation", "invitation-withdrawn")
         visit(page, f"{base}/intakes/{harbour.urgent}/invitation", "invitation-urgent")
+        # Erasing asks for the client's name; a wrong one is said beside the field.
+        visit(page, f"{base}/intakes/{harbour.withdrawn}/erase", "erase-client")
+        page.fill("#confirm", "Someone Else")
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
+        assert "nothing was erased" in page.inner_text("main")
+        check(page, "erase-client-error")
         visit(page, f"{base}/intakes/{harbour.urgent}", "intake-pending-urgent")
         # Recording contact: refused without an outcome (said beside it), then recorded.
         with page.expect_navigation():

@@ -4,7 +4,7 @@ Existing intakes need no change: part 1 is the intake's own questionnaire and re
 intake that asks one questionnaire has no intake_part rows.
 
 Revision ID: a7c31e5b9d02
-Revises: 4578058ddc76
+Revises: d4e7a1b9c2f3
 Create Date: 2026-11-27 05:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a7c31e5b9d02"
-down_revision = "4578058ddc76"
+down_revision = "d4e7a1b9c2f3"
 branch_labels = None
 depends_on = None
 

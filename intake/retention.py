@@ -1,0 +1,121 @@
+"""Retention: each clinic's intakes are erased when its settings say they have been kept long
+enough, by a daily job (the durable outbox) and by `flask --app intake retention apply`.
+
+Two rules, per clinic (Settings): a submitted intake is erased `retention_months` after it
+was sent (off unless the clinic sets it: how long clinical records must be kept is set by the
+clinic's own law and profession, often years, so no default could be right for everyone);
+an invitation never opened (nothing answered, no consent, its link closed) is erased
+`unopened_days` after it was sent (90 by default: it holds only a name and contact details
+typed by staff, of a person who never took part, and is kept no longer than it is useful).
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from . import erasure, outbox
+from .db import db
+from .models import Clinic, Intake, IntakeStatus, Job, JobState, utcnow
+
+log = logging.getLogger(__name__)
+
+DAILY = "retention.daily"
+EVERY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Due:
+    """One intake a retention rule erases: ids, the rule and its date only (no names)."""
+
+    intake_id: int
+    clinic: str
+    rule: str  # "submitted" or "unopened"
+    since: datetime  # when it was sent (submitted) or the invitation made (unopened)
+
+    def line(self) -> str:
+        """One line for the command's list."""
+        what = "sent" if self.rule == "submitted" else "invited, never opened"
+        return f"intake {self.intake_id}  clinic {self.clinic}  {what} {self.since:%Y-%m-%d}"
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the month's last day if the
+    day does not exist then)."""
+    total = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(total, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def due(now: datetime | None = None) -> list[Due]:
+    """Every intake a clinic's retention settings erase now, oldest first."""
+    now = now or utcnow()
+    found: list[Due] = []
+    for clinic in db.session.scalars(select(Clinic).order_by(Clinic.id)):
+        if clinic.retention_months:
+            cutoff = months_before(now, clinic.retention_months)
+            sent = db.session.execute(
+                select(Intake.id, Intake.submitted_at).where(
+                    Intake.clinic_id == clinic.id,
+                    Intake.status == IntakeStatus.SUBMITTED,
+                    Intake.submitted_at <= cutoff,
+                )
+            )
+            found += [Due(i, clinic.slug, "submitted", at) for i, at in sent if at is not None]
+        if clinic.unopened_days:
+            unopened = db.session.execute(
+                select(Intake.id, Intake.created_at).where(
+                    Intake.clinic_id == clinic.id,
+                    Intake.status == IntakeStatus.INVITED,
+                    Intake.consent_at.is_(None),
+                    Intake.created_at <= now - timedelta(days=clinic.unopened_days),
+                    # Only once its link is closed: a client may still open an open one.
+                    or_(Intake.revoked_at.is_not(None), Intake.expires_at < now),
+                )
+            )
+            found += [Due(i, clinic.slug, "unopened", at) for i, at in unopened]
+    return sorted(found, key=lambda d: (d.since, d.intake_id))
+
+
+def apply(now: datetime | None = None, *, dry_run: bool = False) -> list[Due]:
+    """Erase every intake due (or, dry_run, only say which); returns them."""
+    found = due(now)
+    if dry_run:
+        return found
+    for item in found:
+        intake = db.session.get(Intake, item.intake_id)
+        if intake is None:
+            continue
+        try:
+            erasure.erase(intake, reason="retention")
+        except erasure.AlreadyErased:
+            continue  # another run got there first
+    if found:
+        log.info("retention erased %d intake(s)", len(found))
+    return found
+
+
+@outbox.handler(DAILY, max_attempts=3, lease=lambda: 3600)
+def _daily(_: dict[str, Any]) -> None:
+    # The next run is recorded before this one works, so a failure never ends the chain.
+    outbox.schedule(DAILY, {}, key=DAILY, run_at=utcnow() + EVERY)
+    db.session.commit()
+    apply()
+
+
+def schedule_daily() -> None:
+    """Make sure the daily run is waiting (in the caller's transaction); due now when none
+    was, so a new deployment applies its clinics' settings on its first start."""
+    waiting = db.session.scalar(
+        select(Job.id)
+        .where(Job.kind == DAILY, Job.state.in_((JobState.PENDING, JobState.RUNNING)))
+        .limit(1)
+    )
+    if waiting is None:
+        outbox.schedule(DAILY, {}, key=DAILY)
