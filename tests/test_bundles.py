@@ -191,6 +191,26 @@ def test_what_cannot_be_one_intake_is_refused_with_a_reason(
             combine(parts)
 
 
+def test_a_question_shown_on_a_stood_for_safety_answer_follows_the_one_asked() -> None:
+    follow = """      - id: now_q
+        type: single_choice
+        show_if: {item: a, at_least: 1}
+        prompt: Right now?
+        options: [{value: 0, label: "No"}, {value: 1, label: "Yes"}]
+"""
+    one = load_text(
+        small("one", "a", SAFETY.format(item="a")).replace(
+            "\nsafety:", "\n" + follow + "safety:", 1
+        )
+    )
+    two = load_text(small("two", "b", SAFETY.format(item="b") + "  stands_for: [one]\n"))
+    bundle = combine([one, two])
+    (page,) = bundle.combined.pages
+    assert [i.id for i in page.items] == ["b", "now_q"]
+    assert page.items[1].show_if is not None and page.items[1].show_if.item == "b"
+    assert bundle.part_answers(0, {"b": 1, "now_q": 0}) == {"a": 1, "now_q": 0}
+
+
 def test_a_stand_in_with_other_answers_is_refused() -> None:
     one = load_text(
         small("one", "a", SAFETY.format(item="a") + "  stands_for: [two]\n").replace(

@@ -148,14 +148,29 @@ def combine(parts: Sequence[Definition]) -> Bundle:
     languages = [
         lang for lang in first.offered_languages if all(lang in d.offered_languages for d in parts)
     ]
+    dumped = [part.model_dump()["pages"] for part in parts]
+    # Questions shown on a stood-for safety answer (its follow-ups) are asked right after the
+    # item that answers it: a condition reads earlier answers only.
+    followers: dict[str, list[dict[str, Any]]] = {}
+    for part_pages in dumped:
+        for page in part_pages:
+            for item in page["items"]:
+                if gone := _refers(item.get("show_if"), replaced):
+                    followers.setdefault(replaced[gone], []).append(item)
+    moved = {id(item) for items in followers.values() for item in items}
     pages: list[dict[str, Any]] = []
     page_part: dict[str, int] = {}
-    for position, part in enumerate(parts):
-        for page in part.model_dump()["pages"]:
-            page["items"] = [i for i in page["items"] if i["id"] not in replaced]
-            if not page["items"]:
+    for position, part_pages in enumerate(dumped):
+        for page in part_pages:
+            items = []
+            for item in page["items"]:
+                if item["id"] in replaced or id(item) in moved:
+                    continue
+                items.append(item)
+                items.extend(followers.get(item["id"], ()))
+            if not items:
                 continue
-            pages.append(_renamed(page, replaced))
+            pages.append(_renamed({**page, "items": items}, replaced))
             page_part[page["id"]] = position
     asked = [d.safety for d in parts if d.safety is not None and d.safety.item not in replaced]
     safety = None
@@ -192,6 +207,21 @@ def combine(parts: Sequence[Definition]) -> Bundle:
     }
     combined = Definition.model_validate(data, context={"languages": tuple(languages)})
     return Bundle(parts=tuple(parts), combined=combined, stand_ins=replaced, page_part=page_part)
+
+
+def _refers(condition: Any, ids: Mapping[str, str]) -> str:
+    """The first of these item ids a dumped condition reads ('' when none)."""
+    if isinstance(condition, dict):
+        if condition.get("item") in ids:
+            return str(condition["item"])
+        for value in condition.values():
+            if found := _refers(value, ids):
+                return found
+    elif isinstance(condition, list | tuple):
+        for value in condition:
+            if found := _refers(value, ids):
+                return found
+    return ""
 
 
 def _renamed(node: Any, renames: Mapping[str, str]) -> Any:
