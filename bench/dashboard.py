@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import insert, text
 
-from intake import catalogue, create_app, names
+from intake import catalogue, create_app, crypto, lifecycle
 from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import Clinic, Intake, IntakeNameWord, Staff
@@ -89,7 +89,7 @@ def add_intakes(clinic_id: int, therapists: list[int], version_id: int, count: i
                     "clinic_id": clinic_id,
                     "therapist_id": rng.choice(therapists),
                     "questionnaire_id": version_id,
-                    "token": secrets.token_urlsafe(24),
+                    "token_hash": crypto.token_hash(secrets.token_urlsafe(24)),
                     "client_name": _name(rng),
                     "status": status,
                     "urgent": rng.random() < 0.002,
@@ -106,7 +106,7 @@ def add_intakes(clinic_id: int, therapists: list[int], version_id: int, count: i
         words = [
             {"intake_id": ident, "clinic_id": clinic_id, "word": word}
             for ident, row in zip(ids, rows, strict=True)
-            for word in names.words(row["client_name"])
+            for word in lifecycle.name_index(clinic_id, row["client_name"])
         ]
         db.session.execute(insert(IntakeNameWord), words)
         db.session.commit()

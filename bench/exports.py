@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import insert
 
 from bench.dashboard import build_app
-from intake import catalogue
+from intake import catalogue, crypto
 from intake.catalogue import definition_of
 from intake.db import db
 from intake.exports.fhir import clinic_bundle_json
@@ -44,7 +44,7 @@ def seed(count: int) -> int:
             {
                 "clinic_id": clinic.id,
                 "questionnaire_id": version.id,
-                "token": f"bench-{n}",
+                "token_hash": crypto.token_hash(f"bench-{n}"),
                 "client_name": f"Client {n}",
                 "language": "en",
                 "source": "invitation",

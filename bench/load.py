@@ -16,6 +16,7 @@ Prints one `name=value` per line:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import json
@@ -33,6 +34,9 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+# This run's keys of client data at rest (the data is thrown away after).
+BENCH_KEYS = tuple(base64.urlsafe_b64encode(os.urandom(32)).decode() for _ in range(2))
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -178,7 +182,7 @@ def prepare_database() -> dict[str, Any]:
 
     from flask_migrate import upgrade
 
-    from intake import catalogue, create_app, lifecycle
+    from intake import catalogue, create_app, crypto, lifecycle
     from intake.accounts.auth import hash_password
     from intake.brief.samples import FREE_TEXT
     from intake.db import db
@@ -190,6 +194,8 @@ def prepare_database() -> dict[str, Any]:
             "SECRET_KEY": "bench",
             "SQLALCHEMY_DATABASE_URI": DB_URL,
             "PUBLIC_BASE_URL": "http://127.0.0.1",
+            "ENCRYPTION_KEYS": BENCH_KEYS[0],
+            "SEARCH_KEY": BENCH_KEYS[1],
         }
     )
     with app.app_context():
@@ -225,7 +231,7 @@ def prepare_database() -> dict[str, Any]:
                 dict(
                     clinic_id=clinic.id,
                     questionnaire_id=version.id,
-                    token=f"dash-{n:05d}",
+                    token_hash=crypto.token_hash(f"dash-{n:05d}"),
                     client_name=f"Dashboard Client {n}",
                     status=IntakeStatus.INVITED,
                     answers={},
@@ -427,6 +433,8 @@ def measure(procs: Processes, folder: Path) -> None:
         INTAKE_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
         INTAKE_INSTANCE_PATH=str(folder / "instance"),
         PROMETHEUS_MULTIPROC_DIR=str(folder / "metrics"),
+        INTAKE_ENCRYPTION_KEYS=BENCH_KEYS[0],
+        INTAKE_SEARCH_KEY=BENCH_KEYS[1],
     )
     ours_port, bare_port = free_port(), free_port()
     env["INTAKE_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ours_port}"

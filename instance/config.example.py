@@ -12,3 +12,9 @@
 
 # Which built-in questionnaire new invitations use (a file in forms/).
 # DEFAULT_QUESTIONNAIRE = "readiness"
+
+# Keys of client data at rest (required when INTAKE_PRODUCTION=1; each from
+# `flask --app intake keys generate`). The first encryption key encrypts, all decrypt: to
+# rotate, put a new one first, restart, run `flask --app intake keys rotate`, then drop the old.
+# ENCRYPTION_KEYS = "new-key,old-key"
+# SEARCH_KEY = "..."

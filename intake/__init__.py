@@ -21,7 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import cli, config, headers, health, i18n, logs, metrics, throttle, web
+    from . import cli, config, crypto, headers, health, i18n, logs, metrics, throttle, web
     from .accounts import auth
     from .api import bp as api_bp
     from .client import bp as client_bp
@@ -44,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
 
+    crypto.init_app(app)
     logs.init_app(app)
     metrics.init_app(app)
     db.init_app(app)

@@ -36,6 +36,7 @@ LABELS = {
     "client.invited": "Invited a client",
     "client.self_referred": "A client referred themselves",
     "client.link_resent": "Re-sent a client's link",
+    "client.link_reissued": "Made a new client link",
     "client.link_revoked": "Withdrew a client's link",
     "client.reminded": "Sent a client a reminder",
     "brief.viewed": "Viewed a brief",
@@ -47,6 +48,7 @@ LABELS = {
     "intake_set.saved": "Saved an intake set",
     "intake_set.deleted": "Deleted an intake set",
     "settings.changed": "Changed clinic settings",
+    "settings.referral_link_reissued": "Made a new self-referral link",
     "settings.safety_changed": "Changed the crisis contacts or safety settings",
     "staff.login_locked": "Sign-in paused after failed attempts",
     "staff.password_changed": "Changed their password",
@@ -128,7 +130,14 @@ def describe(event: AuditEvent, names: dict[int, str] | None = None) -> str:
         case "intake.reassigned":
             return f"From {person(d.get('before'))} to {person(d.get('after'))}."
         case "client.invited" | "client.link_resent":
-            return "The link was emailed." if d.get("emailed") else "The link was given to copy."
+            said = "The link was emailed." if d.get("emailed") else "The link was given to copy."
+            return said + (
+                " It is a new link; the old one no longer opens." if d.get("new_token") else ""
+            )
+        case "client.link_reissued":
+            return "For a reminder; the old link no longer opens."
+        case "settings.referral_link_reissued":
+            return "The old self-referral link no longer opens."
         case "settings.changed" | "settings.safety_changed":
             fields = [SETTING_NAMES.get(f, f.replace("_", " ")) for f in d.get("fields", [])]
             return f"Changed the {_join(fields)}." if fields else ""

@@ -1,5 +1,6 @@
 """Every command: forms (check, score, import-fhir), prepare, seed-demo, invite, brief(s),
-jobs worker, export (fhir, csv), backup, restore, clients (export, erase), retention apply."""
+jobs worker, export (fhir, csv), backup, restore, clients (export, erase), retention apply,
+keys (generate, rotate)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from . import (
     backup,
     catalogue,
     clinics,
+    crypto,
     erasure,
     intake_sets,
+    keys,
     lifecycle,
     logs,
     mail,
@@ -78,6 +81,38 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export)
     app.cli.add_command(clients)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(keys_cli)
+
+
+@click.group("keys")
+def keys_cli() -> None:
+    """Encryption keys of client data at rest (intake/crypto.py)."""
+
+
+@keys_cli.command("generate")
+def keys_generate() -> None:
+    """Print a new random key (for INTAKE_ENCRYPTION_KEYS or INTAKE_SEARCH_KEY)."""
+    click.echo(crypto.new_key())
+
+
+@keys_cli.command("rotate")
+@click.option("--batch", default=keys.BATCH, show_default=True, help="Rows per transaction.")
+def keys_rotate(batch: int) -> None:
+    """Re-encrypt every encrypted value with the first key of INTAKE_ENCRYPTION_KEYS.
+
+    Safe to interrupt and run again: values already under the first key are skipped. Once it
+    reports nothing left to rotate, the older keys may be removed from the configuration.
+    """
+    ring = crypto.keyring()
+    click.echo(f"Re-encrypting with key {ring.current} (batches of {batch}).")
+    total = 0
+    for counts in keys.rotate(batch):
+        total += counts.rotated
+        click.echo(
+            f"{counts.column}: {counts.read} values, {counts.rotated} re-encrypted,"
+            f" {counts.current} already current"
+        )
+    click.echo(f"Done: {total} values re-encrypted; every value is under key {ring.current}.")
 
 
 @click.group()
@@ -248,7 +283,10 @@ def seed_demo(new_password: bool) -> None:
     intake, reused = _demo_intake(clinic, staff)
     click.echo(f"Client intake link: {lifecycle.client_link(intake)}")
     if reused:
-        click.echo("  (the demo client's open invitation from an earlier run)")
+        click.echo(
+            "  (the demo client's open invitation from an earlier run, with a new link: only"
+            " a link's hash is stored, so the one printed before no longer works)"
+        )
     click.echo(f"Staff sign-in:      {mail.external_url('staff.login')}")
     click.echo(f"  account:  {staff.name}, {staff.role.label.lower()} of {clinic.name}")
     click.echo(f"  email:    {DEMO_EMAIL}")
@@ -268,17 +306,16 @@ def seed_demo(new_password: bool) -> None:
 
 def _demo_intake(clinic: Clinic, staff: Staff) -> tuple[Intake, bool]:
     """The demo client's intake: the open one from an earlier run, else a new invitation."""
-    earlier = db.session.scalar(
+    # Names are encrypted: the demo clinic's open intakes are few, so they are read here.
+    open_ones = db.session.scalars(
         select(Intake)
-        .where(
-            Intake.clinic_id == clinic.id,
-            Intake.client_name == DEMO_CLIENT,
-            Intake.status != IntakeStatus.SUBMITTED,
-        )
+        .where(Intake.clinic_id == clinic.id, Intake.status != IntakeStatus.SUBMITTED)
         .order_by(Intake.id.desc())
-        .limit(1)
     )
+    earlier = next((i for i in open_ones if i.client_name == DEMO_CLIENT), None)
     if earlier is not None and lifecycle.link_problem(earlier) is None:
+        # Only the link's hash is stored: a new link is made (the earlier one stops working).
+        lifecycle.resend(earlier)
         return earlier, True
     questionnaire = catalogue.latest_builtin(current_app.config["DEFAULT_QUESTIONNAIRE"])
     assert questionnaire is not None

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import audit, i18n
+from sqlalchemy import select
+
+from . import audit, crypto, i18n
 from .brief import jobs
 from .brief.content import language_name
 from .db import db
@@ -71,10 +73,11 @@ def update_settings(
     elif remove_logo and clinic.logo is not None:
         clinic.logo = clinic.logo_mime = None
         changed.append("logo")
-    if self_referral and clinic.self_referral_token is None:
-        clinic.self_referral_token = secrets.token_urlsafe(16)
+    if self_referral and clinic.self_referral_hash is None:
+        # Only its hash is kept: the page after this one shows the link, once.
+        clinic.self_referral_token = secrets.token_urlsafe(REFERRAL_TOKEN_BYTES)
         changed.append("self_referral")
-    elif not self_referral and clinic.self_referral_token is not None:
+    elif not self_referral and clinic.self_referral_hash is not None:
         clinic.self_referral_token = None
         changed.append("self_referral")
     if changed:
@@ -183,3 +186,26 @@ def crisis_for(clinic: Clinic, language: str) -> Crisis:
         chosen = next((lang for lang in offered_languages(clinic) if texts.get(lang)), None)
         chosen = chosen or next(iter(texts), None)
     return Crisis(clinic.emergency_number, texts.get(chosen) if chosen else None, chosen)
+
+
+# 16 bytes: 128 bits, far beyond guessing (the link is public to the clinic's clients anyway).
+REFERRAL_TOKEN_BYTES = 16
+
+
+def new_referral_link(clinic: Clinic) -> str:
+    """A new self-referral token (the old link stops working at once), audited; returns it."""
+    token = secrets.token_urlsafe(REFERRAL_TOKEN_BYTES)
+    clinic.self_referral_token = token
+    audit.record("settings.referral_link_reissued", subject=clinic, commit=False)
+    db.session.commit()
+    return token
+
+
+def by_referral_token(token: str) -> Clinic | None:
+    """The clinic whose self-referral link this is (looked up by the token's hash)."""
+    clinic = db.session.scalar(
+        select(Clinic).where(Clinic.self_referral_hash == crypto.token_hash(token))
+    )
+    if clinic is not None:
+        clinic.remember_referral_token(token)
+    return clinic

@@ -95,6 +95,11 @@ def defaults(app: Flask) -> dict[str, Any]:
         "LOG_FORMAT": None,
         "METRICS_TOKEN": None,
         "METRICS_NETWORKS": ("127.0.0.0/8", "::1/128"),
+        # Client data at rest (intake/crypto.py): AES-GCM keys, the first encrypts and all
+        # decrypt; the blind-index key of name search. Unset outside production: a key file
+        # made once in the instance folder (mode 0600). Production requires both.
+        "ENCRYPTION_KEYS": None,
+        "SEARCH_KEY": None,
     }
 
 
@@ -135,6 +140,10 @@ def from_environment() -> dict[str, Any]:
         env["LOG_FORMAT"] = log_format
     if token := os.environ.get("INTAKE_METRICS_TOKEN"):
         env["METRICS_TOKEN"] = token
+    if keys := os.environ.get("INTAKE_ENCRYPTION_KEYS"):
+        env["ENCRYPTION_KEYS"] = keys
+    if search := os.environ.get("INTAKE_SEARCH_KEY"):
+        env["SEARCH_KEY"] = search
     if networks := os.environ.get("INTAKE_METRICS_NETWORKS"):
         env["METRICS_NETWORKS"] = tuple(n.strip() for n in networks.split(",") if n.strip())
     return env
@@ -167,6 +176,12 @@ def check(app: Flask) -> None:
             raise ConfigError(
                 "Production mode needs the address clients reach, for the links in emails and"
                 " on pages: set INTAKE_PUBLIC_BASE_URL, e.g. https://intake.example.org."
+            )
+        if not cfg.get("ENCRYPTION_KEYS") or not cfg.get("SEARCH_KEY"):
+            raise ConfigError(
+                "Production mode needs the keys that encrypt client data at rest: set"
+                " INTAKE_ENCRYPTION_KEYS and INTAKE_SEARCH_KEY (each from"
+                " `flask --app intake keys generate`), kept apart from the database's backups."
             )
         # __Host-: only ever set over HTTPS, for this exact host and path "/", so neither a
         # sibling subdomain nor plain HTTP can plant or read it.

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select, tuple_
 from sqlalchemy.orm import defer, joinedload
 
-from . import names
+from . import crypto, names
 from .db import db
 from .follow_up import Latest
 from .models import Intake, IntakeNameWord, IntakeStatus, Progress, Staff, UrgentFollowUp, utcnow
@@ -108,14 +108,15 @@ def filtered(clinic_id: int, filters: Filters) -> Select[tuple[Intake]]:
     searched = names.words(filters.search)[:MAX_SEARCH_WORDS]
     if filters.search and not searched:
         return query.where(false())  # only signs, no letters or digits: no name has them
+    # The index holds a keyed digest of every prefix of every word (crypto.Keyring.blind),
+    # so a search word is one equality lookup and the table holds no readable name.
+    ring = crypto.keyring()
     for word in searched:
-        low, high = names.prefix_range(word)
         query = query.where(
             Intake.id.in_(
                 select(IntakeNameWord.intake_id).where(
                     IntakeNameWord.clinic_id == clinic_id,
-                    IntakeNameWord.word >= low,
-                    IntakeNameWord.word < high,
+                    IntakeNameWord.word == ring.blind(clinic_id, word),
                 )
             )
         )

@@ -16,7 +16,7 @@ from flask import render_template
 from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit, clinics, intake_sets, mail, metrics, names, notify, webhooks
+from . import audit, clinics, crypto, intake_sets, mail, metrics, names, notify, webhooks
 from .brief import jobs
 from .db import db
 from .models import (
@@ -100,15 +100,22 @@ def invite(
 @event.listens_for(Session, "before_flush")
 def _keep_name_words(session: Session, *_: Any) -> None:
     # The dashboard searches these words: an intake's name, however it was set, is stored
-    # with them in the same flush (accent- and case-free, see intake.names).
+    # with them in the same flush (accent- and case-free, see intake.names), as keyed
+    # digests of every prefix, so the table holds no readable name.
     for intake in (*session.new, *session.dirty):
         if not isinstance(intake, Intake):
             continue
         if intake in session.new or inspect(intake).attrs.client_name.history.has_changes():
             intake.name_words = [
-                IntakeNameWord(clinic_id=intake.clinic_id, word=word)
-                for word in names.words(intake.client_name or "")
+                IntakeNameWord(clinic_id=intake.clinic_id, word=digest)
+                for digest in name_index(intake.clinic_id, intake.client_name or "")
             ]
+
+
+def name_index(clinic_id: int, name: str) -> list[str]:
+    """The blind-index entries of a name: a digest of each prefix of each folded word."""
+    ring = crypto.keyring()
+    return list(dict.fromkeys(ring.blind(clinic_id, p) for p in names.prefixes(name)))
 
 
 def link_problem(intake: Intake) -> str | None:
@@ -160,13 +167,19 @@ def revoke(intake: Intake) -> None:
 
 
 def resend(intake: Intake) -> None:
-    """Open the link again with a new expiry; a revoked link gets a new token, never back."""
+    """Open the link again with a new expiry and a new token: only the token's hash is
+    stored, so the old link cannot be shown again, and from now on it no longer opens."""
     _lock(intake)
-    if intake.revoked_at is not None:
-        intake.token = secrets.token_urlsafe(TOKEN_BYTES)
-        intake.revoked_at = None
+    intake.token = secrets.token_urlsafe(TOKEN_BYTES)
+    intake.revoked_at = None
     intake.expires_at = utcnow() + timedelta(days=intake.clinic.link_expiry_days or 30)
-    audit.record("client.link_resent", subject=intake, commit=False, emailed=bool(intake.email))
+    audit.record(
+        "client.link_resent",
+        subject=intake,
+        commit=False,
+        emailed=bool(intake.email),
+        new_token=True,
+    )
     db.session.commit()
 
 
@@ -178,7 +191,15 @@ def send_link(intake: Intake) -> mail.Delivery:
 
 
 def remind(intake: Intake) -> mail.Delivery:
-    """Email a gentle reminder about an unfinished intake, and note it when it went out."""
+    """Email a gentle reminder about an unfinished intake, and note it when it went out.
+
+    The reminder carries a new link (only the old token's hash is stored), which replaces
+    the old one; the answers saved so far stay.
+    """
+    _lock(intake)
+    intake.token = secrets.token_urlsafe(TOKEN_BYTES)
+    audit.record("client.link_reissued", subject=intake, commit=False, reason="reminder")
+    db.session.commit()
     delivery = _email(
         intake, "client_reminder", f"{intake.clinic.name}: a reminder about your questions"
     )
@@ -196,7 +217,12 @@ def _email(intake: Intake, template: str, subject: str) -> mail.Delivery:
 
 
 def client_link(intake: Intake) -> str:
-    """The address the client opens, on the public base URL."""
+    """The address the client opens, on the public base URL.
+
+    Only where the token is known: just made (invite, re-send) or used by the client.
+    """
+    if intake.token is None:
+        raise LookupError("the link's token is not stored: issue a new link (resend)")
     return mail.external_url("client.start", token=intake.token)
 
 
@@ -224,14 +250,17 @@ def by_token(token: str) -> Intake | None:
     One query: the version comes along, without its YAML source, which is read only if this
     process has not parsed that version yet (see catalogue.definition_of).
     """
-    return db.session.scalar(_BY_TOKEN, {"token": token})
+    intake = db.session.scalar(_BY_TOKEN, {"token_hash": crypto.token_hash(token)})
+    if intake is not None:
+        intake.remember_token(token)
+    return intake
 
 
 # Built once: SQLAlchemy then reuses the statement's cache key instead of working it out again
 # on every request (a client's every page and save starts here).
 _BY_TOKEN = (
     select(Intake)
-    .where(Intake.token == bindparam("token"))
+    .where(Intake.token_hash == bindparam("token_hash"))
     .options(joinedload(Intake.questionnaire, innerjoin=True).defer(QuestionnaireVersion.source))
 )
 

@@ -111,6 +111,18 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class RedactFilter(logging.Filter):
+    """Takes link tokens out of every line (the development server logs each request line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the message when it holds a link path; never drops a record."""
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
 _RENAMED = {"levelname": "level", "name": "logger"}
 
 
@@ -187,6 +199,7 @@ def configure(log_format: str, level: int = logging.INFO) -> None:
     """Send every logger's records to stderr, one line each, with the request id."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactFilter())
     handler.setFormatter(json_formatter() if log_format == "json" else _text_formatter())
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_intake", False)]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import threading
 from email.message import EmailMessage
@@ -87,9 +88,12 @@ def send(to: str | list[str], subject: str, body: str) -> None:
     host = cfg.get("SMTP_HOST")
     if not host:
         outbox = Path(current_app.instance_path) / "outbox"
-        outbox.mkdir(parents=True, exist_ok=True)
+        outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = message["Message-ID"].strip("<>").replace("@", "_") + ".eml"
-        (outbox / name).write_bytes(bytes(message))
+        # Readable by the app's user only: these hold live sign-in and client links.
+        fd = os.open(outbox / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(bytes(message))
         log.warning("SMTP_HOST is not set: wrote email %r to %s", subject, outbox / name)
         return
     try:

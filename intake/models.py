@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from .crypto import EncryptedBytes, EncryptedJSON, EncryptedText, token_hash
 from .db import db
 
 
@@ -201,7 +202,8 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     # the default questionnaire alone. No foreign key (the two tables would refer to each
     # other): it is read only among the clinic's own sets, and deleting a set clears it.
     referral_set_id: Mapped[int | None]
-    self_referral_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # sha256 of the self-referral link's token (shown once to the admin, never stored).
+    self_referral_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # At most this many self-referrals in 24 hours (a flood cannot bury the real ones).
     referral_daily_cap: Mapped[int] = mapped_column(default=20, server_default="20")
     # Every staff member signs in with a second factor (enrolled at their next sign-in).
@@ -216,6 +218,20 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     unopened_days: Mapped[int | None] = mapped_column(default=90, server_default="90")
     settings_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def self_referral_token(self) -> str | None:
+        """The self-referral link's token, known only to the request that made or used it."""
+        return self.__dict__.get("_referral_token")
+
+    @self_referral_token.setter
+    def self_referral_token(self, token: str | None) -> None:
+        self.__dict__["_referral_token"] = token
+        self.self_referral_hash = None if token is None else token_hash(token)
+
+    def remember_referral_token(self, token: str) -> None:
+        """Keep the token a visitor came with (it matched the stored hash) for page links."""
+        self.__dict__["_referral_token"] = token
 
 
 class Staff(UserMixin, db.Model):  # type: ignore[name-defined]
@@ -236,7 +252,7 @@ class Staff(UserMixin, db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Two-factor sign-in (TOTP): the shared secret, when it was confirmed, and the last time
     # step used, so one code never works twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("staff.totp_secret"))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -371,10 +387,12 @@ class Intake(db.Model):  # type: ignore[name-defined]
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
     therapist_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
-    token: Mapped[str] = mapped_column(String(64), unique=True)
-    client_name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(254))
-    phone: Mapped[str | None] = mapped_column(String(40))
+    # sha256 of the client link's token: a copy of the database opens no link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Encrypted (intake/crypto.py); the dashboard searches the name by its blind index.
+    client_name: Mapped[str] = mapped_column(EncryptedText("intake.client_name"))
+    email: Mapped[str | None] = mapped_column(EncryptedText("intake.email"))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("intake.phone"))
     language: Mapped[str] = mapped_column(String(10), default="en")
     source: Mapped[str] = mapped_column(String(20), default="invitation")
     status: Mapped[IntakeStatus] = mapped_column(
@@ -385,13 +403,13 @@ class Intake(db.Model):  # type: ignore[name-defined]
     reminder_sent_at: Mapped[datetime | None]
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    consent_name: Mapped[str | None] = mapped_column(String(200))
+    consent_name: Mapped[str | None] = mapped_column(EncryptedText("intake.consent_name"))
     consent_at: Mapped[datetime | None]
     consent_version: Mapped[str | None] = mapped_column(String(64))
     current_page: Mapped[str | None] = mapped_column(String(64))
     # Client data: every answer, by item id; for an intake asking several questionnaires,
     # the answers of all of them (their item ids never clash within a set).
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("intake.answers"), default=dict)
     safety_asked: Mapped[bool] = mapped_column(default=False)
     # When the client moved on leaving the safety question blank a second time.
     safety_skipped_at: Mapped[datetime | None]
@@ -401,7 +419,7 @@ class Intake(db.Model):  # type: ignore[name-defined]
     # crisis text, its language, when, on which page.
     crisis_shown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Client data: the scored result of part 1 (the questionnaire above).
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("intake.result"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
@@ -429,6 +447,22 @@ class Intake(db.Model):  # type: ignore[name-defined]
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+
+    @property
+    def token(self) -> str | None:
+        """The client link's token: known only where it was made or where the client used it
+        (only its hash is stored)."""
+        return self.__dict__.get("_link_token")
+
+    @token.setter
+    def token(self, token: str) -> None:
+        self.__dict__["_link_token"] = token
+        self.token_hash = token_hash(token)
+
+    def remember_token(self, token: str) -> None:
+        """Keep the token the client came with (it matched the stored hash) for this request's
+        links."""
+        self.__dict__["_link_token"] = token
 
     @property
     def submitted(self) -> bool:
@@ -460,7 +494,7 @@ class IntakePart(db.Model):  # type: ignore[name-defined]
     position: Mapped[int]
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
     # Client data (scores, flags, the safety answer's urgency): set when the intake is sent.
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("intake_part.result"))
 
     questionnaire: Mapped[QuestionnaireVersion] = relationship()
 
@@ -477,12 +511,12 @@ class ClientContact(db.Model):  # type: ignore[name-defined]
     )
     declined: Mapped[bool] = mapped_column(default=False)
     # E.164, e.g. +15555550123.
-    phone: Mapped[str | None] = mapped_column(String(20))
-    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("client_contact.phone"))
+    email: Mapped[str | None] = mapped_column(EncryptedText("client_contact.email"))
     # None: not said.
     voicemail_ok: Mapped[bool | None]
     texts_ok: Mapped[bool | None]
-    safe_times: Mapped[str | None] = mapped_column(String(300))
+    safe_times: Mapped[str | None] = mapped_column(EncryptedText("client_contact.safe_times"))
     # Set when the client moved on from the step with a complete answer (Back and Save keep
     # what is valid without confirming it).
     confirmed_at: Mapped[datetime | None]
@@ -500,7 +534,7 @@ class UrgentFollowUp(db.Model):  # type: ignore[name-defined]
     intake_id: Mapped[int] = mapped_column(ForeignKey("intake.id", ondelete="CASCADE"), index=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     outcome: Mapped[FollowUp] = mapped_column(_state(FollowUp))
-    note: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(EncryptedText("urgent_follow_up.note"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     intake: Mapped[Intake] = relationship(back_populates="follow_ups")
@@ -512,8 +546,10 @@ _WORD_TYPE = String(64).with_variant(String(64, collation="C"), "postgresql")
 
 
 class IntakeNameWord(db.Model):  # type: ignore[name-defined]
-    """One folded word of a client's name (intake.names), so the dashboard's search finds
-    'María' by 'maria' through an index; kept by the lifecycle service."""
+    """The blind index of a client's name: a keyed digest (crypto.Keyring.blind) of each
+    prefix of each folded word (intake.names), so the dashboard's search finds 'María' by
+    'mar' through an index while the table holds no readable name; kept by the lifecycle
+    service."""
 
     __tablename__ = "intake_name_word"
     __table_args__ = (Index("ix_intake_name_word_lookup", "clinic_id", "word", "intake_id"),)
@@ -543,7 +579,7 @@ class BriefPdf(db.Model):  # type: ignore[name-defined]
     sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None]
     # Deferred: status checks never load the document itself.
-    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    pdf: Mapped[bytes | None] = deferred(mapped_column(EncryptedBytes("brief_pdf.pdf")))
     error: Mapped[str | None] = mapped_column(Text)
     queued_at: Mapped[datetime | None]
     rendered_at: Mapped[datetime | None]
@@ -589,7 +625,10 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
     action: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str | None] = mapped_column(String(40))
     subject_id: Mapped[int | None]
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Encrypted: it may name a client's email or a staff member's.
+    detail: Mapped[dict[str, Any]] = mapped_column(
+        EncryptedJSON("audit_event.detail"), default=dict
+    )
     ip: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -640,6 +679,6 @@ class Webhook(db.Model):  # type: ignore[name-defined]
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), unique=True)
     url: Mapped[str] = mapped_column(String(500))
     # The HMAC key the receiver checks signatures with (it must be readable to sign).
-    secret: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str] = mapped_column(EncryptedText("webhook.secret"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,7 +30,10 @@ def words(text: str) -> list[str]:
     return list(seen)
 
 
-def prefix_range(word: str) -> tuple[str, str]:
-    """The half-open range [low, high) of words beginning with word, in code-point order
-    (SQLite's BINARY and PostgreSQL's "C" collation), so a plain index serves it."""
-    return word, word[:-1] + chr(min(ord(word[-1]) + 1, 0x10FFFF))
+def prefixes(text: str) -> list[str]:
+    """Every prefix of every folded word of a name: what a search word may match."""
+    out: dict[str, None] = {}
+    for word in words(text):
+        for end in range(1, len(word) + 1):
+            out.setdefault(word[:end], None)
+    return list(out)

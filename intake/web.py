@@ -15,7 +15,6 @@ from . import outbox, retention
 from .brief import jobs
 from .dates import day, moment
 from .db import db
-from .lifecycle import client_link
 from .mail import delivery_note, external_url
 from .models import PdfStatus, Progress, Role
 
@@ -44,7 +43,6 @@ def init_app(app: Flask) -> None:
     _errors(app)
     app.add_template_filter(day)
     app.add_template_filter(moment, "datetime")
-    app.add_template_global(client_link)
     app.add_template_global(external_url)
     app.add_template_global(delivery_note)
 

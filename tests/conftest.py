@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from intake import catalogue, create_app, lifecycle, throttle
+from intake import catalogue, create_app, crypto, lifecycle, throttle
 from intake.accounts import auth
 from intake.accounts.auth import hash_password
 from intake.db import db
@@ -46,12 +46,20 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     os.environ["INTAKE_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
     # Apps the tests build from the environment (production checks) sweep for no jobs.
     os.environ["INTAKE_WEB_SWEEPER"] = "0"
+    # One set of keys for the session, also in the environment, so the live processes some
+    # tests start (production mode requires configured keys) read what the tests wrote.
+    # They are the instance folder's, so apps built with a test config read them too.
+    stored = crypto.instance_keys(Path(os.environ["INTAKE_INSTANCE_PATH"]))
+    os.environ.setdefault("INTAKE_ENCRYPTION_KEYS", ",".join(stored["encryption_keys"]))
+    os.environ.setdefault("INTAKE_SEARCH_KEY", stored["search_key"])
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "PUBLIC_BASE_URL": "http://localhost",
+            "ENCRYPTION_KEYS": os.environ["INTAKE_ENCRYPTION_KEYS"],
+            "SEARCH_KEY": os.environ["INTAKE_SEARCH_KEY"],
             # Background jobs run at once, so tests see them; tests/test_brief_store.py and
             # tests/test_jobs.py cover the background thread, RQ and the sweep.
             "JOB_RUNNER": "eager",

@@ -87,6 +87,13 @@ BEFORE_SAFETY = ("now", "change", "reasons", "expectations", "ways", "practical"
 EDIT = "/staff/questionnaires/ours/edit"
 
 
+def link_token(text: str) -> str:
+    """The token of the first client link (/i/<token>) in a page, an email or an address."""
+    match = re.search(r"/i/([A-Za-z0-9_-]+)", text)
+    assert match, "no client link"
+    return match.group(1)
+
+
 def csrf_token(client: FlaskClient, url: str) -> str:
     """The CSRF token from the form on a page (the real one a browser would send)."""
     page = client.get(url)
@@ -556,6 +563,10 @@ def live_env(**settings: str) -> dict[str, str]:
     env.pop("SECRET_KEY", None)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["SECRET_KEY"] = LIVE_SECRET
+    # The test session's encryption keys (tests/conftest.py): a live process reads its rows.
+    for name in ("INTAKE_ENCRYPTION_KEYS", "INTAKE_SEARCH_KEY"):
+        if name in os.environ:
+            env[name] = os.environ[name]
     env.update(settings)
     return env
 

@@ -138,6 +138,7 @@ ROUTES: dict[str, Row] = {
     # Clinic settings and questionnaires (intake/staff/settings.py, questionnaires.py).
     "staff.settings": admins(200, 200),
     "staff.safety_settings": admins(200, 200),
+    "staff.new_referral_link": admins(302, 302),
     "staff.logo": admins(200, 200),
     "staff.questionnaire_list": admins(200, 200),
     "staff.questionnaire_edit": admins(200),

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from intake import api_tokens, webhooks
+from intake import api_tokens, crypto, webhooks
 from intake.db import db
 from intake.models import ApiScope, ApiToken, AuditEvent, Clinic, Intake, Staff
 from tests.helpers import audit_actions, csrf_token, fhir_valid, post_form, submitted
@@ -166,7 +166,8 @@ def test_an_invitation_needs_the_invite_scope(client: FlaskClient, make_clinic: 
     intake = db.session.get(Intake, created.json["id"])
     assert intake is not None and intake.client_name == "Robin Vega"
     assert intake.questionnaire.key == "gad7" and intake.therapist is not None
-    assert created.json["link"].endswith(intake.token)
+    token = created.json["link"].rsplit("/", 1)[1]
+    assert intake.token_hash == crypto.token_hash(token)
     assert created.headers["Location"].endswith(f"/api/v1/intakes/{intake.id}")
     assert audit_actions("client.invited")
 

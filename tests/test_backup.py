@@ -25,7 +25,7 @@ def snapshot() -> dict[str, Any]:
     pdfs = db.session.scalars(select(BriefPdf).order_by(BriefPdf.id))
     return {
         "intakes": [
-            (i.id, i.token, i.client_name, i.status, i.answers, i.result, i.consent_name)
+            (i.id, i.token_hash, i.client_name, i.status, i.answers, i.result, i.consent_name)
             for i in intakes
         ],
         "pdfs": [(p.intake_id, p.sha256, p.pdf, p.state, p.version) for p in pdfs],

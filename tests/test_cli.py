@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from intake import clinics
+from intake import clinics, crypto
 from intake.db import db
 from intake.models import Clinic, Intake
 from intake.questionnaire import load_file
@@ -94,7 +94,7 @@ def test_invite_takes_the_clients_email_and_phone(app: Flask, make_clinic: Any) 
     )
     assert result.exit_code == 0, result.output
     token = result.output.strip().rsplit("/", 1)[1]
-    intake = db.session.scalar(select(Intake).where(Intake.token == token))
+    intake = db.session.scalar(select(Intake).where(Intake.token_hash == crypto.token_hash(token)))
     assert intake is not None
     assert (intake.email, intake.phone) == ("robin@example.org", "+442079460958")
     bad_phone = runner.invoke(args=[*args, "--phone", "call me"])
@@ -255,9 +255,14 @@ def test_seed_demo_again_keeps_the_password_and_the_demo_client(
     assert password and link
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
-    # Nothing printed before stops working unannounced; no second demo client.
+    # Nothing printed before stops working unannounced; no second demo client. The link is
+    # new (only its hash is stored, so the old one cannot be printed again), and says so.
     assert "password: unchanged" in again.output and password.group(1) not in again.output
-    assert f"Client intake link: {link.group(1)}" in again.output
+    assert f"Client intake link: {link.group(1)}" not in again.output
+    assert "the one printed before no longer works" in again.output
+    new_link = re.search(r"Client intake link: (\S+)", again.output)
+    assert new_link and client.get(new_link.group(1)).status_code == 200
+    assert client.get(link.group(1)).status_code == 404
     assert db.session.scalar(select(func.count()).select_from(Intake)) == 1
     email = re.search(r"email:\s+(\S+)", again.output)
     assert email

@@ -6,11 +6,12 @@ instance/config.py can never change what they see.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 
-from intake import create_app
+from intake import create_app, crypto
 from intake.config import ConfigError
 
 # What production mode needs, all set: each refusal test takes one away.
@@ -19,6 +20,8 @@ PRODUCTION_ENV = {
     "INTAKE_DATABASE_URL": "postgresql+psycopg://intake@db.internal:5432/intake",
     "INTAKE_REDIS_URL": "redis://redis.internal:6379/0",
     "INTAKE_PUBLIC_BASE_URL": "https://intake.north.example",
+    "INTAKE_ENCRYPTION_KEYS": "ZG9ub3R1c2VvdXRzaWRldGVzdHN0aGlzaXNhdGVzdGs=",
+    "INTAKE_SEARCH_KEY": "c2VhcmNoLWtleS1mb3ItdGVzdHMtb25seS0zMi1ieXQ=",
 }
 
 
@@ -112,6 +115,8 @@ def test_production_cookies_are_host_only_secure_and_http_only(
         ("INTAKE_PUBLIC_BASE_URL", None, "INTAKE_PUBLIC_BASE_URL"),
         ("INTAKE_PUBLIC_BASE_URL", "http://127.0.0.1:5000", "INTAKE_PUBLIC_BASE_URL"),
         ("SECRET_KEY", "dev-only-secret-change-me", "SECRET_KEY"),
+        ("INTAKE_ENCRYPTION_KEYS", None, "INTAKE_ENCRYPTION_KEYS"),
+        ("INTAKE_SEARCH_KEY", None, "INTAKE_SEARCH_KEY"),
     ],
 )
 def test_production_refuses_to_start_without_what_it_needs(
@@ -166,4 +171,22 @@ def test_sqlite_in_production_only_when_allowed(monkeypatch: pytest.MonkeyPatch)
 def test_the_embedded_default_needs_nothing(instance: Path) -> None:
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance}/intake.sqlite"
+    # Its encryption keys are made once in the instance folder, readable by its owner only,
+    # and the next start reads the same ones.
+    keys = instance / crypto.KEY_FILE
+    assert keys.stat().st_mode & 0o777 == 0o600
+    first = app.extensions["intake_keyring"]
+    assert create_app().extensions["intake_keyring"] == first
     assert app.config["REDIS_URL"] is None and not app.config["PRODUCTION"]
+
+
+def test_configured_keys_win_and_a_bad_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    old, new = crypto.new_key(), crypto.new_key()
+    monkeypatch.setenv("INTAKE_ENCRYPTION_KEYS", f"{new}, {old}")
+    monkeypatch.setenv("INTAKE_SEARCH_KEY", crypto.new_key())
+    ring = create_app().extensions["intake_keyring"]
+    decoded = [base64.urlsafe_b64decode(k) for k in (new, old)]
+    assert [kid for kid, _ in ring.keys] == [crypto.key_id(k) for k in decoded]
+    monkeypatch.setenv("INTAKE_ENCRYPTION_KEYS", "too-short")
+    with pytest.raises(crypto.CryptoError, match="32 bytes"):
+        create_app()

@@ -72,7 +72,7 @@ def test_reminders_and_resends_say_what_happened(
     monkeypatch.setitem(app.config, "SMTP_PORT", port)  # nothing listens there
     resent = client.post(f"{url}/resend", data={"csrf_token": csrf}, follow_redirects=True)
     html = resent.get_data(as_text=True)
-    assert "The link is open again." in html
+    assert "A new link is open; the one sent before no longer works." in html
     assert 'role="alert">We could not send the email to robin@example.org' in html
 
 

@@ -8,7 +8,6 @@ tested with the job outbox.)
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import queue
 import signal
@@ -21,12 +20,13 @@ from typing import Any
 import pytest
 from flask import current_app
 from flask_migrate import upgrade
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from intake import catalogue, create_app, lifecycle
+from intake import catalogue, create_app, crypto, lifecycle
 from intake.accounts.auth import hash_password
 from intake.db import db
-from intake.models import Clinic, IntakeStatus, Role, Staff, utcnow
+from intake.models import Clinic, Intake, IntakeStatus, Role, Staff, utcnow
 from tests.helpers import (
     CRISIS_CONTACTS,
     FULL,
@@ -162,10 +162,13 @@ def burst(base: str, tokens: list[str], during: Any = None, after: int = 0) -> d
     return outcome
 
 
-def stored(url: str) -> dict[str, tuple[dict[str, Any], str | None]]:
-    """Each intake's stored answers and resume page, by link token."""
-    found = pg_rows(url, "SELECT token, answers::text, current_page FROM intake")
-    return {token: (json.loads(answers or "{}"), page) for token, answers, page in found}
+def stored(url: str, tokens: list[str]) -> dict[str, tuple[dict[str, Any], str | None]]:
+    """Each intake's stored answers (decrypted) and resume page, by link token (the database
+    holds only the tokens' hashes)."""
+    by_hash = {crypto.token_hash(token): token for token in tokens}
+    with on_database(url):
+        found = db.session.execute(select(Intake.token_hash, Intake.answers, Intake.current_page))
+        return {by_hash[h]: (answers or {}, page) for h, answers, page in found if h in by_hash}
 
 
 def test_kill_9_of_a_gunicorn_worker_loses_no_answered_save_and_half_writes_none(
@@ -199,7 +202,7 @@ def test_kill_9_of_a_gunicorn_worker_loses_no_answered_save_and_half_writes_none
         "a new worker",
     )
 
-    rows = stored(scratch)
+    rows = stored(scratch, tokens)
     answered = [t for t, result in outcome.items() if result == 302]
     unanswered = [t for t, result in outcome.items() if result != 302]
     assert all(isinstance(outcome[t], str) for t in unanswered), outcome  # never a 500

@@ -11,7 +11,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import create_app
+from intake import create_app, crypto
 from intake.db import db
 from intake.models import Clinic, Intake, Role, Staff
 from tests.helpers import FULL, complete, csrf_token
@@ -151,6 +151,8 @@ def test_production_adds_hsts(tmp_path: Any) -> None:
             "ALLOW_SQLITE": True,
             "REDIS_URL": "redis://redis.internal:6379/0",
             "PUBLIC_BASE_URL": "https://intake.example",
+            "ENCRYPTION_KEYS": crypto.new_key(),
+            "SEARCH_KEY": crypto.new_key(),
         }
     )
     response = app.test_client().get("/", base_url="https://intake.example")

@@ -18,6 +18,7 @@ from tests.helpers import (
     autosave,
     complete,
     fill_page,
+    link_token,
     page_url,
     pdf_text,
     post_form,
@@ -75,7 +76,9 @@ def test_invite_page_offers_the_instruments_and_invites_with_one(
     assert response.status_code == 302
     intake = db.session.scalar(select(Intake).where(Intake.clinic_id == clinic_id))
     assert intake is not None and intake.questionnaire.key == "phq9"
-    assert "Patient Health Questionnaire (PHQ-9)" in client.get(f"/i/{intake.token}").get_data(
+    # The link is shown once, on the page after the invitation (only its hash is stored).
+    token = link_token(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Patient Health Questionnaire (PHQ-9)" in client.get(f"/i/{token}").get_data(
         as_text=True
     )
 

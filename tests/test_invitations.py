@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import catalogue, lifecycle
+from intake import catalogue, crypto, lifecycle
 from intake.db import db
 from intake.models import AuditEvent, Clinic, Intake, Staff, utcnow
 from tests.helpers import FULL, SmtpInbox, audit_actions, complete, csrf_token, post_form, reload
@@ -74,14 +74,24 @@ def test_invitation_lifecycle(
     assert len(inbox.messages) == 1
     assert inbox.messages[0]["To"] == "robin@example.org"
     token = _token_from(_body(inbox.messages[0]))
-    assert token == intake.token
+    # Only the token's sha256 is stored.
+    assert intake.token_hash == crypto.token_hash(token) != token
     assert client.get(f"/i/{token}").status_code == 200
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"/i/{token}" in page and "Copy link" in page
+    # Shown once: the page does not show it again (it cannot: only its hash is kept).
+    again = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"/i/{token}" not in again and "Copy link" not in again
+    assert "shown once" in again
 
-    # Reminder for the unfinished intake.
+    # A reminder carries a new link; the old one stops working, the answers stay.
     assert act(client, intake.id, "remind").status_code == 302
-    assert len(inbox.messages) == 2 and token in _body(inbox.messages[1])
+    assert len(inbox.messages) == 2
+    reminded = _token_from(_body(inbox.messages[1]))
+    assert reminded != token
+    assert client.get(f"/i/{token}").status_code == 404
+    assert client.get(f"/i/{reminded}").status_code == 200
+    token = reminded
     db.session.refresh(intake)
     assert intake.reminder_sent_at is not None
 
@@ -93,10 +103,13 @@ def test_invitation_lifecycle(
     assert "has expired" in closed.get_data(as_text=True)
     assert "North Practice" in closed.get_data(as_text=True)
 
-    # Re-send opens it again with a new expiry, same token, and emails it.
+    # Re-send opens it again with a new expiry and a new link, and emails it.
     act(client, intake.id, "resend")
-    assert client.get(f"/i/{token}").status_code == 200
     assert len(inbox.messages) == 3
+    resent = _token_from(_body(inbox.messages[-1]))
+    assert resent != token and client.get(f"/i/{token}").status_code == 404
+    assert client.get(f"/i/{resent}").status_code == 200
+    token = resent
 
     # Revoke closes it; re-sending a revoked link makes a new one and the old stays dead.
     act(client, intake.id, "revoke")
@@ -112,6 +125,7 @@ def test_invitation_lifecycle(
     assert {
         "client.invited",
         "client.reminded",
+        "client.link_reissued",
         "client.link_resent",
         "client.link_revoked",
     } <= actions
@@ -177,7 +191,8 @@ def test_self_referral_link_creates_an_intake(client: FlaskClient, make_clinic: 
     response = post_form(client, "/r/open-door", {"client_name": "Sam", "email": "s@x.org"})
     intake = db.session.scalar(select(Intake))
     assert intake is not None and intake.source == "self_referral"
-    assert response.headers["Location"].endswith(f"/i/{intake.token}")
+    token = response.headers["Location"].rsplit("/i/", 1)[1]
+    assert intake.token_hash == crypto.token_hash(token)
     assert intake.clinic_id == clinic_id and intake.expires_at is not None
 
 
@@ -194,7 +209,9 @@ def test_a_mail_failure_keeps_the_invitation(
     assert intake is not None and response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "could not send the email to robin@example.org" in page
-    assert f"/i/{intake.token}" in page
+    # The link is on the page (once), for the person to send themselves.
+    shown = page.split("/i/", 1)[1].split("<", 1)[0].split('"', 1)[0]
+    assert crypto.token_hash(shown) == intake.token_hash
 
 
 # A sent intake's link is the client's way to their confirmation and copy; links are on
@@ -242,5 +259,6 @@ def test_links_shown_ignore_the_request_host(
     # Staff sign in on whatever address they use; the client's link is the public one.
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://intake.example")
     login(clinic_with_admin["therapist"])
-    html = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
-    assert f"https://intake.example/i/{intake.token}" in html
+    act(client, intake.id, "resend")  # a link is shown to staff once, when it is made
+    html = client.get(f"/staff/intakes/{intake.id}/invitation").get_data(as_text=True)
+    assert "https://intake.example/i/" in html and "attacker" not in html

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from intake import notify
 from intake.db import db
 from intake.models import AuditEvent, Clinic, Intake, Role, Staff
-from tests.helpers import BEFORE_SAFETY, FULL, PASSWORD, csrf_token, fill_page
+from tests.helpers import BEFORE_SAFETY, FULL, PASSWORD, csrf_token, fill_page, link_token
 
 URL = "/r/open-door"
 
@@ -93,10 +93,14 @@ def test_urgent_emails_from_self_referrals_are_limited_per_address(
     open_link(make_clinic)
     sent: list[int] = []
     monkeypatch.setattr(notify, "deliver", lambda intake_id: sent.append(intake_id))
+    tokens = []
     for n in range(3):
         response = refer(client, f"Person {n}", address=f"192.0.2.{n}")
         assert response.status_code == 302
+        tokens.append(link_token(response.headers["Location"]))
     intakes = db.session.scalars(select(Intake).order_by(Intake.id)).all()
+    for intake, token in zip(intakes, tokens, strict=True):
+        intake.remember_token(token)  # only its hash is stored
     for intake in intakes:
         answers = {**FULL, "self_harm": "2"}
         for page_id in BEFORE_SAFETY:

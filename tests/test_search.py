@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import names
+from intake import crypto, names
 from intake.db import db
 from intake.models import IntakeNameWord
 
@@ -28,10 +28,9 @@ def test_names_fold_into_words(text: str, expected: list[str]) -> None:
     assert names.words(text) == expected
 
 
-def test_prefix_ranges_hold_every_word_that_begins_so() -> None:
-    low, high = names.prefix_range("mar")
-    assert low <= "mar" < high and low <= "maria" < high and low <= "marz" < high
-    assert not low <= "mas" < high and not low <= "ma" < high
+def test_prefixes_hold_every_beginning_of_every_word() -> None:
+    assert names.prefixes("Mar Ma") == ["m", "ma", "mar"]
+    assert names.prefixes("Zoë Li") == ["z", "zo", "zoe", "l", "li"]
 
 
 def shown(client: FlaskClient, query: str) -> list[str]:
@@ -67,7 +66,13 @@ def test_the_words_follow_the_name_and_go_with_the_intake(admin: int, make_intak
     stored = db.session.scalars(
         select(IntakeNameWord.word).where(IntakeNameWord.intake_id == intake.id)
     ).all()
-    assert sorted(stored) == ["curie", "marie"]
+    # Keyed digests of each prefix, bound to the clinic: no readable word is stored.
+    ring = crypto.keyring()
+    expected = {ring.blind(admin, p) for p in ["c", "cu", "cur", "curi", "curie"]}
+    expected |= {ring.blind(admin, p) for p in ["m", "ma", "mar", "mari", "marie"]}
+    assert set(stored) == expected and len(stored) == 10
+    assert not {"curie", "marie", "maria", "lopez"} & set(stored)
+    assert ring.blind(admin, "marie") != ring.blind(admin + 1, "marie")
     db.session.delete(intake)
     db.session.commit()
     assert db.session.scalars(select(IntakeNameWord)).all() == []

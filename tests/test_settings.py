@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select
 
-from intake import logos
+from intake import crypto, logos
 from intake.db import db
 from intake.models import AuditEvent, Clinic, QuestionnaireVersion
-from tests.helpers import browser_form, csrf_token
+from tests.helpers import audit_actions, browser_form, csrf_token
 
 URL = "/staff/settings"
 VALID = {
@@ -56,7 +56,19 @@ def test_admin_changes_settings(client: FlaskClient, admin: int, make_intake: An
     row = clinic(admin)
     assert row.accent_color == "#336699" and row.link_expiry_days == 14
     assert row.settings_updated_at is not None
-    assert row.self_referral_token
+    assert row.self_referral_hash
+    # The link is shown once, on the page after the save; only its hash is kept.
+    page = client.get(URL).get_data(as_text=True)
+    token = page.split("/r/", 1)[1].split("<", 1)[0]
+    assert crypto.token_hash(token) == row.self_referral_hash
+    assert "/r/" not in client.get(URL).get_data(as_text=True)
+    assert client.get(f"/r/{token}").status_code == 200
+    # A new link: the old one stops working at once, audited.
+    client.post(f"{URL}/referral-link", data={"csrf_token": csrf_token(client, URL)})
+    new = client.get(URL).get_data(as_text=True).split("/r/", 1)[1].split("<", 1)[0]
+    assert new != token and client.get(f"/r/{token}").status_code == 404
+    assert client.get(f"/r/{new}").status_code == 200
+    assert audit_actions("settings.referral_link_reissued")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "settings.changed"))
     assert event is not None and "accent_color" in event.detail["fields"]
     # The crisis contacts (and their assertions) moved to Settings, Safety:

@@ -8,11 +8,9 @@ used: the pages keep the standard one.
 from __future__ import annotations
 
 from flask import Response, abort
-from sqlalchemy import select
 
-from .. import colours, lifecycle
+from .. import clinics, colours, lifecycle
 from ..brief.render import DEFAULT_ACCENT
-from ..db import db
 from ..models import Clinic
 from . import bp
 
@@ -29,7 +27,7 @@ def _clinic_of_link(token: str) -> Clinic:
 
 
 def _clinic_of_referral(token: str) -> Clinic:
-    clinic = db.session.scalar(select(Clinic).where(Clinic.self_referral_token == token))
+    clinic = clinics.by_referral_token(token)
     if clinic is None:
         abort(404)
     return clinic

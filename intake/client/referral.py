@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from .. import catalogue, clinics, i18n, intake_sets, lifecycle, referrals
-from ..db import db
-from ..models import Clinic
 from . import bp
 from .forms import ReferralForm
 
@@ -16,7 +13,7 @@ from .forms import ReferralForm
 @bp.route("/r/<token>", methods=["GET", "POST"])
 def referral(token: str) -> Response | str | tuple[str, int]:
     """Ask for a name, then open a new intake for that person (within the link's limits)."""
-    clinic = db.session.scalar(select(Clinic).where(Clinic.self_referral_token == token))
+    clinic = clinics.by_referral_token(token)
     if clinic is None:
         abort(404)
     version = catalogue.default_for(clinic, current_app.config["DEFAULT_QUESTIONNAIRE"])

@@ -1,14 +1,18 @@
-"""Client invitations: invite, show and copy the link, send it, revoke, re-send, remind."""
+"""Client invitations: invite, show the link once and copy it, send it, revoke, re-send, remind.
+
+Only a hash of a link's token is stored, so a link is shown to staff once, on the page right
+after it was made; re-sending makes a new one (the old one stops working).
+"""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import catalogue, clinics, intake_sets, lifecycle, mail
 from ..access import active_staff, active_staff_member, intake_or_404
-from ..models import Clinic, QuestionnaireVersion
+from ..models import Clinic, Intake, QuestionnaireVersion
 from . import bp
 from .forms import InviteForm
 from .urgent import panel
@@ -17,6 +21,23 @@ from .urgent import panel
 def _say(delivery: mail.Delivery, to: str, what: str = "the link") -> None:
     """Tell the person what happened to the email, in the one wording (mail.delivery_note)."""
     flash(mail.delivery_note(delivery, to, what), "error" if delivery == "failed" else "info")
+
+
+# The session key of a link made by this browser's last invite or re-send, shown once.
+NEW_LINK = "new_client_link"
+
+
+def show_once(intake: Intake) -> None:
+    """Keep a link just made for the next page (the invitation's), which shows it once."""
+    session[NEW_LINK] = {"id": intake.id, "link": lifecycle.client_link(intake)}
+
+
+def _shown_link(intake: Intake) -> str | None:
+    """The link made just before this page, if it is this intake's (then forgotten)."""
+    kept = session.pop(NEW_LINK, None)
+    if isinstance(kept, dict) and kept.get("id") == intake.id:
+        return str(kept.get("link"))
+    return None
 
 
 def _invite_form(clinic: Clinic) -> InviteForm:
@@ -65,6 +86,7 @@ def invite() -> BaseResponse | str:
         )
         if form.send_email.data and item.email:
             _say(lifecycle.send_link(item), item.email)
+        show_once(item)
         return redirect(url_for("staff.invitation", intake_id=item.id))
     return render_template("staff/invite.html", form=form)
 
@@ -92,12 +114,13 @@ def _asked(
 
 @bp.get("/intakes/<int:intake_id>/invitation")
 def invitation(intake_id: int) -> str:
-    """The link with a copy button, its state, and what can be done with it."""
+    """The link with a copy button (only right after it was made), its state, and what can be
+    done with it."""
     item = intake_or_404(intake_id)
     return render_template(
         "staff/invitation.html",
         intake=item,
-        link=lifecycle.client_link(item),
+        link=_shown_link(item),
         problem=lifecycle.link_problem(item),
         copy_closes=lifecycle.copy_closes_at(item),
         therapists=active_staff(),
@@ -128,9 +151,13 @@ def resend(intake_id: int) -> BaseResponse:
     except lifecycle.AlreadySubmitted:
         flash("The client has already sent their answers.")
         return redirect(url_for("staff.invitation", intake_id=intake_id))
-    flash("The link is open again" + ("." if item.email else ": copy it below and send it."))
+    flash(
+        "A new link is open; the one sent before no longer works"
+        + ("." if item.email else ": copy it below and send it.")
+    )
     if item.email:
         _say(lifecycle.send_link(item), item.email)
+    show_once(item)
     return redirect(url_for("staff.invitation", intake_id=intake_id))
 
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, clinics, colours, i18n, logos, phones
+from .. import catalogue, clinics, colours, i18n, logos, mail, phones
 from ..access import admin_only
 from ..brief.content import language_name
 from ..models import Clinic
@@ -27,7 +36,7 @@ def settings() -> BaseResponse | str:
         ("", f"The deployment's default ({fallback}), whichever version is newest")
     ] + [(key, f"{title} ({key})") for key, title in keys]
     if not form.is_submitted():
-        form.self_referral.data = clinic.self_referral_token is not None
+        form.self_referral.data = clinic.self_referral_hash is not None
         form.default_questionnaire.data = clinic.default_questionnaire or ""
     if form.validate_on_submit():
         logo = _checked_logo(form)
@@ -40,13 +49,41 @@ def settings() -> BaseResponse | str:
                 self_referral=bool(form.self_referral.data),
             )
             flash("Settings saved.")
+            _show_referral_once(clinic)
             return redirect(url_for("staff.settings"))
     return render_template(
         "staff/settings.html",
         form=form,
         clinic=clinic,
         colour_ok=colours.passes(clinic.accent_color),
+        referral_link=session.pop(NEW_REFERRAL_LINK, None),
     )
+
+
+# The session key of a self-referral link just made, shown once on the next settings page
+# (only its hash is stored).
+NEW_REFERRAL_LINK = "new_referral_link"
+
+
+def _show_referral_once(clinic: Clinic) -> None:
+    """Keep a self-referral link made by this request for the next page to show, once."""
+    if clinic.self_referral_token is not None:
+        link = mail.external_url("client.referral", token=clinic.self_referral_token)
+        session[NEW_REFERRAL_LINK] = link
+
+
+@bp.post("/settings/referral-link")
+@admin_only
+def new_referral_link() -> BaseResponse:
+    """Make a new self-referral link; the old one stops working at once."""
+    clinic: Clinic = current_user.clinic
+    if clinic.self_referral_hash is None:
+        flash("Self-referral is off: turn it on to get a link.")
+    else:
+        clinics.new_referral_link(clinic)
+        _show_referral_once(clinic)
+        flash("A new self-referral link is ready; the old one no longer works.")
+    return redirect(url_for("staff.settings"))
 
 
 def _checked_logo(form: SettingsForm) -> tuple[bytes, str] | None:

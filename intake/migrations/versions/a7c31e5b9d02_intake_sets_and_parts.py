@@ -4,7 +4,7 @@ Existing intakes need no change: part 1 is the intake's own questionnaire and re
 intake that asks one questionnaire has no intake_part rows.
 
 Revision ID: a7c31e5b9d02
-Revises: d4e7a1b9c2f3
+Revises: e7c1d2a9f305
 Create Date: 2026-11-27 05:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a7c31e5b9d02"
-down_revision = "d4e7a1b9c2f3"
+down_revision = "e7c1d2a9f305"
 branch_labels = None
 depends_on = None
 
@@ -38,7 +38,8 @@ def upgrade():
         sa.Column("intake_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("questionnaire_id", sa.Integer(), nullable=False),
-        sa.Column("result", sa.JSON(), nullable=True),
+        # Encrypted JSON (intake.crypto.EncryptedJSON), like intake.result.
+        sa.Column("result", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["intake_id"], ["intake.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["questionnaire_id"], ["questionnaire_version.id"]),
         sa.PrimaryKeyConstraint("id"),
