@@ -31,6 +31,10 @@ LABELS = {
     "intake.urgent_followed_up": "Urgent intake: contact with the client recorded",
     "intake.urgent_escalated": "Urgent intake: admins reminded, no contact recorded in time",
     "intake.urgent_escalation_failed": "Urgent intake: reminder email failed",
+    "intake.under_age": "A client said they are under 18: the intake stopped",
+    "intake.under_age_notified": "Intake stopped (under 18): staff emailed",
+    "intake.under_age_notify_failed": "Intake stopped (under 18): email failed",
+    "intake.safety_summary_viewed": "Viewed the safety summary of an intake in progress",
     "intake.reviewed": "Marked an intake reviewed",
     "intake.reassigned": "Reassigned an intake",
     "client.invited": "Invited a client",
@@ -150,7 +154,7 @@ def describe(event: AuditEvent, names: dict[int, str] | None = None) -> str:
             return f"Asks {', '.join(str(k) for k in d.get('questionnaires', []))}, in this order."
         case "questionnaire.published":
             return f"Published a new version of '{d.get('key', '')}'."
-        case "intake.urgent_notified":
+        case "intake.urgent_notified" | "intake.under_age_notified":
             return f"Emailed {d.get('to', 'staff')}."
         case "intake.urgent_followed_up":
             try:

@@ -85,6 +85,18 @@ def definition_of(version: QuestionnaireVersion) -> Definition:
 _parsed: dict[str, Definition] = {}
 
 
+def definition_by_digest(digest: str, version_id: int) -> Definition | None:
+    """The definition with this digest: parsed already, else loaded (one query) and parsed.
+
+    For pages that read many intakes' versions by digest without loading each version row.
+    """
+    found = _parsed.get(digest)
+    if found is not None:
+        return found
+    version = db.session.get(QuestionnaireVersion, version_id)
+    return definition_of(version) if version is not None else None
+
+
 def preload_builtin(forms_dir: str | Path) -> None:
     """Parse the built-in files into this process's cache, in every language they offer.
 

@@ -54,6 +54,7 @@ DEMO_CLIENT = "Demo Client"
 # A fictional number (the 555-01xx range is reserved for fiction in North America).
 DEMO_PHONE = "+12015550123"
 DEMO_EMERGENCY = "555-0100"
+DEMO_TIME_ZONE = "America/New_York"
 DEMO_CRISIS_TEXTS = {
     "en": "DEMO CLINIC, sample text: a real clinic names its local crisis line here, with how"
     " to reach it day and night. In a real emergency, call your local emergency number.",
@@ -269,6 +270,9 @@ def seed_demo(new_password: bool) -> None:
         clinic.crisis_texts = {**DEMO_CRISIS_TEXTS, **(clinic.crisis_texts or {})}
         clinic.safety_procedure = clinic.safety_procedure or DEMO_PROCEDURE
         clinic.phone_region = clinic.phone_region or "US"
+    if not clinic.time_zone or clinic.time_zone == "UTC":
+        # Staff read times in the clinic's zone: the demo's is the one of its phone region.
+        clinic.time_zone = DEMO_TIME_ZONE
     staff = db.session.scalar(select(Staff).where(Staff.email == DEMO_EMAIL))
     password = None
     if staff is None:

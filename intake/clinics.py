@@ -31,6 +31,7 @@ TRACKED = (
     "copy_link_days",
     "retention_months",
     "unopened_days",
+    "time_zone",
 )
 # The safety settings (Settings -> Safety), audited as "settings.safety_changed".
 SAFETY = (
@@ -62,8 +63,8 @@ def update_settings(
     before = {name: getattr(clinic, name) for name in TRACKED}
     for name in TRACKED:
         value = values[name]
-        if value is None and name == "referral_daily_cap":
-            continue  # left blank: the cap stays as it was
+        if (value is None and name == "referral_daily_cap") or (name == "time_zone" and not value):
+            continue  # left blank: the cap (or the time zone) stays as it was
         setattr(clinic, name, value.strip() if isinstance(value, str) else value)
     clinic.default_questionnaire = clinic.default_questionnaire or None
     changed = [name for name in TRACKED if getattr(clinic, name) != before[name]]

@@ -392,6 +392,27 @@ def submit(intake: Intake, definition: Definition) -> None:
     metrics.submitted()
 
 
+def said_under_age(definition: Definition, answers: Mapping[str, Any]) -> bool:
+    """Whether the client answered "no" to the questionnaire's "Are you 18 or over?"."""
+    return definition.adult_item is not None and answers.get(definition.adult_item) == "no"
+
+
+def stop_under_age(intake: Intake) -> bool:
+    """Stop an intake whose client said they are under 18: no more questions; the clinic is
+    told (the dashboard, an email without answers) and it is audited. Returns whether this
+    call stopped it (False: it had stopped already)."""
+    _lock(intake)
+    if intake.under_age_at is not None or intake.status == IntakeStatus.SUBMITTED:
+        db.session.commit()
+        return False
+    now = utcnow()
+    intake.under_age_at = intake.updated_at = now
+    notify.under_age(intake)
+    audit.record("intake.under_age", clinic_id=intake.clinic_id, subject=intake, commit=False)
+    _commit_keeping_loaded()
+    return True
+
+
 def note_crisis_shown(intake: Intake, crisis: clinics.Crisis, page: str) -> None:
     """Record exactly what an urgent intake's client was first shown, for the brief (once)."""
     if not intake.urgent or intake.crisis_shown is not None:

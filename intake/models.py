@@ -217,6 +217,8 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     retention_months: Mapped[int | None]
     unopened_days: Mapped[int | None] = mapped_column(default=90, server_default="90")
     settings_updated_at: Mapped[datetime | None]
+    # IANA name; every time shown to staff (pages, brief, emails) is in this zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -418,6 +420,8 @@ class Intake(db.Model):  # type: ignore[name-defined]
     # Exactly what the client was first shown after a safety answer: emergency number,
     # crisis text, its language, when, on which page.
     crisis_shown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the client answered that they are under 18: the intake stopped there.
+    under_age_at: Mapped[datetime | None]
     # Client data: the scored result of part 1 (the questionnaire above).
     result: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("intake.result"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

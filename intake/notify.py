@@ -190,3 +190,53 @@ def _escalated(intake: Intake) -> bool:
         )
         is not None
     )
+
+
+UNDER_AGE = "under_age.notify"
+UNDER_AGE_SUBJECT = "An intake has stopped: please get in touch with the client"
+
+
+def under_age(intake: Intake) -> Job | None:
+    """Record that staff must hear that a client stopped at the 18-or-over question (sent
+    once the caller commits, to the therapist and the admins); held back like the urgent
+    notice during a flood of self-referrals (the dashboard still shows it)."""
+    if not referrals.notice_allowed(intake):
+        return None
+    return outbox.schedule(UNDER_AGE, {"intake_id": intake.id}, key=f"{UNDER_AGE}:{intake.id}")
+
+
+@outbox.handler(UNDER_AGE, max_attempts=None, backoff=_delays, lease=lambda: 120)
+def _send_under_age(params: dict[str, Any]) -> None:
+    deliver_under_age(int(params["intake_id"]))
+
+
+def deliver_under_age(intake_id: int) -> None:
+    """Send the notice now and audit it; raises when it could not go (so it is tried again).
+
+    Like the urgent notice it holds no answers and not the reason: only a link."""
+    intake = db.session.get(Intake, intake_id)
+    if intake is None:
+        return
+    people = recipients(intake)
+    if not people:
+        log.error("intake %s stopped: the clinic has no active staff to notify", intake.id)
+        return
+    to = [p.email for p in people]
+    link = mail.external_url("staff.intake", intake_id=intake.id)
+    body = render_template("email/under_age.txt", clinic=intake.clinic, link=link)
+    try:
+        mail.send(to, UNDER_AGE_SUBJECT, body)
+    except Exception as exc:
+        if not isinstance(exc, mail.MailError):
+            log.exception("notice for stopped intake %s failed", intake_id)
+        db.session.rollback()
+        audit.record(
+            "intake.under_age_notify_failed",
+            clinic_id=intake.clinic_id,
+            subject=intake,
+            error=str(exc) or type(exc).__name__,
+        )
+        raise
+    audit.record(
+        "intake.under_age_notified", clinic_id=intake.clinic_id, subject=intake, to=", ".join(to)
+    )

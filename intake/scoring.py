@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from .questionnaire.conditions import Context, holds, numeric, seen_answers
-from .questionnaire.model import Band, Definition, Dimension, Index, Rounding
+from .questionnaire.model import Band, Condition, Definition, Dimension, Index, Rounding
 
 Status = Literal["scored", "prorated", "not_scored"]
 # Why a measure was not scored: too many answers missing, or one that is never filled in.
@@ -100,7 +100,11 @@ def score(definition: Definition, answers: Mapping[str, Any]) -> Result:
     scores = {d.id: d.score for d in dims}
     indices = {i.id: index_value(i, seen) for i in definition.indices}
     ctx = Context(seen, scores, indices)
-    flags = tuple(f.id for f in definition.flags if holds(f.when, ctx))
+    flags = tuple(
+        f.id
+        for f in definition.flags
+        if holds(f.when, ctx) and inputs_scored(definition, f.when, scores, indices)
+    )
     urgent, unanswered = safety_status(definition, seen)
     return Result(
         questionnaire=definition.id,
@@ -110,6 +114,37 @@ def score(definition: Definition, answers: Mapping[str, Any]) -> Result:
         flags=flags,
         urgent=urgent,
         safety_unanswered=unanswered,
+    )
+
+
+def inputs_scored(
+    definition: Definition,
+    cond: Condition,
+    scores: Mapping[str, float | None],
+    indices: Mapping[str, float | None],
+) -> bool:
+    """Whether everything a condition reads was scored: each score and index it names was
+    computed, and no item it reads belongs to a 0-100 dimension left unscored.
+
+    A pattern never rests on a dimension that is not scored, even through another branch of
+    an 'any' (the readiness model: no flag from too few answers).
+    """
+    if cond.all is not None or cond.any is not None:
+        return all(
+            inputs_scored(definition, c, scores, indices)
+            for c in (*(cond.all or ()), *(cond.any or ()))
+        )
+    kind, ref = cond.subject
+    if kind == "score":
+        return scores.get(ref) is not None
+    if kind == "index":
+        return indices.get(ref) is not None
+    refs = (ref,) if isinstance(ref, str) else tuple(ref)
+    return not any(
+        item in dim.items and scores.get(dim.id) is None
+        for dim in definition.dimensions
+        if not dim.is_sum
+        for item in refs
     )
 
 

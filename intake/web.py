@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, render_template, request
+from flask import Flask, Response, abort, g, has_request_context, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter
@@ -41,8 +43,8 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(refuse_nul)
     _errors(app)
-    app.add_template_filter(day)
-    app.add_template_filter(moment, "datetime")
+    app.add_template_filter(clinic_day, "day")
+    app.add_template_filter(clinic_moment, "datetime")
     app.add_template_global(external_url)
     app.add_template_global(delivery_note)
 
@@ -73,6 +75,27 @@ def init_app(app: Flask) -> None:
         # Browsers ask for it on every page, often as the page is closed: one small icon,
         # read once and served from memory, so a dropped request leaves no file open.
         return Response(icon, mimetype="image/x-icon")
+
+
+def clinic_zone() -> str | None:
+    """The time zone of the clinic whose page this is: the signed-in user's, or one a view
+    or a job named (g.time_zone); None (UTC) when there is none."""
+    zone = g.get("time_zone") if g else None
+    if zone:
+        return str(zone)
+    if has_request_context() and getattr(current_user, "is_authenticated", False):
+        return current_user.clinic.time_zone or None
+    return None
+
+
+def clinic_day(value: date | datetime | None, style: str = "short", blank: str = "–") -> str:
+    """The |day filter: dates.day in the clinic's time zone."""
+    return day(value, style, blank, zone=clinic_zone())
+
+
+def clinic_moment(value: datetime | None, style: str = "short", blank: str = "–") -> str:
+    """The |datetime filter: dates.moment in the clinic's time zone."""
+    return moment(value, style, blank, zone=clinic_zone())
 
 
 def _refresh_once(app: Flask) -> None:

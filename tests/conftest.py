@@ -21,7 +21,7 @@ from intake.accounts import auth
 from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import Clinic, Intake, QuestionnaireVersion, Role, Staff, utcnow
-from tests.helpers import CRISIS_CONTACTS, PASSWORD, Live, SmtpInbox, post_form
+from tests.helpers import CRISIS_CONTACTS, PASSWORD, Live, SmtpInbox, post_form, readiness_v2
 
 # Tests sign in hundreds of times, so they hash with argon2's cheapest parameters; the app
 # itself keeps argon2-cffi's defaults (verification reads the parameters from each hash).
@@ -121,7 +121,7 @@ def make_intake(app: Flask) -> Any:
 
     def make(clinic_id: int, name: str = "Alex Client") -> Intake:
         clinic = db.session.get(Clinic, clinic_id)
-        version = catalogue.latest_builtin("readiness")
+        version = readiness_v2()
         assert clinic is not None and version is not None
         return lifecycle.invite(clinic, name, version)
 

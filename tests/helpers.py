@@ -38,8 +38,10 @@ from intake.questionnaire.flow import CONTACT as CONTACT_STEP
 PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-# The default questionnaire and an answer set that completes it (worked example A + words).
-DEFINITION = load_file("forms/readiness.yaml")
+# Version 2 of the default questionnaire and an answer set that completes it (worked example
+# A + words): most tests walk through its pages. Version 3 (forms/readiness.yaml, the default
+# for new invitations) has its own tests (tests/test_readiness_v3.py).
+DEFINITION = load_file("forms/readiness-v2.yaml")
 EXAMPLE_A = DEFINITION.examples[0].answers
 WORDS = {
     "why_now": "I keep losing sleep over work and want to understand why.",
@@ -47,6 +49,8 @@ WORDS = {
     "keep": "My morning runs.",
     "contact": "email",
     "previous_therapy": "no",
+    # Version 3 asks it first (required); version 2 has no such question.
+    "adult": "yes",
 }
 FULL = {**{k: str(v) for k, v in EXAMPLE_A.items()}, **WORDS}
 
@@ -85,6 +89,13 @@ BEFORE_SAFETY = ("now", "change", "reasons", "expectations", "ways", "practical"
 
 # The questionnaire editor's draft used by the editor tests.
 EDIT = "/staff/questionnaires/ours/edit"
+# Who reads a client's answers: one sentence on the welcome and done pages and in the consent.
+WHO_READS = {
+    "en": "Your answers are read only by the clinic's therapists and by the staff who arrange"
+    " your appointments.",
+    "es": "Sus respuestas solo las leen los terapeutas de la clínica y el personal que organiza"
+    " sus citas.",
+}
 
 
 def link_token(text: str) -> str:
@@ -145,17 +156,28 @@ def fill_page(
     page_id: str,
     answers: dict[str, Any],
     action: str = "next",
-    definition: Definition = DEFINITION,
+    definition: Definition | None = None,
 ) -> Any:
-    """Post one page with the answers that belong to it (signing the consent first if need be)."""
+    """Post one page with the answers that belong to it (signing the consent first if need be).
+
+    The page is looked up in the intake's own questionnaire unless a definition is given.
+    """
     if reload(intake).consent_at is None:
         sign(client, intake)
+    definition = definition or definition_of_intake(intake)
     page = next(p for p in definition.pages if p.id == page_id)
     data = {i.id: answers[i.id] for i in page.items if i.id in answers}
     if "shown" in answers:
         data["shown"] = answers["shown"]
     data["action"] = action
     return post_form(client, page_url(intake, page_id), data)
+
+
+def definition_of_intake(intake: Intake) -> Definition:
+    """The questionnaire an intake answers (its stored version)."""
+    from intake.catalogue import definition_of
+
+    return definition_of(reload(intake).questionnaire)
 
 
 def contact_url(intake: Intake) -> str:
@@ -183,11 +205,15 @@ def complete(
     client: FlaskClient,
     intake: Intake,
     answers: dict[str, Any],
-    definition: Definition = DEFINITION,
+    definition: Definition | None = None,
 ) -> Any:
-    """Sign, walk Next through every page the client is shown, then send from the review."""
+    """Sign, walk Next through every page the client is shown, then send from the review.
+
+    FULL completes either version of the default questionnaire.
+    """
     if reload(intake).consent_at is None:
         sign(client, intake)
+    definition = definition or definition_of_intake(intake)
     url = page_url(intake, definition.pages[0].id)
     while "/review" not in url:
         page_id = url.rsplit("/", 1)[1]
@@ -224,13 +250,24 @@ def reload(intake: Intake) -> Intake:
 # The questionnaire editor.
 
 
-def builtin_id() -> int:
-    """The stored id of the built-in default questionnaire."""
+def readiness_v2() -> QuestionnaireVersion:
+    """The stored version 2 of the built-in readiness questionnaire (DEFINITION)."""
     version = db.session.scalar(
         select(QuestionnaireVersion).where(
-            QuestionnaireVersion.key == "readiness", QuestionnaireVersion.clinic_id.is_(None)
+            QuestionnaireVersion.key == "readiness",
+            QuestionnaireVersion.version == DEFINITION.version,
+            QuestionnaireVersion.clinic_id.is_(None),
         )
     )
+    assert version is not None
+    return version
+
+
+def builtin_id() -> int:
+    """The stored id of the built-in default questionnaire the editor offers (its newest)."""
+    from intake import catalogue
+
+    version = catalogue.latest_builtin("readiness")
     assert version is not None
     return version.id
 
@@ -323,7 +360,7 @@ class Fuzzer:
     """
 
     def __init__(self, app: Any) -> None:
-        from intake import catalogue, lifecycle
+        from intake import lifecycle
         from intake.accounts.auth import hash_password
         from intake.models import Clinic, Role, Staff
 
@@ -339,8 +376,7 @@ class Fuzzer:
                                password_hash=hashed)  # fmt: skip
         db.session.add_all([self.admin, self.colleague])
         db.session.commit()
-        version = catalogue.latest_builtin("readiness")
-        assert version is not None
+        version = readiness_v2()
         self.version_id = version.id
         self.target = lifecycle.invite(clinic, "Fuzz Target", version, self.admin)
         self.other = lifecycle.invite(clinic, "Kept Client", version, self.admin)
@@ -911,13 +947,16 @@ def browser_form(html: str, form_index: int = -1) -> dict[str, Any]:
 def submitted(
     clinic_id: int, key: str, answers: dict[str, Any], name: str = "Sam Rivera"
 ) -> Intake:
-    """An intake on a built-in questionnaire, answered and sent (scored and stored as usual)."""
+    """An intake on a built-in questionnaire, answered and sent (scored and stored as usual).
+
+    'readiness' means its version 2, whose answers (EXAMPLE_A) the export tests send.
+    """
     from intake import catalogue, lifecycle
     from intake.catalogue import definition_of
     from intake.models import Clinic
 
     clinic = db.session.get(Clinic, clinic_id)
-    version = catalogue.latest_builtin(key)
+    version = readiness_v2() if key == "readiness" else catalogue.latest_builtin(key)
     assert clinic is not None and version is not None
     intake = lifecycle.invite(clinic, name, version)
     lifecycle.save_page(intake, definition_of(version), answers, None)
@@ -930,3 +969,41 @@ def fhir_valid(resource: dict[str, Any]) -> Any:
     from fhir.resources.R4B import get_fhir_model_class
 
     return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+# Version-3 keys (safety follow-ups, the 18-or-over item, sensitive answers) on a small form.
+
+SAFETY_V3_PATH = Path(__file__).resolve().parent / "data" / "safety_v3.yaml"
+SAFETY_V3 = load_file(SAFETY_V3_PATH)
+
+
+def safety_v3_intake(clinic_id: int, name: str = "Sam Client", **fields: Any) -> Intake:
+    """An invited intake of one clinic on tests/data/safety_v3.yaml (stored for that clinic)."""
+    from intake import lifecycle
+    from intake.catalogue import sha256
+    from intake.models import Clinic
+
+    source = SAFETY_V3_PATH.read_text(encoding="utf-8")
+    version = db.session.scalar(
+        select(QuestionnaireVersion).where(
+            QuestionnaireVersion.clinic_id == clinic_id, QuestionnaireVersion.key == "safety_v3"
+        )
+    )
+    if version is None:
+        version = QuestionnaireVersion(
+            clinic_id=clinic_id,
+            key="safety_v3",
+            version=1,
+            title="Safety and age test form",
+            source=source,
+            sha256=sha256(source),
+        )
+        db.session.add(version)
+        db.session.commit()
+    clinic = db.session.get(Clinic, clinic_id)
+    assert clinic is not None
+    intake = lifecycle.invite(clinic, name, version)
+    for key, value in fields.items():
+        setattr(intake, key, value)
+    db.session.commit()
+    return intake

@@ -23,12 +23,12 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 
-from intake import catalogue, lifecycle
+from intake import lifecycle
 from intake.accounts import tokens
 from intake.accounts.auth import NO_PASSWORD, hash_password
 from intake.db import db
 from intake.models import Clinic, Intake, QuestionnaireDraft, QuestionnaireVersion, Staff
-from tests.helpers import CRISIS_CONTACTS, PASSWORD, csrf_token
+from tests.helpers import CRISIS_CONTACTS, PASSWORD, csrf_token, readiness_v2
 
 LOGIN: Literal["login"] = "login"
 Expect = int | Literal["login"]
@@ -125,6 +125,7 @@ ROUTES: dict[str, Row] = {
     "staff.brief_asset": staff(200, 200),
     "staff.mark_reviewed": staff(302),
     "staff.record_follow_up": staff(302, data={"outcome": "tried"}),
+    "staff.safety": staff(200, params={"intake_id": lambda s: _urgent(s).id}),
     "staff.reassign": staff(302, data={"therapist_id": ""}),
     "staff.invite": staff(200, 200),
     "staff.invitation": staff(200),
@@ -167,6 +168,13 @@ def _set(side: Side) -> Any:
     return intake_sets.save(side.clinic, "Standard", ["readiness", "phq9"])
 
 
+def _urgent(side: Side) -> Intake:
+    """The side's intake, flagged urgent while still in progress (its safety summary opens)."""
+    side.intake.urgent, side.intake.urgent_at = True, side.intake.created_at
+    db.session.commit()
+    return side.intake
+
+
 def _token(side: Side, scope: str = "read") -> Any:
     """An API token of the side's clinic (the row; its secret is in ._secret)."""
     from intake import api_tokens
@@ -207,7 +215,7 @@ def _side(slug: str) -> Side:
     invite_token = tokens.issue(invitee, tokens.INVITE, timedelta(days=1))
     reset_token = tokens.issue(therapist, tokens.RESET, timedelta(hours=1))
     db.session.commit()
-    version = catalogue.latest_builtin("readiness")
+    version = readiness_v2()
     assert version is not None
     intake = lifecycle.invite(
         clinic, "Alex Client", version, therapist, email=f"alex@{slug}.example"
@@ -333,7 +341,7 @@ def api(no_token: int, own: int, other: int | None = None, **kw: Any) -> ApiRow:
 
 def _version(side: Side) -> int:
     """A questionnaire version of the side's own clinic."""
-    builtin = catalogue.latest_builtin("readiness")
+    builtin = readiness_v2()
     assert builtin is not None
     row = QuestionnaireVersion(
         clinic_id=side.clinic.id,

@@ -294,14 +294,14 @@ def test_one_link_walks_three_questionnaires_and_stores_three_parts(
     html = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
     text = " ".join(html.split())
     assert "3 questionnaires:" in text
-    assert "Readiness profile" in text
+    assert "Where the client is starting from" in text
     assert 'Total <strong class="total-figure">10</strong> on a scale of 0–27' in text
     assert 'Total <strong class="total-figure">4</strong> on a scale of 0–21' in text
     assert "9 of 9 answered" in text and "7 of 7 answered" in text
     pdf = client.get(f"/staff/intakes/{intake.id}/brief.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     words = " ".join(pdf_text(pdf.data).split())
-    assert "3 questionnaires:" in words and "Readiness profile" in words
+    assert "3 questionnaires:" in words and "Where the client is starting from" in words
     assert "on a scale of 0–27" in words and "on a scale of 0–21" in words
 
 

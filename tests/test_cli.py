@@ -29,7 +29,7 @@ def test_forms_check_names_file_place_and_line(
     app: Flask, tmp_path: Path, forms_dir: Path
 ) -> None:
     bad = tmp_path / "bad.yaml"
-    text = (forms_dir / "readiness.yaml").read_text()
+    text = (forms_dir / "readiness-v2.yaml").read_text()
     bad.write_text(text.replace("type: ruler", "type: slider", 1))
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(text.replace("own_motivation: 91.67", "own_motivation: 12.00"))

@@ -17,6 +17,7 @@ from intake.models import Intake
 from tests.helpers import (
     DEFINITION,
     FULL,
+    WHO_READS,
     WORDS,
     autosave,
     complete,
@@ -59,8 +60,9 @@ def test_welcome_page_greets_and_explains(client: FlaskClient, intake: Intake) -
         " Most people take about 15 minutes." in html
     )
     assert "come back later with the same link" in html
-    assert "Only the therapists at North Practice read your answers" in html
-    assert "joint effort" in html
+    assert WHO_READS["en"] in html.replace("&#39;", "'")
+    # Said on the done page instead, after the questions that ask how the client sees it.
+    assert "joint effort" not in html
     # The consent step: its text, a labelled name box that signs it, and today's date.
     assert DEFINITION.consent is not None
     assert " ".join(DEFINITION.consent.text.split()) in " ".join(html.split())
@@ -483,7 +485,7 @@ def test_thank_you_page_offers_the_clients_copy(client: FlaskClient, intake: Int
     complete(client, intake, FULL)
     html = client.get(f"/i/{intake.token}/done").get_data(as_text=True)
     assert "What happens next" in html
-    assert f'href="/i/{intake.token}/answers.pdf"' in html
+    assert f'action="/i/{intake.token}/answers.pdf"' in html
     response = client.get(f"/i/{intake.token}/answers.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"

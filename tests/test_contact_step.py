@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from intake import catalogue, lifecycle
+from intake import lifecycle
 from intake.db import db
 from intake.models import ClientContact, Clinic, Intake
 from intake.questionnaire import load_text
@@ -22,6 +22,7 @@ from tests.helpers import (
     fill_page,
     give_contact,
     page_url,
+    readiness_v2,
     reload,
     sign,
 )
@@ -83,7 +84,7 @@ def invited(make_clinic: Any, client: FlaskClient) -> Intake:
     """A signed intake invited with a phone and an email, at a clinic in the US region."""
     clinic_id, _ = make_clinic()
     clinic = db.session.get(Clinic, clinic_id)
-    version = catalogue.latest_builtin("readiness")
+    version = readiness_v2()
     assert clinic is not None and version is not None
     clinic.phone_region = "US"
     db.session.commit()

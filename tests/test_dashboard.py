@@ -13,18 +13,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from intake import catalogue
 from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import AuditEvent, Intake, Staff
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, readiness_v2
 
 START = datetime(2026, 1, 1, 9, 0)
 
 
 def add_intakes(clinic_id: int, count: int, **fields: Any) -> list[int]:
     """Insert intakes directly, one minute apart, oldest first."""
-    version = catalogue.latest_builtin("readiness")
+    version = readiness_v2()
     assert version is not None
     offset = db.session.query(Intake).count()
     rows = [

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from intake import create_app, crypto, keys, lifecycle, logs
+from intake import catalogue, create_app, crypto, keys, lifecycle, logs
 from intake.db import db
 from intake.models import AuditEvent, BriefPdf, ClientContact, Intake, utcnow
 from tests.helpers import (
@@ -263,9 +263,11 @@ def test_the_migration_encrypts_existing_rows_and_old_links_keep_working(
                 id=1, clinic_id=1, email="t@old.example", name="T", password_hash="x",
                 role="admin", created_at=now, totp_secret="JBSWY3DPEHPK3PXP",
             ))  # fmt: skip
+            # A real definition: the dashboard reads the urgent row's follow-ups through it.
+            source = (Path(__file__).parents[1] / "forms" / "readiness-v2.yaml").read_text()
             conn.execute(t["questionnaire_version"].insert().values(
-                id=1, key="readiness", version=1, title="R", source="x", sha256="0" * 64,
-                created_at=now,
+                id=1, key="readiness", version=2, title="R", source=source,
+                sha256=catalogue.sha256(source), created_at=now,
             ))  # fmt: skip
             conn.execute(t["intake"].insert().values(
                 id=1, clinic_id=1, questionnaire_id=1, token="sent-before-the-upgrade",
@@ -351,9 +353,11 @@ def test_outbox_files_are_private_and_no_log_line_holds_a_token(
     login("admin@north.example")
     # A client invitation, emailed (to the outbox), a reminder, a staff invitation and a
     # password reset: every kind of emailed link.
-    version = clinic_with_admin["intake"].questionnaire_id
+    # The staff form offers the newest version of each questionnaire.
+    newest = catalogue.latest_builtin("readiness")
+    assert newest is not None
     post_form(client, "/staff/invite", {
-        "client_name": "Robin Client", "questionnaire_id": str(version), "therapist_id": "",
+        "client_name": "Robin Client", "questionnaire_id": str(newest.id), "therapist_id": "",
         "email": "robin@example.org", "send_email": "y",
     })  # fmt: skip
     robin = db.session.scalars(select(Intake).order_by(Intake.id.desc())).first()

@@ -459,10 +459,16 @@ def test_check_examples_reports_disagreements(
     assert list(check_examples(definition)) == messages
 
 
-def test_default_questionnaire_loads_and_its_examples_hold() -> None:
-    definition = load_file(FORMS / "readiness.yaml")
-    assert definition.id == "readiness"
-    assert [e.name[0] for e in definition.examples] == ["A", "B", "C"]
+@pytest.mark.parametrize(
+    ("name", "version", "examples"),
+    [("readiness-v2.yaml", 2, ["A", "B", "C"]), ("readiness.yaml", 3, ["A", "B", "C", "D", "E"])],
+)
+def test_default_questionnaire_loads_and_its_examples_hold(
+    name: str, version: int, examples: list[str]
+) -> None:
+    definition = load_file(FORMS / name)
+    assert (definition.id, definition.version) == ("readiness", version)
+    assert [e.name[0] for e in definition.examples] == examples
     assert list(check_examples(definition)) == []
 
 
@@ -561,9 +567,10 @@ def _plain_yaml(text: str) -> Any:
     return YAML(typ="safe", pure=True).load(text)
 
 
-def test_schema_validates_the_default_questionnaire() -> None:
+@pytest.mark.parametrize("name", ["readiness.yaml", "readiness-v2.yaml"])
+def test_schema_validates_the_default_questionnaire(name: str) -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    data = _plain_yaml((FORMS / "readiness.yaml").read_text(encoding="utf-8"))
+    data = _plain_yaml((FORMS / name).read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(json_schema())
     jsonschema.Draft202012Validator(json_schema()).validate(data)
 
@@ -676,7 +683,7 @@ def test_in_language_switches_every_client_text() -> None:
     assert [o.label for o in item.options or ()][0] == "Ningún día"
     assert spanish.scale_labels(spanish.item("cr_want"))[-1] == "Muy cierto para mí"
     assert spanish.safety is not None and spanish.safety.ask_again.startswith("Esta pregunta")
-    assert spanish.consent is not None and spanish.consent.text.startswith("Acepto")
+    assert spanish.consent is not None and spanish.consent.text.startswith("Sus respuestas")
     # What the therapist reads stays in the clinic's language; scoring is unchanged.
     assert spanish.dimensions == definition.dimensions and spanish.flags == definition.flags
     assert (
@@ -686,8 +693,9 @@ def test_in_language_switches_every_client_text() -> None:
     assert spanish.in_language("es") is spanish
 
 
-def test_default_questionnaire_is_complete_in_both_languages() -> None:
-    definition = load_file(FORMS / "readiness.yaml")
+@pytest.mark.parametrize("name", ["readiness.yaml", "readiness-v2.yaml"])
+def test_default_questionnaire_is_complete_in_both_languages(name: str) -> None:
+    definition = load_file(FORMS / name)
     assert definition.offered_languages == ("en", "es")
     assert list(check_translations(definition)) == []
 
@@ -704,7 +712,7 @@ def test_same_page_condition_on_an_earlier_question_loads() -> None:
 
 
 def test_time_estimate_counts_what_most_clients_see() -> None:
-    definition = load_file(FORMS / "readiness.yaml")
+    definition = load_file(FORMS / "readiness-v2.yaml")
     assert definition.estimated_minutes() == 15
     # A conditional page of long answers does not make the welcome page promise more time.
     extra = "\n".join(
@@ -739,7 +747,7 @@ def test_yaml_aliases_are_refused_before_they_can_expand() -> None:
 @pytest.mark.parametrize("word", ["resistant", "Unmotivated", "non-compliant", "in denial"])
 def test_labelling_words_are_refused_with_their_place(word: str) -> None:
     text = Path("forms/readiness.yaml").read_text(encoding="utf-8")
-    text = text.replace("label: Hopes to be taken care of", f"label: Client seems {word}", 1)
+    text = text.replace("label: Hopes the therapist will lead", f"label: Client seems {word}", 1)
     with pytest.raises(DefinitionError) as caught:
         load_text(text, source="clinic.yaml")
     problem = caught.value.problems[0]

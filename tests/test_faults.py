@@ -41,6 +41,7 @@ from tests.helpers import (
     pg_recreate,
     pg_rows,
     pg_scratch_url,
+    readiness_v2,
     start_redis,
     wait_until,
 )
@@ -95,7 +96,7 @@ def consented_intakes(url: str, count: int) -> list[tuple[int, str]]:
     made = []
     with on_database(url):
         clinic = db.session.query(Clinic).one()
-        version = catalogue.latest_builtin("readiness")
+        version = readiness_v2()
         assert version is not None
         for n in range(count):
             intake = lifecycle.invite(clinic, f"Client {n}", version)

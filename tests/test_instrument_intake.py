@@ -242,7 +242,7 @@ def test_answers_off_the_scale_are_refused_by_the_form(
     client: FlaskClient, clinic: tuple[int, str], form: str, field: str, value: str
 ) -> None:
     intake = invite_with(clinic[0], form)
-    definition: Definition = PHQ9 if form == "phq9" else load_file("forms/readiness.yaml")
+    definition: Definition = PHQ9 if form == "phq9" else load_file("forms/readiness-v2.yaml")
     page = definition.page_of(field)
     sign(client, intake)
     response = post_form(

@@ -18,7 +18,7 @@ from intake.scoring import NEVER_IMPUTED, TOO_FEW, Result, score, summary
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 PHQ9 = load_file(FORMS / "phq9.yaml")
 GAD7 = load_file(FORMS / "gad7.yaml")
-READINESS = load_file(FORMS / "readiness.yaml")
+READINESS = load_file(FORMS / "readiness-v2.yaml")
 LOINC = "http://loinc.org"
 
 PHQ9_ITEM_CODES = [

@@ -15,7 +15,15 @@ from sqlalchemy import select
 from intake import catalogue, crypto, lifecycle
 from intake.db import db
 from intake.models import AuditEvent, Clinic, Intake, Staff, utcnow
-from tests.helpers import FULL, SmtpInbox, audit_actions, complete, csrf_token, post_form, reload
+from tests.helpers import (
+    FULL,
+    SmtpInbox,
+    audit_actions,
+    complete,
+    csrf_token,
+    post_form,
+    reload,
+)
 
 
 @pytest.fixture
@@ -51,6 +59,7 @@ def act(client: FlaskClient, intake_id: int, action: str, **data: Any) -> Any:
 
 
 def _invite(client: FlaskClient, **data: Any) -> Any:
+    # The staff form offers the newest version of each questionnaire (version 3 here).
     version = catalogue.latest_builtin("readiness")
     assert version is not None
     form = {"client_name": "Robin Client", "questionnaire_id": str(version.id), "therapist_id": ""}

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import catalogue, lifecycle, mail, outbox
+from intake import lifecycle, mail, outbox
 from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import BriefPdf, Clinic, Intake, Staff, utcnow
@@ -27,6 +27,7 @@ from tests.helpers import (
     audit_actions,
     fill_page,
     post_form,
+    readiness_v2,
     reload,
 )
 
@@ -88,7 +89,7 @@ def urgent_setup(make_clinic: Any) -> dict[str, Any]:
     db.session.commit()
     clinic = db.session.get(Clinic, clinic_id)
     therapist = db.session.scalar(select(Staff).where(Staff.email == therapist_email))
-    version = catalogue.latest_builtin("readiness")
+    version = readiness_v2()
     assert clinic is not None and therapist is not None and version is not None
     intake = lifecycle.invite(clinic, "Nora North", version, therapist)
     intake.consent_name, intake.consent_at = "Nora North", utcnow()  # past the welcome page

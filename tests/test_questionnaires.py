@@ -220,8 +220,8 @@ def test_cli_editor_and_publish_agree_on_a_wrong_example(
 ) -> None:
     create(client)
     source = draft_text(admin)
-    example_a = source.index("A, engaged early-comer")
-    assert source.index(old, example_a) < source.index("B, take care of me")
+    example_a = source.index("A3, engaged")
+    assert source.index(old, example_a) < source.index("B3, hopes the therapist will lead")
     at = source.index(old, example_a)
     wrong = source[:at] + new + source[at + len(old) :]
     # The command line.
@@ -230,14 +230,15 @@ def test_cli_editor_and_publish_agree_on_a_wrong_example(
     result = app.test_cli_runner().invoke(args=["forms", "check", str(path)])
     assert result.exit_code == 1
     (line,) = result.output.splitlines()
-    assert line.startswith(f"{path}: example A, engaged early-comer: ") and said in line
+    assert line.startswith(f"{path}: example A3, engaged, wish for change mixed: ")
+    assert said in line
     # The editor's "Run examples".
     table = press(client, "examples", wrong).get_data(as_text=True)
     assert table.count("DIFFERS") == 1
     # Publish.
     refused = press(client, "publish", wrong)
     assert refused.status_code == 200
-    assert "example &#39;A, engaged early-comer&#39;" in refused.get_data(as_text=True)
+    assert "example &#39;A3, engaged, wish for change mixed&#39;" in refused.get_data(as_text=True)
     assert catalogue.versions(admin, "ours") == []
 
 

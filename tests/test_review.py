@@ -92,4 +92,4 @@ def test_the_gaps_are_named_in_spanish(client: FlaskClient, intake: Intake) -> N
     client.get(f"/i/{intake.token}?lang=es")
     walk_to_review(client, intake, REQUIRED_ONLY)
     html = client.get(f"/i/{intake.token}/review").get_data(as_text=True)
-    assert "“sin puntuar”" in html and "No tiene que responderlas" in html
+    assert "«sin puntuar»" in html and "No tiene que responderlas" in html

@@ -14,7 +14,7 @@ from intake.questionnaire.model import Condition
 from intake.scoring import DimensionScore, Result, band_of, is_urgent, safety_status, score
 
 ROOT = Path(__file__).resolve().parents[1]
-READINESS = load_file(ROOT / "forms" / "readiness.yaml")
+READINESS = load_file(ROOT / "forms" / "readiness-v2.yaml")
 
 # Item ids of the default questionnaire in the model's dimension order, so the worked
 # examples below can be written exactly as readiness-model.md gives them.
@@ -682,5 +682,5 @@ def test_all_and_any(answers: dict[str, Any], all_: bool, any_: bool) -> None:
 
 
 def test_unreadable_safety_answer_asks_for_contact_never_passes() -> None:
-    definition = load_file("forms/readiness.yaml")
+    definition = load_file("forms/readiness-v2.yaml")
     assert safety_status(definition, {"self_harm": "1"}) == (False, True)

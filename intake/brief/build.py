@@ -126,6 +126,7 @@ def branding_of(clinic: Clinic) -> Branding:
         logo_mime=mime,
         accent=clinic.accent_color or "",
         paper=clinic.paper_size or "A4",
+        time_zone=clinic.time_zone or "UTC",
     )
 
 

@@ -5,6 +5,7 @@ Pure: it reads a definition, the stored answers and the stored scoring result.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -14,16 +15,31 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
-from ..questionnaire.answers import answer_text
+from ..questionnaire.answers import ENGLISH, answer_text
 from ..questionnaire.conditions import (
+    Context,
+    holds,
     is_answered,
     numeric,
     seen_answers,
     visible_items,
     visible_pages,
 )
-from ..questionnaire.model import TEXT_TYPES, Definition, Dimension, Rounding
-from ..scoring import NEVER_IMPUTED, DimensionScore, Result
+from ..questionnaire.model import (
+    DECLINED,
+    NUMERIC_TYPES,
+    TEXT_TYPES,
+    Condition,
+    Definition,
+    Dimension,
+    Flag,
+    ItemType,
+    Rounding,
+)
+from ..scoring import NEVER_IMPUTED, DimensionScore, Result, inputs_scored
+
+# Answer words without the scale's number, for sentences ("mostly true", not "Mostly true (4)").
+PLAIN = replace(ENGLISH, scale_value=False)
 
 # Page 1 quotes the client's words within this many characters in all, less room for the
 # urgent box and each pattern, and never less than the floor; each quote ends at a sentence
@@ -216,18 +232,50 @@ class Beside:
 
 
 @dataclass(frozen=True)
+class ItemAnswer:
+    """One rating as the client gave it: what the question asks in a few words, the answer's
+    words, and where it sits on the answer scale (as asked and as scored)."""
+
+    id: str
+    short: str
+    value: int | None  # the answer as given (None: blank or declined)
+    word: str  # the answer's words, e.g. "Mostly true", or "not answered"
+    keyed: int | None  # its points for the dimension (reverse-keyed items reversed)
+    reverse: bool
+    low: int
+    high: int
+
+    @property
+    def answered(self) -> bool:
+        """Whether the client gave this rating."""
+        return self.value is not None
+
+
+@dataclass(frozen=True)
 class ProfileLine:
-    """One readiness dimension as the brief shows it."""
+    """One readiness dimension as the brief shows it: the answers first, a whole number at
+    most, and the band only for the details table."""
 
     id: str
     label: str
-    score: float | None
+    score: float | None  # a whole number (no false precision), or None: not scored
     band: str | None
     band_label: str | None
     status: str
-    line: str
+    line: str  # the sentence built from the answers, never from the band
     how: str
     beside: Beside | None = None
+    answers: tuple[ItemAnswer, ...] = ()
+    mixed: bool = False  # keyed answers 3 or more points apart
+    two_sided: bool = False  # a preference with no better end (the focus of the work)
+    ends: tuple[str, str] | None = None  # a two-sided preference's ends, low then high
+    note: str | None = None  # a caution beside the answers (e.g. circumstances)
+    barriers: tuple[str, ...] = ()  # concrete barriers the client ticked
+
+    @property
+    def answered(self) -> int:
+        """How many of its ratings the client gave."""
+        return sum(a.answered for a in self.answers)
 
 
 @dataclass(frozen=True)
@@ -242,12 +290,37 @@ class BandInfo:
 
 @dataclass(frozen=True)
 class FlagNote:
-    """A pattern worth attention: what was said and a suggested stance."""
+    """A pattern worth attention: what was said and a suggested stance; for some patterns,
+    the answers that raised it and the client's own words beside them."""
 
     id: str
     label: str
     description: str
     stance: str | None
+    raised_by: tuple[str, ...] = ()  # e.g. "expects the therapist to sort it out: agree"
+    quotes: tuple[Quote, ...] = ()  # whole sentences of the client's own words
+
+
+@dataclass(frozen=True)
+class BlankPage:
+    """A page where more than half of the ratings were left blank."""
+
+    title: str
+    blank: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Strip:
+    """Page 1's top strip: safety status, the name used, how to reach the client, when they
+    can come and the language they answered in."""
+
+    safety: str | None  # the safety answer in words (even "Not at all"); None: no safety item
+    follow_ups: tuple[tuple[str, str], ...]  # ("Right now", "No"), ("Ever tried", "Yes")
+    name_used: str
+    pronouns: str | None
+    availability: str | None
+    language_note: str | None  # answered in another language than the brief's
 
 
 @dataclass(frozen=True)
@@ -376,6 +449,29 @@ class Brief:
     room: int = PAGE_ONE_BUDGET
     # Every questionnaire of an intake that asked several, in order (empty: just this one).
     parts: tuple[PartTitle, ...] = ()
+    strip: Strip | None = None
+    # The last resort of a crowded page 1: the profile without its sentences (they are in
+    # the details table), so the patterns stay on page 1.
+    terse: bool = False
+    # Pages where more than half the ratings were left blank, and all ratings blank / asked.
+    blank_pages: tuple[BlankPage, ...] = ()
+    ratings_blank: int = 0
+    ratings_count: int = 0
+
+    @property
+    def prorated(self) -> bool:
+        """Whether any dimension was prorated (the key is printed only then)."""
+        return any(p.status == "prorated" for p in self.profile)
+
+    @property
+    def drawn(self) -> tuple[ProfileLine, ...]:
+        """The dimensions drawn as answers: those with at least one answer (no empty rows)."""
+        return tuple(p for p in self.profile if p.answered or not p.answers)
+
+    @property
+    def undrawn(self) -> tuple[ProfileLine, ...]:
+        """The dimensions with no answers at all, named in a line instead of drawn."""
+        return tuple(p for p in self.profile if p.answers and not p.answered)
 
     def with_room(self, room: int) -> Brief:
         """The same brief with page 1's quotes fitted into less (or more) room."""
@@ -396,6 +492,18 @@ def page_one_candidates(brief: Brief) -> tuple[Brief, ...]:
             out[-1].crowded,
         ):
             out.append(smaller)
+    if brief.profile:
+        last = replace(out[-1], terse=True)
+        out.append(last)
+        # Then a pattern's quotes of questions page 1 quotes already (in part) are left to
+        # page 1's own words and the appendix.
+        shown = {q.prompt for q in last.telling}
+        flags = tuple(
+            replace(f, quotes=tuple(q for q in f.quotes if q.prompt not in shown))
+            for f in last.flags
+        )
+        if flags != last.flags:
+            out.append(replace(last, flags=flags))
     return tuple(out)
 
 
@@ -415,16 +523,22 @@ def build_brief(
         _measure(definition, by_id[d.id], d, seen) for d in result.dimensions if d.id in totals
     )
     rulers = _rulers(definition, seen, result)
-    # The wide-gap flag is told by the importance/confidence section itself, not twice.
-    told = layout.gap_flag if rulers else None
-    flag_notes = tuple(
-        FlagNote(f.id, f.label, f.description, f.stance)
-        for f in definition.flags
-        if f.id in result.flags and f.id != told
-    )
     urgent = result.urgent or meta.flagged_urgent
+    # The wide-gap flag is told by the importance/confidence section itself, not twice. A
+    # stored result from before the rule is checked again: no pattern rests on a dimension
+    # or index that is not scored.
+    told = layout.gap_flag if rulers else None
+    scores = {d.id: d.score for d in result.dimensions}
+    flag_notes = tuple(
+        _flag_note(definition, f, seen, result, urgent=urgent)
+        for f in definition.flags
+        if f.id in result.flags
+        and f.id != told
+        and inputs_scored(definition, f.when, scores, result.indices)
+    )
     wide = rulers is not None and rulers.note is not None
     room = PAGE_ONE_BUDGET - _room_taken(meta, urgent, flag_notes, wide)
+    blank_pages, blank, count = _blank_ratings(definition, seen)
     return Brief(
         meta=meta,
         title=definition.title,
@@ -436,7 +550,9 @@ def build_brief(
         bands=tuple(BandInfo(b.id, b.label, b.min, b.max) for b in definition.bands),
         flags=flag_notes,
         rulers=rulers,
-        openers=_openers(definition, result, own_words, urgent=urgent),
+        openers=_openers(
+            definition, seen, result, own_words, urgent=urgent, blank_heavy=bool(blank_pages)
+        ),
         expectations=_quotes(definition, layout.expectations, seen),
         background=_quotes(definition, layout.background, seen),
         practical=_quotes(definition, layout.practical, seen),
@@ -444,9 +560,13 @@ def build_brief(
         measures=measures,
         patterns_checked=bool(definition.flags),
         copyright=definition.copyright,
-        telling=_telling(definition, seen, own_words, room),
+        telling=_telling(definition, seen, own_words, room, _flag_quoted(flag_notes)),
         crowded=room < CROWDED_BELOW,
         room=max(PAGE_ONE_FLOOR, room),
+        strip=_strip(definition, seen, meta) if profile or own_words else None,
+        blank_pages=blank_pages,
+        ratings_blank=blank,
+        ratings_count=count,
     )
 
 
@@ -476,6 +596,110 @@ def merge_briefs(briefs: Sequence[Brief]) -> Brief:
     )
 
 
+def _blank_ratings(
+    definition: Definition, seen: Mapping[str, Any]
+) -> tuple[tuple[BlankPage, ...], int, int]:
+    """The pages where more than half of the profile's ratings the client saw were left
+    blank, and the blank and asked ratings in all (only the ratings the profile draws: the
+    dimensions' and indices' items and the two rulers)."""
+    layout = definition.brief
+    profiled = (
+        {i for d in definition.dimensions if not d.is_sum for i in d.items}
+        | {i for x in definition.indices for i in (*x.plus, *x.minus)}
+        | {layout.importance, layout.confidence}
+    )
+    heavy, blank_all, count_all = [], 0, 0
+    for page in visible_pages(definition, seen):
+        ratings = [
+            i
+            for i in visible_items(definition, page, seen)
+            if i.type in NUMERIC_TYPES and i.id in profiled
+        ]
+        blank = sum(not is_answered(seen.get(i.id)) for i in ratings)
+        blank_all, count_all = blank_all + blank, count_all + len(ratings)
+        if ratings and blank * 2 > len(ratings):
+            heavy.append(BlankPage(page.title, blank, len(ratings)))
+    return tuple(heavy), blank_all, count_all
+
+
+def _strip(definition: Definition, seen: Mapping[str, Any], meta: Meta) -> Strip:
+    """Page 1's top strip, for every brief: the safety answer even when "not at all"."""
+    safety_word: str | None = None
+    follow: list[tuple[str, str]] = []
+    if definition.safety is not None:
+        item = definition.item(definition.safety.item)
+        value = seen.get(item.id)
+        safety_word = _plain_answer(definition, item.id, value) if is_answered(value) else None
+        if safety_word is None:
+            safety_word = "Not answered" if value is None else "Preferred not to answer"
+        ups = definition.safety.follow_ups
+        if ups is not None:
+            for label, ref in (("Right now", ups.now), ("Ever tried", ups.ever)):
+                if definition.has_item(ref) and is_answered(seen.get(ref)):
+                    follow.append((label, _plain_answer(definition, ref, seen.get(ref))))
+    return Strip(
+        safety=safety_word,
+        follow_ups=tuple(follow),
+        name_used=_name_used(definition, seen) or meta.client_name,
+        pronouns=_text_answer(definition, seen, PRONOUN_ITEMS),
+        availability=_availability(definition, seen),
+        language_note=_language_note(meta),
+    )
+
+
+# Items that hold the name the client uses, when a questionnaire asks it (version 3).
+NAME_ITEMS = ("name_used", "preferred_name", "name")
+AVAILABILITY_ITEMS = ("availability",)
+
+
+PRONOUN_ITEMS = ("pronouns",)
+
+
+def _name_used(definition: Definition, seen: Mapping[str, Any]) -> str | None:
+    """The name the client says they use, if the questionnaire asks and they answered."""
+    return _text_answer(definition, seen, NAME_ITEMS)
+
+
+def _text_answer(
+    definition: Definition, seen: Mapping[str, Any], refs: tuple[str, ...]
+) -> str | None:
+    """The first of these questions the client answered in words, spaces tidied."""
+    for ref in refs:
+        value = seen.get(ref)
+        if definition.has_item(ref) and isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def _availability(definition: Definition, seen: Mapping[str, Any]) -> str | None:
+    """When the client can come, in words: the availability item, else the practical
+    section's first choice question they answered."""
+    refs = [r for r in AVAILABILITY_ITEMS if definition.has_item(r)]
+    refs += [
+        r
+        for r in definition.brief.practical
+        if definition.item(r).type is ItemType.MULTIPLE_CHOICE and r not in refs
+    ]
+    for ref in refs:
+        if is_answered(seen.get(ref)):
+            return answer_text(definition, definition.item(ref), seen.get(ref))
+    return None
+
+
+def _language_note(meta: Meta) -> str | None:
+    """A line when the client answered in another language than the brief is in."""
+    if meta.answered_in.split("-")[0].lower() == meta.language.split("-")[0].lower():
+        return None
+    name = meta.answered_in_name
+    return f"Answered in {name}: a {name}-speaking therapist or an interpreter may be needed."
+
+
+def _plain_answer(definition: Definition, item_id: str, value: Any) -> str:
+    """An answer's words without the scale number, e.g. 'Several days'."""
+    item = definition.item(item_id)
+    return answer_text(definition, item, value, PLAIN)
+
+
 def _quotes(
     definition: Definition, ids: tuple[str, ...], seen: Mapping[str, Any]
 ) -> tuple[Quote, ...]:
@@ -491,6 +715,9 @@ def _room_taken(meta: Meta, urgent: bool, flags: tuple[FlagNote, ...], wide: boo
     """How much of page 1's room for quotes the urgent box and the patterns take, in
     characters: the box with its procedure and contact details, and each pattern."""
     taken = PATTERN_ROOM * (len(flags) + wide)
+    taken += sum(len(q.short) for f in flags for q in f.quotes) + 40 * sum(
+        len(f.raised_by) for f in flags
+    )
     if urgent:
         reach = meta.reach
         taken += URGENT_ROOM + int(0.6 * len(meta.safety_procedure or ""))
@@ -500,19 +727,34 @@ def _room_taken(meta: Meta, urgent: bool, flags: tuple[FlagNote, ...], wide: boo
     return taken
 
 
+def _before_texts(definition: Definition) -> tuple[str, ...]:
+    """The background's free-text questions about therapy or help before (those named
+    'previous...', else the first free-text one): what page 1 and the patterns quote."""
+    texts = [i for i in definition.brief.background if definition.item(i).type in TEXT_TYPES]
+    return tuple(i for i in texts if i.startswith("previous")) or tuple(texts[:1])
+
+
+def _flag_quoted(flags: tuple[FlagNote, ...]) -> frozenset[str]:
+    """The questions a pattern on page 1 already quotes whole (not quoted twice)."""
+    return frozenset(q.prompt for f in flags for q in f.quotes if not q.cut)
+
+
 def _telling(
     definition: Definition,
     seen: Mapping[str, Any],
     own_words: tuple[Quote, ...],
     room: int,
+    quoted: frozenset[str] = frozenset(),
 ) -> tuple[Quote, ...]:
     """The client's own words page 1 quotes, within the room the rest of page 1 leaves:
-    the layout's own words, then its free-text expectations that were answered."""
+    the layout's own words, then what they want from the therapist and from therapy before
+    (the free-text expectations and background they answered)."""
+    layout = definition.brief
     texts = tuple(
-        i for i in definition.brief.expectations if definition.item(i).type in TEXT_TYPES
-    )
+        i for i in layout.expectations if definition.item(i).type in TEXT_TYPES
+    ) + _before_texts(definition)
     wants = tuple(q for q in _quotes(definition, texts, seen) if q.answered)
-    quotes = own_words + tuple(q for q in wants if q not in own_words)
+    quotes = own_words + tuple(q for q in wants if q not in own_words and q.prompt not in quoted)
     return fit(quotes, max(PAGE_ONE_FLOOR, room))
 
 
@@ -523,27 +765,124 @@ def _was_shown(definition: Definition, item_id: str, seen: Mapping[str, Any]) ->
     return any(i.id == item_id for i in visible_items(definition, page, seen))
 
 
+# Dimensions read as a preference with no better end, by internal id (version 2 and 3
+# keep their ids): 0 = practical and the present, 100 = feelings and the past.
+TWO_SIDED = {"openness": ("practical and the present", "feelings and the past")}
+# Dimensions whose low answers can reflect real circumstances, with the caution printed.
+CIRCUMSTANCES = {
+    "agency": "Low answers here can reflect real circumstances (a lost job, illness, caring"
+    " for someone), not only how the client sees things."
+}
+# Dimensions beside which the brief lists the concrete barriers the client ticked.
+BARRIERS = frozenset({"commitment"})
+# A question without a 'short' is named by the start of its prompt, within this many characters.
+PROMPT_CHARS = 44
+# Keyed answers this many points apart (or more) make a dimension "mixed".
+MIXED_FROM = 3
+
+
+def whole(score: float | None) -> int | None:
+    """A 0-100 score as a whole number (a half rounds up): never a false decimal."""
+    return None if score is None else math.floor(score + 0.5)
+
+
+def item_answers(
+    definition: Definition, dim: Dimension, seen: Mapping[str, Any]
+) -> tuple[ItemAnswer, ...]:
+    """A dimension's ratings as the client gave them, in the dimension's order."""
+    out = []
+    for ref in dim.items:
+        item = definition.item(ref)
+        low, high = definition.scale_for(item)
+        value = definition.item_value(item, seen.get(ref))
+        number = None if value is None else int(value)
+        keyed = (
+            None
+            if number is None
+            else (int(low + high) - number if ref in dim.reverse else number)
+        )
+        word = (
+            _plain_answer(definition, ref, seen.get(ref)).lower()
+            if number is not None
+            else ("preferred not to answer" if seen.get(ref) == DECLINED else "not answered")
+        )
+        short = item.short.in_language(definition.language) if item.short else None
+        out.append(
+            ItemAnswer(
+                id=ref,
+                short=short or f"“{_cut(str(item.prompt), PROMPT_CHARS)}”",
+                value=number,
+                word=word,
+                keyed=keyed,
+                reverse=ref in dim.reverse,
+                low=int(low),
+                high=int(high),
+            )
+        )
+    return tuple(out)
+
+
+def is_mixed(answers: tuple[ItemAnswer, ...]) -> bool:
+    """Whether a dimension's keyed answers are MIXED_FROM or more points apart."""
+    keyed = [a.keyed for a in answers if a.keyed is not None]
+    return len(keyed) >= 2 and max(keyed) - min(keyed) >= MIXED_FROM
+
+
+def answer_sentence(answers: tuple[ItemAnswer, ...], mixed: bool) -> str:
+    """The sentence beside a dimension, built from its answers only: 'wants something to be
+    different: mostly true; has already started: not at all true'. Never from a band."""
+    said = "; ".join(f"{a.short}: {a.word}" for a in answers)
+    return f"Mixed: {said}." if mixed else f"{said[:1].upper()}{said[1:]}."
+
+
 def _profile_line(
     definition: Definition, d: DimensionScore, result: Result, seen: Mapping[str, Any]
 ) -> ProfileLine:
     dim = next(x for x in definition.dimensions if x.id == d.id)
     band = next((b for b in definition.bands_for(dim) if b.id == d.band), None)
-    line = (
-        dim.lines.get(d.band or "", dim.description)
-        if d.score is not None
-        else (f"Not scored: {len(d.items) - len(d.missing)} of {len(d.items)} questions answered.")
-    )
+    answers = item_answers(definition, dim, seen)
+    mixed = is_mixed(answers)
+    line = answer_sentence(answers, mixed)
+    if d.score is None:
+        line = f"Not scored ({len(d.used)} of {len(d.items)} answered). {line}"
+    ends = TWO_SIDED.get(d.id)
     return ProfileLine(
         id=d.id,
         label=dim.label,
-        score=None if d.score is None else round(d.score, 1),
-        band=d.band,
-        band_label=band.label if band else None,
+        score=whole(d.score),
+        band=None if ends else d.band,
+        band_label=band.label if band and not ends else None,
         status=d.status,
         line=line,
         how=_how(definition, d),
         beside=_beside(definition, dim.label, set(dim.items), result, seen),
+        answers=answers,
+        mixed=mixed,
+        two_sided=ends is not None,
+        ends=ends,
+        note=CIRCUMSTANCES.get(d.id),
+        barriers=_barriers(definition, dim, seen) if d.id in BARRIERS else (),
     )
+
+
+def _barriers(definition: Definition, dim: Dimension, seen: Mapping[str, Any]) -> tuple[str, ...]:
+    """The concrete barriers the client ticked: answered multiple-choice questions on the
+    pages that hold the dimension's ratings."""
+    pages = {definition.page_of(i).id for i in dim.items}
+    ticked: list[str] = []
+    for page in definition.pages:
+        if page.id not in pages:
+            continue
+        for item in visible_items(definition, page, seen):
+            value = seen.get(item.id)
+            when = item.id in AVAILABILITY_ITEMS  # when they can come: the top strip's
+            if item.type is ItemType.MULTIPLE_CHOICE and isinstance(value, list) and not when:
+                labels = {o.value: str(o.label) for o in item.options or ()}
+                ticked += [labels.get(v, str(v)) for v in value if v != DECLINED]
+                other = seen.get(f"{item.id}_other")
+                if isinstance(other, str) and other.strip():
+                    ticked.append(f"“{' '.join(other.split())}”")
+    return tuple(ticked)
 
 
 def _beside(
@@ -611,7 +950,13 @@ def _weighs(value: float, plus: str, minus: str) -> str:
         return f"{minus} weighs clearly more"
     if value <= -1:
         return f"{minus} weighs more"
-    return "both weigh about the same"
+    # Under one step apart, but never "the same" when one side is ahead: a pattern may rest
+    # on the sign (e.g. "Reasons mostly from outside" below 0), and the words must agree.
+    if value < 0:
+        return f"{minus} weighs a little more"
+    if value > 0:
+        return f"{plus.lower()} weigh a little more"
+    return "both weigh the same"
 
 
 def _scale_word(definition: Definition, item_id: str, mean: float) -> str:
@@ -750,11 +1095,106 @@ def _rulers(definition: Definition, seen: Mapping[str, Any], result: Result) -> 
     return Rulers(imp_n, conf_n, gap, wide, note)
 
 
+# The pattern the readiness model names "Hopes the therapist will lead" (internal id kept):
+# its note quotes the answers that raised it and the client's own words about help.
+LEAD_FLAG = "take_care_of_me"
+URGENT_LEAD = (
+    "At a time of risk, being actively looked after is appropriate; this pattern is for later."
+)
+# Whole sentences of a quote, at most this long (a first sentence longer is not quoted).
+QUOTE_CHARS = 110
+OPENER_QUOTE = 110
+
+
+def sentences(text: str, limit: int) -> str | None:
+    """The whole sentences a text starts with, within limit characters; None when even the
+    first is longer (a quote is never cut mid-sentence)."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    ends = [m.end() for m in re.finditer(r"[.!?…](?=\s|$)", flat)]
+    fitting = [e for e in ends if e <= limit]
+    return flat[: fitting[-1]] if fitting else None
+
+
+def _reasons(cond: Condition, ctx: Context) -> list[Condition]:
+    """The comparisons that make a condition hold: every part of an 'all', the first
+    branch of an 'any' that holds."""
+    if cond.all is not None:
+        return [leaf for c in cond.all for leaf in _reasons(c, ctx)]
+    if cond.any is not None:
+        branch = next((c for c in cond.any if holds(c, ctx)), None)
+        return _reasons(branch, ctx) if branch is not None else []
+    return [cond] if holds(cond, ctx) else []
+
+
+def _flag_note(
+    definition: Definition,
+    flag: Flag,
+    seen: Mapping[str, Any],
+    result: Result,
+    *,
+    urgent: bool,
+) -> FlagNote:
+    """A raised pattern as the brief tells it. "Hopes the therapist will lead" quotes the
+    answers that raised it and the client's own words about help; urgent, its stance begins
+    with the urgent override."""
+    note = FlagNote(flag.id, flag.label, flag.description, flag.stance)
+    if flag.id != LEAD_FLAG:
+        return note
+    ctx = Context(seen, {d.id: d.score for d in result.dimensions}, result.indices)
+    raised: list[str] = []
+    for leaf in _reasons(flag.when, ctx):
+        kind, ref = leaf.subject
+        refs: tuple[str, ...] = ()
+        if kind == "item":
+            refs = (ref,)
+        elif kind == "mean":
+            refs = tuple(ref)
+        elif kind == "score":
+            dim = next((d for d in definition.dimensions if d.id == ref), None)
+            value = whole(ctx.scores.get(ref))
+            if dim is not None and value is not None:
+                raised.append(f"{dim.label.lower()}: {value} of 100")
+        for r in refs:
+            item = definition.item(r)
+            if is_answered(seen.get(r)):
+                short = item.short.in_language(definition.language) if item.short else None
+                said = f"{short or '“' + _cut(str(item.prompt), PROMPT_CHARS) + '”'}: "
+                said += _plain_answer(definition, r, seen.get(r)).lower()
+                if said not in raised:
+                    raised.append(said)
+    layout = definition.brief
+    # What they want from the therapist (the expectations' question that names the therapist,
+    # else their first free-text one) and what they say about help before.
+    wants = [i for i in layout.expectations if definition.item(i).type in TEXT_TYPES]
+    from_therapist = [i for i in wants if "therapist" in i][:1] or wants[:1]
+    texts = from_therapist + list(_before_texts(definition))
+    quotes = []
+    for q in _quotes(definition, tuple(texts), seen):
+        whole_ = sentences(q.text, QUOTE_CHARS) if q.answered else None
+        if whole_:
+            quotes.append(replace(q, excerpt=whole_))
+    stance = flag.stance
+    if urgent:
+        stance = f"{URGENT_LEAD} {stance}" if stance else URGENT_LEAD
+    return replace(note, stance=stance, raised_by=tuple(raised), quotes=tuple(quotes))
+
+
 def _openers(
-    definition: Definition, result: Result, own_words: tuple[Quote, ...], *, urgent: bool = False
+    definition: Definition,
+    seen: Mapping[str, Any],
+    result: Result,
+    own_words: tuple[Quote, ...],
+    *,
+    urgent: bool = False,
+    blank_heavy: bool = False,
 ) -> tuple[str, ...]:
-    """Two or three first-session topics: safety first when urgent, the client's own words
-    (pointed to, never repeated or cut), then the lowest dimensions. None rests on an index."""
+    """First-session questions, in the second person, from the client's own material: the
+    safety follow-up first when urgent, how the form felt when many ratings are blank, then
+    what brings them, the rulers, therapy before, what they want to keep. Never from a
+    dimension's score (the focus preference has no better end), and a quote is whole
+    sentences or none."""
     by_id = {d.id: d for d in definition.dimensions}
     profile = [d for d in result.dimensions if d.id in by_id and not by_id[d.id].is_sum]
     if not profile and not own_words:
@@ -764,33 +1204,121 @@ def _openers(
         return ()
     openers: list[str] = []
     if urgent:
+        openers.append(_safety_opener(definition, seen))
+    if blank_heavy:
         openers.append(
-            "Begin with how they are now and since their safety answer (see the urgent box);"
-            " the rest can wait."
+            "You left quite a few questions blank, and that is fine: how did the form feel"
+            " to fill in?"
         )
-    words = next((q for q in own_words if q.answered), None)
-    if words:
+    layout = definition.brief
+    answered = [q for q in own_words if q.answered]
+    keep_ids = {i for i in layout.own_words if "keep" in i}
+    keep = next((q for q in _quotes(definition, tuple(keep_ids), seen) if q.answered), None)
+    brings = next((q for q in answered if q != keep), None)
+    if brings:
+        said = sentences(brings.text, OPENER_QUOTE)
         openers.append(
-            f"Start from their answer to “{words.prompt}” (quoted on this page): invite them"
-            " to say more, in their own way."
+            f"You wrote: “{said}” What would you like me to understand about that first?"
+            if said
+            else f"You wrote about “{brings.prompt.rstrip('?')}”: where would you like to start?"
         )
-    scored = sorted((d for d in profile if d.score is not None), key=lambda d: d.score or 0)
-    for d in scored:
-        if len(openers) >= 3:
-            break
-        dim = by_id[d.id]
-        if dim.opener and (d.score or 0) < STRONG_FROM:
-            openers.append(f"{dim.label}: {dim.opener}")
-    if len(openers) < 2:
-        hopes = own_words[1] if len(own_words) > 1 else None
-        if hopes and hopes.answered and hopes is not words:
-            openers.append(
-                f"Ask what would show them that things are changing, from their answer to"
-                f" “{hopes.prompt.rstrip('?')}” (quoted on this page)."
+    ruler = _ruler_opener(definition, seen)
+    if ruler:
+        openers.append(ruler)
+    before = _before_opener(definition, seen)
+    if before:
+        openers.append(before)
+    if keep:
+        said = sentences(keep.text, OPENER_QUOTE)
+        openers.append(
+            f"You would like to keep “{said}” as it is: what does it give you?"
+            if said
+            else "You told us what you would like to keep as it is: what does it give you?"
+        )
+    if not openers:
+        openers.append("What would you like to be different after our work together?")
+    return tuple(openers[:3])
+
+
+def _safety_opener(definition: Definition, seen: Mapping[str, Any]) -> str:
+    """The urgent first opener: the safety follow-up, in the second person."""
+    ups = definition.safety.follow_ups if definition.safety else None
+    now = seen.get(ups.now) if ups else None
+    if now == "yes":
+        return (
+            "First, your safety: you told us you were having thoughts of ending your life"
+            " right now. How are you at this moment, and who is with you?"
+        )
+    item = definition.item(definition.safety.item) if definition.safety else None
+    value = seen.get(item.id) if item else None
+    if item is not None and is_answered(value):
+        answer = _plain_answer(definition, item.id, value).lower()
+        return (
+            f"First, your safety: you answered “{answer}” to the question about thoughts of"
+            " harming yourself. How are you now, and how have things been since you filled"
+            " in the form?"
+        )
+    return "First, your safety: how are you now, and since you filled in the form?"
+
+
+def _ruler_opener(definition: Definition, seen: Mapping[str, Any]) -> str | None:
+    """The motivational-interviewing ruler question: one step up from their confidence."""
+    layout = definition.brief
+    target = _ruler_target(definition, seen)
+    about = f" about “{target}”" if target else ""
+    confidence = seen.get(layout.confidence) if layout.confidence else None
+    if isinstance(confidence, int) and not isinstance(confidence, bool) and confidence < 10:
+        return (
+            f"You put your confidence{about} at {confidence}: what would make it a"
+            f" {confidence + 1}?"
+        )
+    importance = seen.get(layout.importance) if layout.importance else None
+    if isinstance(importance, int) and not isinstance(importance, bool) and importance > 0:
+        # Importance is asked the other way: why this high, and not lower?
+        lower = max(0, importance - 3)
+        return (
+            f"You put its importance{about} at {importance}: what makes it a {importance}"
+            f" and not a {lower}?"
+        )
+    return None
+
+
+def _ruler_target(definition: Definition, seen: Mapping[str, Any]) -> str | None:
+    """What the rulers are about, in the client's words: the short answer asked just before
+    them on their page ("the main thing you would like to change"), when it is short."""
+    ref = definition.brief.importance
+    if not ref:
+        return None
+    page = definition.page_of(ref)
+    ids = [i.id for i in page.items]
+    before = [i for i in page.items[: ids.index(ref)] if i.type is ItemType.SHORT_TEXT]
+    value = seen.get(before[-1].id) if before else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    said = " ".join(value.split()).rstrip(".")
+    return said if len(said) <= OPENER_QUOTE // 2 else None
+
+
+def _before_opener(definition: Definition, seen: Mapping[str, Any]) -> str | None:
+    """An opener from therapy before: their own words about it when whole sentences fit."""
+    layout = definition.brief
+    for ref in _before_texts(definition):
+        value = seen.get(ref)
+        if isinstance(value, str) and value.strip():
+            said = sentences(value, OPENER_QUOTE)
+            if said:
+                return (
+                    f"About therapy before, you wrote: “{said}” What would you want to be the"
+                    " same, or different, this time?"
+                )
+            return (
+                "You told us about therapy before: what helped, and what would you want to be"
+                " different this time?"
             )
-        else:
-            openers.append("Ask what they would like to be different after our work together.")
-    return tuple(openers)
+    for ref in layout.background:
+        if seen.get(ref) == "yes":
+            return "You have had therapy before: what helped, and what did not?"
+    return None
 
 
 def _cut(text: str, limit: int) -> str:

@@ -10,12 +10,20 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import weasyprint
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
@@ -49,6 +57,7 @@ class Branding:
     logo_mime: str | None = None
     accent: str = DEFAULT_ACCENT
     paper: str = "A4"
+    time_zone: str = dates.DEFAULT_ZONE
 
     @property
     def accent_color(self) -> str:
@@ -77,6 +86,9 @@ class Branding:
         for part in (self.slug, self.accent_color, self.page_size, self.logo_mime or ""):
             digest.update(part.encode() + b"\0")
         digest.update(self.logo or b"")
+        if self.time_zone != dates.DEFAULT_ZONE:
+            # Only then: briefs of clinics in UTC keep the fingerprint they were stored with.
+            digest.update(b"\0zone:" + self.time_zone.encode())
         return digest.hexdigest()
 
     def css_name(self, suffix: str = ".css", templates_dir: Path | None = None) -> str | None:
@@ -162,6 +174,7 @@ def render_html(
         page_size=branding.page_size,
         logo_src=logo_src,
         style_nonce=style_nonce,
+        time_zone=branding.time_zone,
     )
 
 
@@ -282,10 +295,22 @@ def template_environment(templates_dir: Path, extensions: Sequence[str] = ()) ->
     )
 
 
+@pass_context
+def _zoned_moment(context: Context, value: datetime | None) -> str:
+    """The brief's |moment filter: a time in the clinic's zone (render_html passes it)."""
+    return dates.moment(value, style="long", blank="—", zone=context.get("time_zone"))
+
+
+@pass_context
+def _zoned_day(context: Context, value: date | datetime | None) -> str:
+    """The brief's |day filter: a time's date in the clinic's zone (a date stays as it is)."""
+    return dates.day(value, style="long", blank="—", zone=context.get("time_zone"))
+
+
 @functools.lru_cache(maxsize=8)
 def _environment(templates_dir: Path) -> Environment:
     """One brief environment per templates directory."""
     env = template_environment(templates_dir)
-    env.filters["day"] = functools.partial(dates.day, style="long", blank="—")
-    env.filters["moment"] = functools.partial(dates.moment, style="long", blank="—")
+    env.filters["day"] = _zoned_day
+    env.filters["moment"] = _zoned_moment
     return env

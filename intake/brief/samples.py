@@ -1,5 +1,7 @@
-"""The worked examples as briefs and PDFs, for people to look at and for tests: the default
-questionnaire's A, B and C, and one each of the built-in PHQ-9 and GAD-7.
+"""The worked examples as briefs and PDFs, for people to look at and for tests: version 3 of
+the default questionnaire (A3 to E3: engaged, the lead pattern, urgent with "right now: yes",
+urgent with "right now: no", mostly blank), version 2's A, B and C, and one each of the
+built-in PHQ-9 and GAD-7.
 
 Run `python -m intake.brief.samples OUTDIR` (or `make example-briefs`) to write them.
 """
@@ -19,7 +21,8 @@ from .content import Brief, ConsentRecord, CrisisShown, Meta, Reach, build_brief
 from .render import Branding, render_pdf
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
-FORM = FORMS / "readiness.yaml"
+# Version 2 of the default questionnaire: its worked examples A, B and C.
+FORM = FORMS / "readiness-v2.yaml"
 
 # A standard instrument's example shown as a brief: a prorated, urgent PHQ-9 and a GAD-7.
 INSTRUMENTS = {"phq9": "one answer missing, 20", "gad7": "total 15"}
@@ -37,6 +40,30 @@ FREE_TEXT: dict[str, Any] = {
     "availability": ["weekday_evening"],
     "contact": "email",
     "consent": True,
+}
+
+# Version 3 asks more in words; its examples get these on top of FREE_TEXT (only the
+# questions a version has are kept). The earlier help is the kind the supervisor quoted.
+FREE_TEXT_V3: dict[str, Any] = {
+    "main_change": "Sleeping properly and not dreading work",
+    "previous_details": "A counsellor two years ago. She mostly listened and nodded. I wanted"
+    " advice and never got any.",
+    "expect_therapist": "Tell me honestly what you think and what to try.",
+    "preferred_name": "Robbie",
+    "pronouns": "he/him",
+    "availability": ["weekday_evening"],
+    "session_format": "either",
+    "anything_else": "I work shifts, so some weeks are harder than others.",
+}
+
+# The version-3 examples written by `make example-briefs`: name start, file name, and
+# whether the intake was flagged urgent while it was filled in.
+V3_EXAMPLES = {
+    "A3": "brief-v3-A",
+    "B3": "brief-v3-B",
+    "C3": "brief-v3-C-urgent-right-now",
+    "D3": "brief-v3-D-urgent",
+    "E3": "brief-v3-E-mostly-blank",
 }
 
 # A plain sample logo (drawn here, so the examples need no files from anywhere).
@@ -113,6 +140,21 @@ def example_brief(letter: str, extra: dict[str, Any] | None = None) -> Brief:
     return build_brief(definition, answers, score(definition, answers), example_meta(letter))
 
 
+def example_brief_v3(name: str, extra: dict[str, Any] | None = None) -> Brief:
+    """The brief of a version-3 worked example (A3 ... E3), with typical words filled in;
+    the mostly blank one (E3) keeps only what its example gives."""
+    definition = _definition("readiness")
+    example = next(e for e in definition.examples if e.name.startswith(f"{name},"))
+    words = {} if name == "E3" else {**FREE_TEXT, **FREE_TEXT_V3}
+    answers = {k: v for k, v in words.items() if definition.has_item(k)}
+    answers = {**answers, **example.answers, **(extra or {})}
+    result = score(definition, answers)
+    meta = replace(META, reach=REACH, consent=CONSENT, safety_procedure=PROCEDURE)
+    if result.urgent:
+        meta = replace(meta, flagged_urgent=True, crisis_shown=SHOWN)
+    return build_brief(definition, answers, result, meta)
+
+
 def instrument_brief(form_id: str, example: str | None = None) -> Brief:
     """The brief of a built-in instrument's worked example (the one whose name starts so)."""
     definition = _definition(form_id)
@@ -126,15 +168,20 @@ def instrument_brief(form_id: str, example: str | None = None) -> Brief:
 
 
 @functools.lru_cache(maxsize=4)
-def _definition(form_id: str = "readiness") -> Definition:
+def _definition(form_id: str = "readiness-v2") -> Definition:
     """A built-in questionnaire, parsed once (as the app caches stored versions)."""
     return load_file(FORMS / f"{form_id}.yaml")
 
 
 def write_examples(folder: Path) -> list[Path]:
-    """Render A, B and C as brief-A.pdf ... and each instrument's as brief-phq9.pdf ..."""
+    """Render version 3's examples (brief-v3-A.pdf ...), version 2's A, B and C as
+    brief-A.pdf ..., and each instrument's as brief-phq9.pdf ..."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    for name, stem in V3_EXAMPLES.items():
+        path = folder / f"{stem}.pdf"
+        path.write_bytes(render_pdf(example_brief_v3(name)))
+        written.append(path)
     for letter, branding in BRANDINGS.items():
         path = folder / f"brief-{letter}.pdf"
         path.write_bytes(render_pdf(example_brief(letter), branding=branding))

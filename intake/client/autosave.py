@@ -22,7 +22,7 @@ def autosave(token: str, page_id: str) -> tuple[Response, int]:
     that the crisis page always follows it (the page post flags the intake at once).
     """
     intake, definition = load(token)
-    if intake.submitted or not consented(intake, definition):
+    if intake.submitted or intake.under_age_at is not None or not consented(intake, definition):
         return jsonify(saved=False, reason="closed"), 409
     pages = visible_pages(definition, intake.answers)
     current = next((p for p in pages if p.id == page_id), None)

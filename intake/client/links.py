@@ -70,9 +70,12 @@ def consented(intake: Intake, definition: Definition) -> bool:
 
 
 def gate(intake: Intake, definition: Definition) -> Response | None:
-    """Where a client goes instead: sent intakes to 'done', unsigned ones to the welcome."""
+    """Where a client goes instead: sent intakes to 'done', stopped ones (under 18) to what to
+    do instead, unsigned ones to the welcome."""
     if intake.submitted:
         return redirect(url_for(".done", token=intake.token))
+    if intake.under_age_at is not None:
+        return redirect(url_for(".under_age", token=intake.token))
     if not consented(intake, definition):
         return redirect(url_for(".start", token=intake.token))
     return None

@@ -19,7 +19,7 @@ from jinja2 import Environment
 from ..brief.render import TEMPLATES_DIR, html_to_pdf, template_environment
 from ..models import Intake
 from ..questionnaire import Definition
-from .display import sections
+from .display import Section, sections
 
 TEMPLATE = "answers.html"
 STYLESHEET = "answers.css"
@@ -31,14 +31,16 @@ _cache: OrderedDict[str, bytes] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def cached_answers_pdf(intake: Intake, definition: Definition) -> bytes:
-    """answers_pdf, rendered once per submitted intake, language and template version."""
-    key = _cache_key(intake, definition)
+def cached_answers_pdf(
+    intake: Intake, definition: Definition, *, leave_out_sensitive: bool = True
+) -> bytes:
+    """answers_pdf, rendered once per submitted intake, language, choice and template version."""
+    key = _cache_key(intake, definition, leave_out_sensitive)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    pdf = answers_pdf(intake, definition)
+    pdf = answers_pdf(intake, definition, leave_out_sensitive=leave_out_sensitive)
     with _cache_lock:
         _cache[key] = pdf
         while len(_cache) > CACHE_SIZE:
@@ -46,26 +48,68 @@ def cached_answers_pdf(intake: Intake, definition: Definition) -> bytes:
     return pdf
 
 
-def _cache_key(intake: Intake, definition: Definition) -> str:
+def _cache_key(intake: Intake, definition: Definition, leave_out: bool) -> str:
     root = TEMPLATES_DIR.resolve()
     files = sorted(p for p in root.glob("answers.*") if p.is_file())
     signature = "|".join(f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in files)
-    parts = (intake.id, intake.token, intake.submitted_at, definition.language, signature)
+    parts = (
+        intake.id,
+        intake.token,
+        intake.submitted_at,
+        definition.language,
+        leave_out,
+        signature,
+    )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def sensitive_items(definition: Definition) -> frozenset[str]:
+    """The items a copy leaves out when the client asks: the safety item, its follow-ups, and
+    every item the definition marks sensitive."""
+    ids = {item.id for item in definition.items() if item.sensitive}
+    if definition.safety is not None:
+        ids.add(definition.safety.item)
+        if definition.safety.follow_ups is not None:
+            ids |= {definition.safety.follow_ups.now, definition.safety.follow_ups.ever}
+    return frozenset(ids)
+
+
+def _kept(
+    definition: Definition, intake: Intake, leave_out_sensitive: bool
+) -> tuple[list[Section], bool]:
+    """The sections the copy shows, and whether anything the client answered was left out."""
+    shown = sections(definition, intake.answers or {})
+    if not leave_out_sensitive:
+        return shown, False
+    drop = sensitive_items(definition)
+    kept: list[Section] = []
+    for section in shown:
+        answers = tuple((item, text) for item, text in section.answers if item.id not in drop)
+        if answers:
+            kept.append(Section(section.page, answers))
+    left_out = any(item.id in drop for section in shown for item, _ in section.answers)
+    return kept, left_out
+
+
 def answers_pdf(
-    intake: Intake, definition: Definition, *, templates_dir: Path | None = None
+    intake: Intake,
+    definition: Definition,
+    *,
+    templates_dir: Path | None = None,
+    leave_out_sensitive: bool = True,
 ) -> bytes:
-    """The submitted answers of an intake as a PDF, in the definition's (client's) language."""
+    """The submitted answers of an intake as a PDF, in the definition's (client's) language;
+    by default without the sensitive answers (someone else may see the copy)."""
     root = (templates_dir or TEMPLATES_DIR).resolve()
+    kept, left_out = _kept(definition, intake, leave_out_sensitive)
     html = (
         _environment(root)
         .get_template(TEMPLATE)
         .render(
             intake=intake,
             definition=definition,
-            sections=sections(definition, intake.answers or {}),
+            sections=kept,
+            left_out=left_out,
             lang=definition.language,
             submitted=_moment(intake.submitted_at),
         )

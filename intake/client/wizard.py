@@ -24,6 +24,8 @@ from ..questionnaire.flow import (
     skips_safety,
     steps,
 )
+from ..questionnaire.follow_ups import needs_help_now
+from ..referrals import SELF_REFERRAL
 from . import bp, own_copy
 from .display import contact_summary, profile_gaps, sections
 from .forms import ConsentForm, ContactForm, answers_from, contact_data, page_form
@@ -36,6 +38,8 @@ def start(token: str) -> Response | str:
     intake, definition = load(token)
     if intake.submitted:
         return redirect(url_for(".done", token=token))
+    if intake.under_age_at is not None:
+        return redirect(url_for(".under_age", token=token))
     order = steps(definition, intake.answers)
     first = order[0]
     signed = consented(intake, definition)
@@ -123,6 +127,7 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
         if action == "next" and _from_review():
             # A change made from the review goes back to it, not through every later page.
             target = REVIEW
+    help_now_before = needs_help_now(definition, intake.answers)
     try:
         urgent = lifecycle.save_page(
             intake,
@@ -135,8 +140,16 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     except lifecycle.AlreadySubmitted:
         # Sent from another tab meanwhile: the answers are with the clinic, unchanged.
         return redirect(url_for(".done", token=intake.token))
-    if urgent:
+    # Under 18: no more questions, whatever else the page still needs; the clinic is told.
+    under_age = lifecycle.said_under_age(definition, intake.answers)
+    if under_age:
+        lifecycle.stop_under_age(intake)
+    # "Right now: yes" shows the crisis page again, led by the emergency number, even when
+    # the intake was already urgent (a follow-up answered on a later visit).
+    if urgent or (needs_help_now(definition, intake.answers) and not help_now_before):
         return redirect(url_for(".support", token=intake.token, next=target))
+    if under_age:
+        return redirect(url_for(".under_age", token=intake.token))
     if moving and action == "save":
         return redirect(url_for(".saved", token=intake.token))
     if moving:
@@ -267,7 +280,22 @@ def support(token: str) -> Response | str:
         intake=intake,
         safety=definition.safety,
         crisis=crisis,
+        help_now=needs_help_now(definition, intake.answers),
         continue_url=page_url(intake, target if known else REVIEW),
+    )
+
+
+@bp.get("/i/<token>/under-18")
+def under_age(token: str) -> Response | str:
+    """For a client who said they are under 18: what to do instead, kindly; no more questions."""
+    intake, definition = load(token)
+    if intake.under_age_at is None or intake.submitted:
+        return redirect(url_for(".start", token=token))
+    return render_template(
+        "client/under_age.html",
+        intake=intake,
+        crisis=clinics.crisis_for(intake.clinic, definition.language),
+        invited=intake.source != SELF_REFERRAL,
     )
 
 
@@ -324,16 +352,20 @@ def done(token: str) -> Response | str:
         intake=intake,
         crisis=crisis,
         closes_on=format_date(closes, "long") if closes else None,
+        help_now=crisis is not None and needs_help_now(definition, intake.answers),
     )
 
 
 @bp.get("/i/<token>/answers.pdf")
 def answers_copy(token: str) -> Response:
-    """The client's own copy of what they sent, as a PDF download."""
+    """The client's own copy of what they sent, as a PDF download (sensitive answers left out
+    unless ?sensitive=include)."""
     intake, definition = load(token)
     if not intake.submitted:
         return redirect(url_for(".start", token=token))
-    pdf = own_copy.cached_answers_pdf(intake, definition)
+    # Left out unless the client chose to include them: someone else may see the file.
+    include = request.args.get("sensitive") == "include"
+    pdf = own_copy.cached_answers_pdf(intake, definition, leave_out_sensitive=not include)
     response = send_file(
         io.BytesIO(pdf),
         mimetype="application/pdf",

@@ -161,7 +161,7 @@ class _Importer:
         self._ignored(q, data)
         order = ["id", "version", "title", "language", "languages", "description", "copyright",
                  "codes", "consent", "scales", "bands", "pages", "dimensions", "indices",
-                 "flags", "safety", "brief", "examples"]  # fmt: skip
+                 "flags", "safety", "adult_item", "brief", "examples"]  # fmt: skip
         ordered = {k: data[k] for k in order if k in data}
         source = str(q.get("url") or q.get("id") or "a FHIR Questionnaire")
         if q.get("version"):

@@ -51,6 +51,7 @@ OWN_KEYS = (
     "indices",
     "flags",
     "safety",
+    "adult_item",
     "brief",
     "examples",
 )
@@ -135,7 +136,7 @@ def _page(d: Definition, index: int) -> dict[str, Any]:
     items += [_total(d, m) for m in d.dimensions if m.is_sum and page_of_total(d, m) == index]
     group["item"] = items
     if page.show_if is not None:
-        group.update(_conditional(d, page.show_if))
+        _add_conditional(group, d, page.show_if)
     return group
 
 
@@ -178,7 +179,9 @@ def _item(d: Definition, item: Item) -> dict[str, Any]:
         ]
     # What FHIR cannot say: our item type where FHIR's is shared, and our own keys.
     own = item.model_dump(
-        mode="json", include={"decline", "scale", "low_label", "high_label"}, exclude_defaults=True
+        mode="json",
+        include={"decline", "scale", "low_label", "high_label", "short"},
+        exclude_defaults=True,
     )
     own["type"] = item.type.value
     extensions.append(_json_extension(EXT_ITEM, own))
@@ -186,7 +189,7 @@ def _item(d: Definition, item: Item) -> dict[str, Any]:
     if item.type in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE, ItemType.AGREEMENT):
         out["answerOption"] = _options(d, item)
     if item.show_if is not None:
-        out.update(_conditional(d, item.show_if))
+        _add_conditional(out, d, item.show_if)
     if item.help:
         help_item = {"linkId": f"{item.id}.help", **text("text", item.help, d), "type": "display"}
         out["item"] = [{**help_item, "extension": [_control("help")]}]
@@ -229,6 +232,15 @@ def _options(d: Definition, item: Item) -> list[dict[str, Any]]:
             {"valueCoding": value_coding, "extension": [_json_extension(EXT_OPTION_VALUE, own)]}
         )
     return options
+
+
+def _add_conditional(out: dict[str, Any], d: Definition, cond: Condition) -> None:
+    """A condition added to an element, keeping the extensions it already carries."""
+    conditional = _conditional(d, cond)
+    extra = conditional.pop("extension", [])
+    out.update(conditional)
+    if extra:
+        out["extension"] = [*out.get("extension", []), *extra]
 
 
 def _conditional(d: Definition, cond: Condition) -> dict[str, Any]:

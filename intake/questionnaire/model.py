@@ -334,6 +334,11 @@ class Item(Frozen):
     codes: tuple[Coding, ...] = Field(
         default=(), description="What the question is, for other systems (e.g. its LOINC code)."
     )
+    sensitive: bool = Field(
+        default=False,
+        description="Left out of the client's own copy when they choose to leave out sensitive"
+        " answers (the safety item and its follow-ups always are).",
+    )
 
     @model_validator(mode="after")
     def _fits_type(self) -> Item:

@@ -12,6 +12,7 @@ from ..brief.content import language_name
 from ..clinics import missing_crisis_contacts
 from ..follow_up import waited
 from ..models import Staff
+from ..questionnaire.follow_ups import staff_words
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -65,6 +66,7 @@ def _helpers() -> dict[str, object]:
         "reach_of": reach_of,
         "waited": waited,
         "language_name": language_name,
+        "follow_up_words": staff_words,
     }
 
 

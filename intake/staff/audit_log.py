@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit
+from .. import audit, dates
 from ..access import admin_only, client_names, clinic_audit, clinic_audit_actions, clinic_staff
 from ..db import db
 from ..models import AuditEvent
@@ -67,7 +68,7 @@ def _last_day_has_a_next(form: AuditFilterForm) -> bool:
 
 
 def _filtered(query: Select[Any], form: AuditFilterForm) -> Select[Any]:
-    """The log narrowed to the form's filters (dates are whole days, in UTC)."""
+    """The log narrowed to the form's filters (dates are whole days in the clinic's zone)."""
     if form.action.data:
         query = query.where(AuditEvent.action == form.action.data)
     if form.actor.data:
@@ -80,8 +81,11 @@ def _filtered(query: Select[Any], form: AuditFilterForm) -> Select[Any]:
             )
         )
     if form.start.data:
-        query = query.where(AuditEvent.created_at >= datetime.combine(form.start.data, time()))
+        start = dates.day_start(form.start.data, current_user.clinic.time_zone)
+        query = query.where(AuditEvent.created_at >= start)
     if form.end.data:
-        day_after = datetime.combine(form.end.data + timedelta(days=1), time())
+        day_after = dates.day_start(
+            form.end.data + timedelta(days=1), current_user.clinic.time_zone
+        )
         query = query.where(AuditEvent.created_at < day_after)
     return query

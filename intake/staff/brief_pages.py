@@ -30,7 +30,7 @@ from ..headers import csp_nonce
 from ..models import FollowUp, Intake, PdfStatus
 from . import bp
 from .forms import FollowUpForm
-from .urgent import panel
+from .urgent import panel, safety_summary
 
 # Seconds a script should wait before asking again for a PDF being prepared.
 PDF_RETRY_AFTER = 10
@@ -64,6 +64,22 @@ def intake_page(item: Intake, form: FollowUpForm | None = None) -> str:
         extra_css_urls=[url_for("staff.brief_asset", filename=own_css)] if own_css else [],
         nav_html=nav,
         branding=branding,
+    )
+
+
+@bp.get("/intakes/<int:intake_id>/safety")
+def safety(intake_id: int) -> BaseResponse | str:
+    """The safety summary of an urgent intake still in progress: the safety answers, when,
+    how to reach the client and the record of contact, without the rest of the answers."""
+    item = intake_or_404(intake_id)
+    if not item.urgent:
+        abort(404)
+    if item.submitted:
+        # Sent: the brief is there, with its urgent box on page one.
+        return redirect(url_for("staff.intake", intake_id=intake_id))
+    audit.record("intake.safety_summary_viewed", subject=item)
+    return render_template(
+        "staff/safety_summary.html", intake=item, urgent=panel(item), summary=safety_summary(item)
     )
 
 

@@ -35,7 +35,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from .. import colours, phones
+from .. import colours, dates, phones
 from ..accounts.auth import MIN_PASSWORD, password_problem
 from ..models import ApiScope, FollowUp, Role
 
@@ -335,6 +335,21 @@ class SettingsForm(FlaskForm):
             NumberRange(7, 3650, "Please give a number of days from 7 to 3650 (or none)."),
         ],
     )
+
+    time_zone = StringField(
+        "Time zone",
+        # Left out of a post (an older form): the zone stays as it was.
+        validators=[Optional(), Length(max=64)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+
+    def validate_time_zone(self, field: StringField) -> None:
+        """An IANA name the server knows, so every time staff read is in the clinic's zone."""
+        if field.data and not dates.valid_zone(field.data):
+            raise ValidationError(
+                "Please give a time zone name such as Europe/Madrid, America/New_York or UTC"
+                " (region/city, as in the IANA list)."
+            )
 
 
 class EraseForm(FlaskForm):

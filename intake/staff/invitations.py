@@ -165,7 +165,10 @@ def resend(intake_id: int) -> BaseResponse:
 def remind(intake_id: int) -> BaseResponse:
     """Email a gentle reminder about an unfinished intake."""
     item = intake_or_404(intake_id)
-    if item.submitted or lifecycle.link_problem(item) or not item.email:
+    if item.under_age_at is not None:
+        # Told at once what to do instead: a reminder to carry on would contradict it.
+        flash("This client said they are under 18 and the intake stopped: no reminder sent.")
+    elif item.submitted or lifecycle.link_problem(item) or not item.email:
         flash("A reminder needs an email address and an open, unfinished intake.")
     else:
         _say(lifecycle.remind(item), item.email, "a reminder")

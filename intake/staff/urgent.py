@@ -7,8 +7,17 @@ from typing import Any
 
 from .. import follow_up
 from ..brief.build import consent_of, crisis_shown_of, reach_of
+from ..catalogue import definition_of
 from ..models import Intake
+from ..questionnaire import Definition
+from ..questionnaire.follow_ups import FollowUpAnswers, follow_up_answers
+from ..questionnaire.model import DECLINED
 from .forms import FollowUpForm
+
+
+def safety_answers(item: Intake) -> FollowUpAnswers | None:
+    """What the client answered to the safety follow-ups (None: the questionnaire has none)."""
+    return follow_up_answers(definition_of(item.questionnaire), item.answers or {})
 
 
 def panel(item: Intake, form: FollowUpForm | None = None) -> dict[str, Any]:
@@ -21,6 +30,38 @@ def panel(item: Intake, form: FollowUpForm | None = None) -> dict[str, Any]:
         "consent": consent_of(item),
         "procedure": item.clinic.safety_procedure,
         "follow_ups": list(item.follow_ups),
+        "answers": safety_answers(item) if item.urgent else None,
         "waited": follow_up.waited(since) if not item.follow_ups else "",
         "form": form or FollowUpForm(formdata=None),
     }
+
+
+def _said(definition: Definition, item_id: str, value: Any) -> str:
+    """One answer as the client chose it, in the definition's (the brief's) language."""
+    if value is None or value == "":
+        return "Not answered"
+    if value == DECLINED:
+        return "Preferred not to answer"
+    for option in definition.item(item_id).options or ():
+        if option.value == value and type(option.value) is type(value):
+            return option.label.in_language(definition.language)
+    return str(value)
+
+
+def safety_summary(item: Intake) -> dict[str, Any]:
+    """What the safety summary of an intake in progress shows: the safety question and its
+    follow-ups as asked and answered, when, how to reach the client, and the record of
+    contact; none of the other answers."""
+    definition = definition_of(item.questionnaire)
+    answers = item.answers or {}
+    questions: list[tuple[str, str]] = []
+    if definition.safety is not None:
+        ids = [definition.safety.item]
+        if definition.safety.follow_ups is not None:
+            ids += [definition.safety.follow_ups.now, definition.safety.follow_ups.ever]
+        for item_id in ids:
+            prompt = " ".join(
+                definition.item(item_id).prompt.in_language(definition.language).split()
+            )
+            questions.append((prompt, _said(definition, item_id, answers.get(item_id))))
+    return {"questions": questions, "answers": safety_answers(item)}

@@ -117,7 +117,7 @@ def test_one_link_with_readiness_phq9_and_gad7_answered_end_to_end(
     staff.wait_for_selector("section.measure")
     intake_id = int(staff.url.rstrip("/").rsplit("/", 1)[1])
     html = staff.inner_text("main")
-    assert "Readiness profile" in html
+    assert "Where the client is starting from" in html
     measures = staff.locator("section.measure")
     assert measures.count() == 2
     # Lower case: a table's header row may be set in capitals.
@@ -131,7 +131,7 @@ def test_one_link_with_readiness_phq9_and_gad7_answered_end_to_end(
     text = " ".join(
         " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf.body())).pages).split()
     )
-    assert "3 questionnaires:" in text and "Readiness profile" in text
+    assert "3 questionnaires:" in text and "Where the client is starting from" in text
     assert "on a scale of 0–27" in text and "on a scale of 0–21" in text
     staff_context.close()
     assert clinic_id

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from intake import catalogue, drafts, lifecycle
+from intake import drafts, lifecycle
 from intake.accounts import tokens
 from intake.accounts.auth import hash_password
 from intake.brief import store
@@ -20,7 +20,7 @@ from intake.catalogue import definition_of
 from intake.db import db
 from intake.models import BriefPdf, Clinic, Intake, PdfState, Role, Staff
 from tests.browser.conftest import PHONE, axe_violations, describe, screenshot
-from tests.helpers import FULL, PASSWORD, complete, sign
+from tests.helpers import FULL, PASSWORD, complete, readiness_v2, sign
 
 WIDE = {"width": 1366, "height": 900}
 
@@ -83,7 +83,7 @@ def harbour(client: FlaskClient, make_clinic: Any, make_intake: Any) -> Clinic1:
     join_token = tokens.issue(invitee, tokens.INVITE, timedelta(days=1))
     reset_token = tokens.issue(therapist, tokens.RESET, timedelta(hours=1))
     db.session.commit()
-    version = catalogue.latest_builtin("readiness")
+    version = readiness_v2()
     assert version is not None
 
     submitted = lifecycle.invite(clinic, "María López", version, therapist)
@@ -190,6 +190,7 @@ def test_every_staff_page_passes_axe_at_both_sizes(
         with page.expect_navigation():
             page.click("form.follow-up button.primary")
         check(page, "intake-urgent-followed-up")
+        visit(page, f"{base}/intakes/{harbour.urgent}/safety", "safety-summary")
         visit(page, f"{base}/intakes/{harbour.submitted}", "brief")
         # A PDF still being made: the 202 page that points to the web brief.
         record = db.session.scalar(

@@ -4,7 +4,7 @@ Existing intakes need no change: part 1 is the intake's own questionnaire and re
 intake that asks one questionnaire has no intake_part rows.
 
 Revision ID: a7c31e5b9d02
-Revises: e7c1d2a9f305
+Revises: a7c3e9d1f402
 Create Date: 2026-11-27 05:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a7c31e5b9d02"
-down_revision = "e7c1d2a9f305"
+down_revision = "a7c3e9d1f402"
 branch_labels = None
 depends_on = None
 
