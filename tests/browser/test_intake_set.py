@@ -24,6 +24,7 @@ CHOICES = {
     **{f"phq9_{n}": "1" for n in range(1, 9)},
     "phq9_9": "0",
     **{f"gad7_{n}": "2" for n in range(1, 8)},
+    "adult": "yes",  # 18 or over (readiness version 3)
 }
 PICK = """choices => {
   const names = new Set([...document.querySelectorAll('input[type=radio]')]
