@@ -51,6 +51,8 @@ LABELS = {
     "questionnaire.created": "Created a questionnaire",
     "questionnaire.edited": "Edited a questionnaire draft",
     "questionnaire.published": "Published a questionnaire",
+    "intake_set.saved": "Saved an intake set",
+    "intake_set.deleted": "Deleted an intake set",
     "settings.changed": "Changed clinic settings",
     "settings.referral_link_reissued": "Made a new self-referral link",
     "settings.safety_changed": "Changed the crisis contacts or safety settings",
@@ -151,6 +153,8 @@ def describe(event: AuditEvent, names: dict[int, str] | None = None) -> str:
         case "questionnaire.edited":
             state = "valid" if d.get("valid") else "with problems still to fix"
             return f"Saved the draft of '{d.get('key', '')}', {state}."
+        case "intake_set.saved":
+            return f"Asks {', '.join(str(k) for k in d.get('questionnaires', []))}, in this order."
         case "questionnaire.published":
             return f"Published a new version of '{d.get('key', '')}'."
         case "intake.urgent_notified" | "intake.under_age_notified":

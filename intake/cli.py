@@ -23,6 +23,7 @@ from . import (
     clinics,
     crypto,
     erasure,
+    intake_sets,
     keys,
     lifecycle,
     logs,
@@ -40,9 +41,10 @@ from .exports import client as client_export
 from .exports import fhir as fhir_export
 from .exports import tables
 from .fhir.importer import NotAQuestionnaire, import_questionnaire
-from .models import Clinic, Intake, IntakeStatus, Role, Staff
-from .questionnaire import DefinitionError, load_file, load_text
+from .models import Clinic, Intake, IntakeStatus, QuestionnaireVersion, Role, Staff
+from .questionnaire import Definition, DefinitionError, load_file, load_text
 from .questionnaire.answers import answer_problems
+from .questionnaire.bundle import problems as bundle_problems
 from .questionnaire.examples import check_examples
 from .scoring import score, summary
 
@@ -127,13 +129,23 @@ def forms_check(paths: tuple[Path, ...]) -> None:
     for path in paths or (Path(current_app.config["FORMS_DIR"]),):
         files.extend(catalogue.definition_files(path) if path.is_dir() else [path])
     problems: list[str] = []
+    loaded: dict[str, tuple[Path, Definition]] = {}
     for path in files:
         try:
             definition = load_file(path)
         except DefinitionError as exc:
             problems.extend(str(p) for p in exc.problems)
             continue
+        loaded.setdefault(definition.id, (path, definition))
         problems.extend(f"{path}: example {msg}" for msg in check_examples(definition))
+    # A safety item that stands for another file's must be able to be asked with it.
+    for path, definition in loaded.values():
+        for other in definition.safety.stands_for if definition.safety else ():
+            if other in loaded:
+                pair = [definition, loaded[other][1]]
+                problems.extend(
+                    f"{path}: safety.stands_for '{other}': {msg}" for msg in bundle_problems(pair)
+                )
     for line in problems:
         click.echo(line)
     if problems:
@@ -335,12 +347,26 @@ def _warn_unless_base_url_known() -> None:
 @click.command("invite")
 @click.option("--clinic", "slug", required=True, help="The clinic's slug.")
 @click.option("--name", required=True, help="The client's name.")
-@click.option("--questionnaire", "key", default=None, help="Questionnaire id (default: config).")
+@click.option(
+    "--questionnaire",
+    "-q",
+    "keys",
+    multiple=True,
+    help="Questionnaire id (default: config); repeat it to ask several through one link.",
+)
+@click.option("--set", "set_name", default=None, help="The name of one of the clinic's sets.")
 @click.option("--email", default=None, help="The client's email (they confirm it).")
 @click.option(
     "--phone", default=None, help="The client's phone, e.g. +1 201 555 0123 (they confirm it)."
 )
-def invite(slug: str, name: str, key: str | None, email: str | None, phone: str | None) -> None:
+def invite(
+    slug: str,
+    name: str,
+    keys: tuple[str, ...],
+    set_name: str | None,
+    email: str | None,
+    phone: str | None,
+) -> None:
     """Create an intake for a client and print its link."""
     clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
     if clinic is None:
@@ -350,15 +376,38 @@ def invite(slug: str, name: str, key: str | None, email: str | None, phone: str 
     address = _checked_email(email)
     number = _checked_phone(phone, clinic.phone_region)
     catalogue.sync_builtin(current_app.config["FORMS_DIR"])
-    version = catalogue.latest_builtin(key or current_app.config["DEFAULT_QUESTIONNAIRE"])
-    if version is None:
-        raise click.ClickException(f"no questionnaire '{key}'")
+    asked = _asked(clinic, keys, set_name)
     _warn_unless_base_url_known()
     try:
-        intake = lifecycle.invite(clinic, name, version, email=address, phone=number)
+        intake = lifecycle.invite(clinic, name, asked, email=address, phone=number)
     except clinics.CrisisContactsMissing as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(lifecycle.client_link(intake))
+
+
+def _asked(
+    clinic: Clinic, keys: tuple[str, ...], set_name: str | None
+) -> QuestionnaireVersion | list[QuestionnaireVersion]:
+    """What an invitation from the command line asks: one questionnaire (as always), the
+    questionnaires given in order, or a set of the clinic's by name."""
+    if set_name is not None and keys:
+        raise click.ClickException("give either --set or --questionnaire, not both")
+    if set_name is not None:
+        chosen = intake_sets.by_name(clinic.id, set_name)
+        if chosen is None:
+            names = ", ".join(s.name for s in intake_sets.sets_of(clinic.id)) or "none yet"
+            raise click.ClickException(f"no set named '{set_name}' (the clinic's sets: {names})")
+        keys = tuple(chosen.questionnaires)
+    if len(keys) > 1 or set_name is not None:
+        try:
+            return intake_sets.resolve(clinic.id, keys)
+        except intake_sets.BundleError as exc:
+            raise click.ClickException("; ".join(exc.problems)) from None
+    key = keys[0] if keys else None
+    version = catalogue.latest_builtin(key or current_app.config["DEFAULT_QUESTIONNAIRE"])
+    if version is None:
+        raise click.ClickException(f"no questionnaire '{key}'")
+    return version
 
 
 def _checked_email(email: str | None) -> str | None:

@@ -31,6 +31,7 @@ from .models import (
     GoalRating,
     Intake,
     IntakeNameWord,
+    IntakePart,
     IntakeStatus,
     Job,
     JobState,
@@ -59,6 +60,8 @@ DELETED_ROWS: dict[str, tuple[type[Any], Callable[[int], ColumnElement[bool]]]] 
         ),
     ),
     "client_goal": (ClientGoal, lambda i: ClientGoal.intake_id == i),
+    # The scores of every questionnaire after the first, for an intake that asked several.
+    "intake_part": (IntakePart, lambda i: IntakePart.intake_id == i),
     "job": (
         Job,
         lambda i: (Job.params["intake_id"].as_integer() == i) & (Job.state != JobState.RUNNING),

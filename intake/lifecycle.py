@@ -16,7 +16,7 @@ from flask import render_template
 from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit, clients, clinics, crypto, mail, metrics, names, notify, webhooks
+from . import audit, clients, clinics, crypto, intake_sets, mail, metrics, names, notify, webhooks
 from .brief import jobs
 from .db import db
 from .models import (
@@ -27,6 +27,7 @@ from .models import (
     GoalRating,
     Intake,
     IntakeNameWord,
+    IntakePart,
     IntakeStatus,
     QuestionnaireVersion,
     Staff,
@@ -50,7 +51,7 @@ class AlreadySubmitted(Exception):
 def invite(
     clinic: Clinic,
     client_name: str,
-    questionnaire: QuestionnaireVersion,
+    questionnaire: QuestionnaireVersion | Sequence[QuestionnaireVersion],
     therapist: Staff | None = None,
     *,
     email: str | None = None,
@@ -61,15 +62,22 @@ def invite(
 ) -> Intake:
     """Create an intake with a fresh unguessable link token that expires per clinic setting.
 
-    Raises clinics.CrisisContactsMissing until the clinic has set its crisis contacts: a
-    client must never meet a safety question whose answer leads to a built-in default.
+    questionnaire is one version, or several (an intake set's, in order) asked through the
+    one link. Raises clinics.CrisisContactsMissing until the clinic has set its crisis
+    contacts: a client must never meet a safety question whose answer leads to a built-in
+    default; intake_sets.BundleError when the questionnaires cannot be asked together.
     client: the existing client this re-invites (staff chose them); otherwise a new client.
     """
     clinics.require_crisis_contacts(clinic)
+    versions = (
+        [questionnaire] if isinstance(questionnaire, QuestionnaireVersion) else list(questionnaire)
+    )
+    if len(versions) != 1:
+        intake_sets.bundle_of(versions)  # raises when they cannot be one intake
     intake = Intake(
         clinic_id=clinic.id,
         client_name=client_name.strip(),
-        questionnaire_id=questionnaire.id,
+        questionnaire_id=versions[0].id,
         therapist_id=therapist.id if therapist else None,
         token=secrets.token_urlsafe(TOKEN_BYTES),
         email=email or None,
@@ -77,6 +85,10 @@ def invite(
         source=source,
         expires_at=utcnow() + timedelta(days=clinic.link_expiry_days or 30),
         answers={},
+        more_parts=[
+            IntakePart(position=n, questionnaire_id=v.id)
+            for n, v in enumerate(versions[1:], start=2)
+        ],
     )
     if client is not None:
         if client.clinic_id != clinic.id:
@@ -415,16 +427,29 @@ def set_language(intake: Intake, language: str) -> None:
 
 
 def submit(intake: Intake, definition: Definition) -> None:
-    """Score the answers, store the result with the intake, and close it for changes."""
+    """Score the answers, store the result with the intake, and close it for changes.
+
+    An intake asking several questionnaires scores each with its own definition on its own
+    answers (a stood-for safety item reads the one answer); definition is then the walk.
+    """
     _lock(intake)
-    result = score(definition, intake.answers or {})
-    intake.result = result.to_json()
+    if intake.more_parts:
+        bundle = intake_sets.bundle_for(intake)
+        results = [
+            score(part, bundle.part_answers(n, intake.answers or {}))
+            for n, part in enumerate(bundle.parts)
+        ]
+        for row, part_result in zip(intake.more_parts, results[1:], strict=True):
+            row.result = part_result.to_json()
+    else:
+        results = [score(definition, intake.answers or {})]
+    intake.result = results[0].to_json()
     intake.status = IntakeStatus.SUBMITTED
     intake.submitted_at = intake.updated_at = utcnow()
-    if result.urgent and not intake.urgent:
+    if any(r.urgent for r in results) and not intake.urgent:
         intake.urgent, intake.urgent_at = True, intake.submitted_at
         notify.urgent(intake)
-    if result.safety_unanswered and intake.safety_skipped_at is None:
+    if any(r.safety_unanswered for r in results) and intake.safety_skipped_at is None:
         intake.safety_skipped_at = intake.submitted_at
     try:
         # The render is asked for in this same commit, and runs outside this request.

@@ -198,6 +198,10 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     paper_size: Mapped[str] = mapped_column(String(10), default="A4")
     link_expiry_days: Mapped[int] = mapped_column(default=30)
     default_questionnaire: Mapped[str | None] = mapped_column(String(64))
+    # The intake set (several questionnaires, one link) the self-referral link asks; None:
+    # the default questionnaire alone. No foreign key (the two tables would refer to each
+    # other): it is read only among the clinic's own sets, and deleting a set clears it.
+    referral_set_id: Mapped[int | None]
     # sha256 of the self-referral link's token (shown once to the admin, never stored).
     self_referral_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # At most this many self-referrals in 24 hours (a flood cannot bury the real ones).
@@ -394,6 +398,25 @@ class Client(db.Model):  # type: ignore[name-defined]
     )
 
 
+class IntakeSet(db.Model):  # type: ignore[name-defined]
+    """Questionnaires a clinic asks through one link, in order (e.g. readiness, PHQ-9, GAD-7).
+
+    Named by their ids: an invitation asks the newest published version of each, and fixes
+    those versions on the intake (intake_part), so a later edit never changes what was asked.
+    """
+
+    __tablename__ = "intake_set"
+    __table_args__ = (UniqueConstraint("clinic_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Questionnaire ids (QuestionnaireVersion.key), in the order the client answers them.
+    questionnaires: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Intake(db.Model):  # type: ignore[name-defined]
     """One client's intake: the invitation, the answers as they come, and the result."""
 
@@ -433,6 +456,8 @@ class Intake(db.Model):  # type: ignore[name-defined]
     consent_at: Mapped[datetime | None]
     consent_version: Mapped[str | None] = mapped_column(String(64))
     current_page: Mapped[str | None] = mapped_column(String(64))
+    # Client data: every answer, by item id; for an intake asking several questionnaires,
+    # the answers of all of them (their item ids never clash within a set).
     answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("intake.answers"), default=dict)
     safety_asked: Mapped[bool] = mapped_column(default=False)
     # When the client moved on leaving the safety question blank a second time.
@@ -444,6 +469,7 @@ class Intake(db.Model):  # type: ignore[name-defined]
     crisis_shown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # When the client answered that they are under 18: the intake stopped there.
     under_age_at: Mapped[datetime | None]
+    # Client data: the scored result of part 1 (the questionnaire above).
     result: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("intake.result"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
@@ -466,6 +492,12 @@ class Intake(db.Model):  # type: ignore[name-defined]
     )
     name_words: Mapped[list[IntakeNameWord]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
+    )
+    # Questionnaires after the first, for an intake that asks several (none otherwise).
+    more_parts: Mapped[list[IntakePart]] = relationship(
+        order_by="IntakePart.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
     @property
@@ -493,6 +525,30 @@ class Intake(db.Model):  # type: ignore[name-defined]
     def progress(self) -> Progress:
         """Where the intake stands for staff (reviewed once a therapist has read the brief)."""
         return Progress.of(self)
+
+
+class IntakePart(db.Model):  # type: ignore[name-defined]
+    """A further questionnaire of an intake that asks several: its version and, once sent,
+    its result.
+
+    Part 1 is the intake itself (questionnaire_id, result), so an intake asking one
+    questionnaire has no rows here and reads exactly as before. The answers of every part
+    stay in intake.answers (item ids are unique across the parts of a set); read parts
+    through intake.exports.parts_of.
+    """
+
+    __tablename__ = "intake_part"
+    __table_args__ = (UniqueConstraint("intake_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intake.id", ondelete="CASCADE"))
+    # 2, 3, ...: the order the client answers in (part 1 is the intake's own questionnaire).
+    position: Mapped[int]
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    # Client data (scores, flags, the safety answer's urgency): set when the intake is sent.
+    result: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("intake_part.result"))
+
+    questionnaire: Mapped[QuestionnaireVersion] = relationship()
 
 
 class ClientContact(db.Model):  # type: ignore[name-defined]

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
-from . import audit, outbox
+from . import audit, intake_sets, outbox
 from .db import db
 from .mail import external_url
 from .models import Intake, Webhook, utcnow
@@ -114,7 +114,8 @@ def payload(intake: Intake) -> dict[str, Any]:
         "clinic": intake.clinic.slug,
         "submitted_at": intake.submitted_at.replace(microsecond=0).isoformat() + "Z",
         "questionnaires": [
-            {"id": intake.questionnaire.key, "version": intake.questionnaire.version}
+            {"id": version.key, "version": version.version}
+            for version in intake_sets.versions_of(intake)
         ],
         "links": {
             "intake": external_url("api.intake", intake_id=intake.id),

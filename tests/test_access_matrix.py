@@ -146,6 +146,11 @@ ROUTES: dict[str, Row] = {
     "staff.questionnaire_list": admins(200, 200),
     "staff.questionnaire_edit": admins(200),
     "staff.questionnaire_diff": admins(200),
+    # Intake sets (intake/staff/intake_sets.py): another clinic's set is 404.
+    "staff.intake_set_list": admins(200, 200),
+    "staff.intake_set_new": admins(200, 200),
+    "staff.intake_set_edit": admins(200, params={"set_id": lambda s: _set(s).id}),
+    "staff.intake_set_delete": admins(302, params={"set_id": lambda s: _set(s).id}),
     # Exports (intake/staff/exports.py): the clinic's own intakes only, by construction.
     "staff.exports": admins(200, 200),
     "staff.export_csv": admins(200, 200),
@@ -156,6 +161,13 @@ ROUTES: dict[str, Row] = {
     "staff.api_token_revoke": admins(302, params={"token_id": lambda s: _token(s).id}),
     "staff.api_webhook": admins(200, 200),  # no address given: the page, with the error
 }
+
+
+def _set(side: Side) -> Any:
+    """An intake set of the side's clinic (readiness, then the PHQ-9)."""
+    from intake import intake_sets
+
+    return intake_sets.save(side.clinic, "Standard", ["readiness", "phq9"])
 
 
 def _urgent(side: Side) -> Intake:

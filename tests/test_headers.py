@@ -71,6 +71,7 @@ def test_every_route_has_the_headers(
         "token": world["submitted"].token,
         "token_id": 1,
         "version_id": world["submitted"].questionnaire_id,
+        "set_id": 1,
     }
     per_endpoint = {
         "static": {"filename": "app.css"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
@@ -18,6 +19,10 @@ class InvitationRequest(BaseModel):
     email: EmailStr | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=40)
     questionnaire: str | None = Field(default=None, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
+    # Several questionnaires asked through the one link, in this order (instead of one).
+    questionnaires: (
+        list[Annotated[str, Field(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]] | None
+    ) = Field(default=None, min_length=1, max_length=5)
     therapist_email: EmailStr | None = Field(default=None, max_length=254)
     send_email: bool = False
 

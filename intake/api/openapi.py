@@ -382,6 +382,14 @@ def _schemas() -> dict[str, Any]:
                     "maxLength": 64,
                     "description": "A questionnaire id; default: the clinic's.",
                 },
+                "questionnaires": {
+                    "type": ["array", "null"],
+                    "minItems": 1,
+                    "maxItems": 5,
+                    "items": {"type": "string", "maxLength": 64, "pattern": "^[a-z][a-z0-9_]*$"},
+                    "description": "Several questionnaire ids, asked through one link in this"
+                    " order (instead of 'questionnaire').",
+                },
                 "therapist_email": {"type": ["string", "null"], "format": "email"},
                 "send_email": {"type": "boolean", "default": False},
             },

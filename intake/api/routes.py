@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, clinics, dashboard, lifecycle, phones
+from .. import catalogue, clinics, dashboard, intake_sets, lifecycle, phones
 from ..brief import jobs
 from ..db import db
 from ..exports import fhir, parts_of
@@ -46,7 +46,6 @@ def _when(value: Any) -> str | None:
 def intake_json(intake: Intake) -> dict[str, Any]:
     """An intake as the API shows it: state, dates, questionnaires, links; never answers."""
     progress = intake.progress
-    version = intake.questionnaire
     links = {"self": url_for("api.intake", intake_id=intake.id, _external=True)}
     if intake.submitted:
         links["scores"] = url_for("api.scores", intake_id=intake.id, _external=True)
@@ -64,6 +63,7 @@ def intake_json(intake: Intake) -> dict[str, Any]:
         "therapist": {"id": therapist.id, "name": therapist.name} if therapist else None,
         "questionnaires": [
             {"id": version.key, "version": version.version, "title": version.title}
+            for version in intake_sets.versions_of(intake)
         ],  # fmt: skip
         "created_at": _when(intake.created_at),
         "expires_at": _when(intake.expires_at),
@@ -250,6 +250,19 @@ def create_invitation() -> BaseResponse:
     if version is None:
         problem = {"field": "questionnaire", "message": "no such questionnaire at this clinic"}
         return error(422, problems=[problem])
+    asked: QuestionnaireVersion | list[QuestionnaireVersion] = version
+    if wanted.questionnaires:
+        if wanted.questionnaire:
+            problem = {
+                "field": "questionnaires",
+                "message": "give questionnaire or questionnaires",
+            }
+            return error(422, problems=[problem])
+        try:
+            asked = intake_sets.resolve(clinic.id, wanted.questionnaires)
+        except intake_sets.BundleError as exc:
+            problems = [{"field": "questionnaires", "message": p} for p in exc.problems]
+            return error(422, problems=problems)
     therapist = None
     if wanted.therapist_email:
         therapist = db.session.scalar(
@@ -276,7 +289,7 @@ def create_invitation() -> BaseResponse:
     created = lifecycle.invite(
         clinic,
         wanted.client_name,
-        version,
+        asked,
         therapist,
         email=str(wanted.email) if wanted.email else None,
         phone=phone,

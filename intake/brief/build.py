@@ -7,10 +7,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from .. import logos, phones
-from ..catalogue import definition_of
+from ..exports import parts_of
 from ..history import history_of
 from ..models import Clinic, Intake, utcnow
-from ..scoring import Result
 from .content import (
     Brief,
     ConsentRecord,
@@ -19,6 +18,7 @@ from .content import (
     Reach,
     build_brief,
     language_name,
+    merge_briefs,
 )
 from .render import Branding, render_pdf
 
@@ -29,7 +29,8 @@ def brief_for(intake: Intake) -> Brief:
     """The brief of a submitted intake, from its stored answers, result and version."""
     if intake.result is None:
         raise ValueError(f"intake {intake.id} has no result yet")
-    definition = definition_of(intake.questionnaire)
+    parts = list(parts_of(intake))
+    definition = parts[0].definition
     meta = Meta(
         clinic_name=intake.clinic.name,
         client_name=intake.client_name,
@@ -44,7 +45,8 @@ def brief_for(intake: Intake) -> Brief:
         safety_procedure=intake.clinic.safety_procedure,
         consent=consent_of(intake),
     )
-    brief = build_brief(definition, intake.answers, Result.from_json(intake.result), meta)
+    # One section per measure of every questionnaire the intake asked (most ask one).
+    brief = merge_briefs([build_brief(p.definition, p.answers, p.result, meta) for p in parts])
     return replace(brief, history=history_of(intake))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -388,6 +388,10 @@ class Measure:
     items: tuple[MeasureItem, ...]
     bands: tuple[MeasureBand, ...]
     unscored: tuple[Quote, ...]
+    # In an intake that asked several questionnaires: the one this total belongs to, and
+    # its copyright line (printed with the total).
+    part: str | None = None
+    copyright: str | None = None
 
     @property
     def band_range(self) -> str | None:
@@ -402,6 +406,15 @@ class AppendixPage:
 
     title: str
     answers: tuple[Quote, ...]
+
+
+@dataclass(frozen=True)
+class PartTitle:
+    """One questionnaire of an intake that asked several, as the brief's header lists it."""
+
+    title: str
+    questionnaire_id: str
+    version: int
 
 
 @dataclass(frozen=True)
@@ -438,6 +451,8 @@ class Brief:
     # The client's measures and goals over their intakes up to this one (None: first
     # intake, no goals): its own section after the profile and totals.
     history: History | None = None
+    # Every questionnaire of an intake that asked several, in order (empty: just this one).
+    parts: tuple[PartTitle, ...] = ()
     strip: Strip | None = None
     # The last resort of a crowded page 1: the profile without its sentences (they are in
     # the details table), so the patterns stay on page 1.
@@ -556,6 +571,32 @@ def build_brief(
         blank_pages=blank_pages,
         ratings_blank=blank,
         ratings_count=count,
+    )
+
+
+def merge_briefs(briefs: Sequence[Brief]) -> Brief:
+    """One brief for an intake that asked several questionnaires, each read in its own way.
+
+    The questionnaire with a readiness profile (else the first) gives page 1: its own words,
+    profile, rulers, patterns and openers (openers are never drawn from a total). Every
+    total of every questionnaire keeps its own section, labelled with its questionnaire and
+    copyright line; the appendix lists each questionnaire's pages in turn.
+    """
+    if len(briefs) == 1:
+        return briefs[0]
+    main = next((b for b in briefs if b.profile), briefs[0])
+    measures = tuple(
+        replace(m, part=b.title, copyright=b.copyright) for b in briefs for m in b.measures
+    )
+    safety = main.safety or next((b.safety for b in briefs if b.safety is not None), None)
+    return replace(
+        main,
+        safety=safety,
+        measures=measures,
+        flags=main.flags + tuple(f for b in briefs if b is not main for f in b.flags),
+        patterns_checked=any(b.patterns_checked for b in briefs),
+        appendix=tuple(page for b in briefs for page in b.appendix),
+        parts=tuple(PartTitle(b.title, b.questionnaire_id, b.version) for b in briefs),
     )
 
 

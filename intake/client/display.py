@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,7 @@ from ..questionnaire import Definition, Item, Page
 from ..questionnaire import answers as wording
 from ..questionnaire.conditions import is_answered, visible_items, visible_pages
 from ..questionnaire.model import DECLINED
-from ..scoring import score
+from ..scoring import Result, score
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,18 @@ class Gaps:
     pages: tuple[tuple[Page, tuple[Item, ...]], ...]
 
 
-def profile_gaps(definition: Definition, answers: Mapping[str, Any]) -> Gaps:
-    """What the review page offers to go back to before sending; answering stays optional."""
-    result = score(definition, answers)
+def profile_gaps(
+    definition: Definition, answers: Mapping[str, Any], results: Sequence[Result] | None = None
+) -> Gaps:
+    """What the review page offers to go back to before sending; answering stays optional.
+
+    results: each questionnaire's scores, for an intake that asks several (definition is then
+    the walk through all of them, which scores nothing itself).
+    """
+    dimensions = [
+        d for r in (results if results is not None else [score(definition, answers)])
+        for d in r.dimensions
+    ]  # fmt: skip
     shown = {
         item.id: (page, item)
         for page in visible_pages(definition, answers)
@@ -58,7 +67,7 @@ def profile_gaps(definition: Definition, answers: Mapping[str, Any]) -> Gaps:
     }
     blank: set[str] = set()
     parts = 0
-    for dimension in result.dimensions:
+    for dimension in dimensions:
         if dimension.status != "not_scored":
             continue
         open_items = {
@@ -75,7 +84,7 @@ def profile_gaps(definition: Definition, answers: Mapping[str, Any]) -> Gaps:
             pages.setdefault(page.id, (page, []))[1].append(item)
     return Gaps(
         parts=parts,
-        total=len(result.dimensions),
+        total=len(dimensions),
         pages=tuple((page, tuple(items)) for page, items in pages.values()),
     )
 

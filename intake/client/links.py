@@ -6,8 +6,7 @@ from flask import abort, g, make_response, redirect, render_template, request, u
 from flask_babel import refresh
 from werkzeug.wrappers import Response
 
-from .. import clinics, i18n, lifecycle
-from ..catalogue import definition_of
+from .. import clinics, i18n, intake_sets, lifecycle
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition
 from ..questionnaire.flow import CONTACT, GOALS, REVIEW
@@ -27,8 +26,23 @@ def load(token: str) -> tuple[Intake, Definition]:
             g.language = intake.language  # the language they answered in
         page = render_template("link_closed.html", intake=intake, problem=problem)
         abort(make_response(page, 410))
-    definition = definition_of(intake.questionnaire)
+    definition = walked(intake)
     return intake, definition.in_language(_language(intake, definition))
+
+
+def walked(intake: Intake) -> Definition:
+    """The definition the client walks through (intake_sets.walk_of)."""
+    return intake_sets.walk_of(intake)
+
+
+def copyright_of(intake: Intake, definition: Definition, page_id: str) -> str | None:
+    """The copyright line under a page: its own questionnaire's, in the page's language."""
+    if not intake.more_parts:
+        return definition.copyright
+    part = intake_sets.bundle_for(intake).part_of_page(page_id)
+    if part is None or part.copyright is None:
+        return None
+    return part.copyright.in_language(definition.language)
 
 
 def _language(intake: Intake, definition: Definition) -> str:

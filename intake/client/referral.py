@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from .. import catalogue, clinics, i18n, lifecycle, referrals
+from .. import catalogue, clinics, i18n, intake_sets, lifecycle, referrals
 from . import bp
 from .forms import ReferralForm
 
@@ -19,6 +19,8 @@ def referral(token: str) -> Response | str | tuple[str, int]:
     version = catalogue.default_for(clinic, current_app.config["DEFAULT_QUESTIONNAIRE"])
     if version is None:
         abort(404)
+    # The set the clinic chose for this link, else its default questionnaire alone.
+    asked = intake_sets.referral_versions(clinic) or version
     if clinics.missing_crisis_contacts(clinic):
         # Closed until the clinic's crisis contacts are set: never a built-in default.
         return render_template("client/referral.html", form=None, clinic=clinic), 503
@@ -40,7 +42,7 @@ def referral(token: str) -> Response | str | tuple[str, int]:
         intake = lifecycle.invite(
             clinic,
             form.client_name.data or "",
-            version,
+            asked,
             email=(form.email.data or "").strip(),
             source=lifecycle.SELF_REFERRAL,
         )

@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import format_date, gettext
 from werkzeug.wrappers import Response
 
-from .. import clients, clinics, lifecycle, phones
+from .. import clients, clinics, intake_sets, lifecycle, phones
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition, Item, Page
 from ..questionnaire.conditions import visible_items, visible_pages
@@ -30,7 +30,7 @@ from ..referrals import SELF_REFERRAL
 from . import bp, own_copy
 from .display import contact_summary, profile_gaps, sections
 from .forms import ConsentForm, ContactForm, answers_from, contact_data, page_form
-from .links import consented, gate, load, page_url
+from .links import consented, copyright_of, gate, load, page_url
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
@@ -61,6 +61,7 @@ def start(token: str) -> Response | str:
         section_count=len(order),
         # Every page shown, the contact step (always asked), and the goals step if asked.
         section_most=len(definition.pages) + 1 + clients.asks_goals(intake, definition),
+        parts=intake_sets.titles_of(intake, definition.language),
         form=form,
         today=date.today(),
     )
@@ -223,6 +224,7 @@ def _render_page(
         ask_again=ask_again,
         autosave_url=url_for(".autosave", token=intake.token, page_id=current.id),
         from_review=_from_review(),
+        copyright=copyright_of(intake, definition, current.id),
     )
 
 
@@ -340,7 +342,7 @@ def review(token: str) -> Response | str:
         sections=sections(definition, intake.answers),
         contact=contact_summary(intake.contact),
         contact_before=order[after] if after < len(order) else None,
-        gaps=profile_gaps(definition, intake.answers),
+        gaps=profile_gaps(definition, intake.answers, intake_sets.part_results(intake)),
         goals=_goals_summary(intake, definition),
         missing=missing,
         tried=request.method == "POST",

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from .. import audit
 from ..brief import store
 from ..brief.build import pdf_for
-from ..catalogue import definition_of
 from ..client import own_copy
 from ..db import db
-from ..models import AuditEvent, ClientGoal, Intake, PdfState, Staff
+from ..intake_sets import versions_of, walk_of
+from ..models import AuditEvent, ClientGoal, Intake, PdfState, QuestionnaireVersion, Staff
 from . import parts_of
 from .fhir import intake_bundle
 
@@ -57,7 +57,7 @@ def archive(intake: Intake) -> bytes:
             zf.writestr(name, json.dumps(content, indent=2, ensure_ascii=False, default=_plain))
         if intake.submitted:
             zf.writestr("brief.pdf", _brief_pdf(intake))
-            definition = definition_of(intake.questionnaire).in_language(intake.language)
+            definition = walk_of(intake).in_language(intake.language)
             with force_locale(intake.language):
                 zf.writestr("my-answers.pdf", own_copy.answers_pdf(intake, definition))
     return buffer.getvalue()
@@ -114,6 +114,11 @@ def _json_files(intake: Intake) -> dict[str, Any]:
     }
     if intake.submitted:
         files["scores.json"] = intake.result
+        if intake.more_parts:  # several questionnaires: each one's scores, in order
+            files["scores.json"] = [
+                {"questionnaire": _version(part.version), "scores": part.result.to_json()}
+                for part in parts_of(intake)
+            ]
         files["fhir.json"] = intake_bundle(intake)
     return files
 
@@ -143,20 +148,28 @@ def _goals(intake: Intake) -> list[dict[str, Any]]:
 def _answers(intake: Intake) -> dict[str, Any]:
     """The answers by question id, with the question's text (also before sending)."""
     version = intake.questionnaire
-    definition = definition_of(version).in_language(intake.language)
+    # Every question the client was asked (for several questionnaires, all of them).
+    definition = walk_of(intake).in_language(intake.language)
     texts = {item.id: str(item.prompt) for page in definition.pages for item in page.items}
     answers = dict(intake.answers or {})
     parts = list(parts_of(intake))
-    if parts:
+    if len(parts) == 1:
         answers = dict(parts[0].answers)
-    return {
-        "questionnaire": {"id": version.key, "version": version.version, "title": version.title},
+    out = {
+        "questionnaire": _version(version),
         "sent": intake.submitted,
         "answers": [
             {"question_id": key, "question": texts.get(key, key), "answer": value}
             for key, value in answers.items()
         ],
     }
+    if intake.more_parts:
+        out["questionnaires"] = [_version(v) for v in versions_of(intake)]
+    return out
+
+
+def _version(version: QuestionnaireVersion) -> dict[str, Any]:
+    return {"id": version.key, "version": version.version, "title": version.title}
 
 
 def _audit(intake: Intake) -> list[dict[str, Any]]:

@@ -607,6 +607,12 @@ class Safety(Frozen):
         description="Follow-up items shown after a positive safety answer (values yes, no,"
         " rather_not_say).",
     )
+    stands_for: tuple[Ident, ...] = Field(
+        default=(),
+        description="Questionnaire ids whose safety item this item answers when both are asked"
+        " in one intake: theirs is then not asked, and their scoring reads this answer (their"
+        " answer values must be among this item's).",
+    )
     ask_again: Text = Text(
         {
             "en": "This question helps us look after you. You can answer it now, or leave it"

@@ -78,6 +78,7 @@ from . import (  # noqa: E402,F401  (routes on bp)
     brief_pages,
     clients,
     exports,
+    intake_sets,
     invitations,
     questionnaires,
     rights,

@@ -230,6 +230,38 @@ class InviteForm(FlaskForm):
             raise ValidationError("Enter the client's email to send the link, or untick this.")
 
 
+# The most questionnaires one set asks (one link should stay answerable in one sitting).
+MAX_SET_PARTS = 5
+
+
+class IntakeSetForm(FlaskForm):
+    """An intake set: a name, and the questionnaires one link asks, in order."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Please name the set."), Length(max=100)],
+    )
+    part_1 = SelectField("First questionnaire", coerce=str, default="")
+    part_2 = SelectField("Second", coerce=str, default="")
+    part_3 = SelectField("Third", coerce=str, default="")
+    part_4 = SelectField("Fourth", coerce=str, default="")
+    part_5 = SelectField("Fifth", coerce=str, default="")
+
+    def part_fields(self) -> list[SelectField]:
+        """The questionnaire fields, in order."""
+        return [self[f"part_{n}"] for n in range(1, MAX_SET_PARTS + 1)]
+
+    def chosen_keys(self) -> list[str]:
+        """The questionnaire ids chosen, in order, blanks left out."""
+        return [f.data for f in self.part_fields() if f.data]
+
+
+class ReferralSetForm(FlaskForm):
+    """What the self-referral link asks: the default questionnaire, or one of the sets."""
+
+    referral_set = SelectField("The self-referral link asks", coerce=str)
+
+
 class SettingsForm(FlaskForm):
     """Everything a clinic admin can change about the clinic."""
 

@@ -10,9 +10,9 @@ from flask import current_app, flash, redirect, render_template, session, url_fo
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, clinics, lifecycle, mail
+from .. import catalogue, clinics, intake_sets, lifecycle, mail
 from ..access import active_staff, active_staff_member, intake_or_404
-from ..models import Clinic, Intake
+from ..models import Clinic, Intake, QuestionnaireVersion
 from . import bp
 from .forms import InviteForm
 from .urgent import panel
@@ -50,6 +50,10 @@ def _invite_form(clinic: Clinic) -> InviteForm:
     form.questionnaire_id.choices = [
         (str(v.id), f"{v.title} ({'built-in' if v.clinic_id is None else 'clinic'}, v{v.version})")
         for v in versions
+    ] + [
+        # Several questionnaires through one link, in the set's order.
+        (f"set:{s.id}", f"Intake set: {s.name} ({', '.join(s.questionnaires)})")
+        for s in intake_sets.sets_of(clinic.id)
     ]
     if not form.is_submitted():
         default = catalogue.default_for(clinic, current_app.config["DEFAULT_QUESTIONNAIRE"])
@@ -67,15 +71,14 @@ def invite() -> BaseResponse | str:
         return render_template("staff/invite.html", form=None, missing=missing)
     form = _invite_form(clinic)
     form.region = clinic.phone_region
-    if form.validate_on_submit():
-        version = catalogue.usable_version(clinic.id, int(form.questionnaire_id.data))
+    if form.validate_on_submit() and (asked := _asked(clinic, form)) is not None:
         therapist = (
             active_staff_member(int(form.therapist_id.data)) if form.therapist_id.data else None
         )
         item = lifecycle.invite(
             clinic,
             form.client_name.data or "",
-            version,  # type: ignore[arg-type]  # the choices only hold usable versions
+            asked,
             therapist,
             email=(form.email.data or "").strip(),
             phone=form.phone_e164,
@@ -86,6 +89,27 @@ def invite() -> BaseResponse | str:
         show_once(item)
         return redirect(url_for("staff.invitation", intake_id=item.id))
     return render_template("staff/invite.html", form=form)
+
+
+def _asked(
+    clinic: Clinic, form: InviteForm
+) -> QuestionnaireVersion | list[QuestionnaireVersion] | None:
+    """The questionnaire, or a set's questionnaires, the form chose (None: said on the form)."""
+    choice = form.questionnaire_id.data or ""
+    if not choice.startswith("set:"):
+        # The choices only hold usable versions.
+        return catalogue.usable_version(clinic.id, int(choice))
+    chosen = intake_sets.set_of(clinic.id, int(choice.removeprefix("set:")))
+    if chosen is None:
+        form.questionnaire_id.errors = ["This set no longer exists; choose another."]
+        return None
+    try:
+        return intake_sets.resolve(clinic.id, chosen.questionnaires)
+    except intake_sets.BundleError as exc:
+        form.questionnaire_id.errors = [
+            "This set cannot be sent as it stands: " + "; ".join(exc.problems)
+        ]
+        return None
 
 
 @bp.get("/intakes/<int:intake_id>/invitation")
