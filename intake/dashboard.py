@@ -25,9 +25,9 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
-from . import catalogue, crypto, names
+from . import catalogue, crypto, intake_sets, names
 from .db import db
 from .follow_up import Latest
 from .models import (
@@ -157,6 +157,8 @@ def page(
     query = base.options(
         joinedload(Intake.therapist),
         joinedload(Intake.contact),
+        # An urgent row of an intake set reads its follow-ups through the set's walk.
+        selectinload(Intake.more_parts),
         defer(Intake.answers),
         defer(Intake.result),
     ).add_columns(*_latest_follow_up(), *_urgent_answers())
@@ -228,7 +230,11 @@ def _said(found: list[Any]) -> dict[int, FollowUpAnswers]:
         intake, answers, digest = row[0], row[4], row[5]
         if not intake.urgent or not answers or digest is None:
             continue
-        definition = catalogue.definition_by_digest(digest, intake.questionnaire_id)
+        definition = (
+            intake_sets.walk_of(intake)
+            if intake.more_parts
+            else catalogue.definition_by_digest(digest, intake.questionnaire_id)
+        )
         given = follow_up_answers(definition, answers) if definition is not None else None
         if given is not None and given.any:
             said[intake.id] = given

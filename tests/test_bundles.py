@@ -494,3 +494,23 @@ def test_erasing_a_set_intake_deletes_every_part_and_the_export_holds_them_all(
     erasure.erase(reload(intake))
     left = db.session.scalars(select(IntakePart).where(IntakePart.intake_id == intake.id))
     assert left.all() == []
+
+
+def test_staff_read_the_follow_ups_of_a_set_where_the_phq9_asked_the_safety_question(
+    client: FlaskClient, make_clinic: Any, login: Any
+) -> None:
+    # In progress, urgent: PHQ-9 item 9 answered for both, and "right now: yes" after it.
+    clinic_id, email = make_clinic()
+    intake = invite_set(clinic_id)
+    intake.answers = {"phq9_9": 2, "safety_now": "yes", "safety_ever": "no"}
+    intake.urgent = True
+    db.session.commit()
+    from intake import dashboard
+    from intake.staff import urgent
+
+    said = urgent.safety_answers(intake)
+    assert said is not None and (said.now, said.ever) == ("yes", "no")
+    questions = dict(urgent.safety_summary(intake)["questions"])
+    assert "Not answered" not in questions.values(), questions
+    page = dashboard.page(clinic_id, dashboard.Filters())
+    assert page.said[intake.id].now_yes

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import follow_up
 from ..brief.build import consent_of, crisis_shown_of, reach_of
-from ..catalogue import definition_of
+from ..intake_sets import walk_of
 from ..models import Intake
 from ..questionnaire import Definition
 from ..questionnaire.follow_ups import FollowUpAnswers, follow_up_answers
@@ -16,8 +16,11 @@ from .forms import FollowUpForm
 
 
 def safety_answers(item: Intake) -> FollowUpAnswers | None:
-    """What the client answered to the safety follow-ups (None: the questionnaire has none)."""
-    return follow_up_answers(definition_of(item.questionnaire), item.answers or {})
+    """What the client answered to the safety follow-ups (None: the questionnaire has none).
+
+    Read through what the client walked: in an intake set, the PHQ-9's item 9 may stand for
+    the readiness safety item, and the follow-ups are asked after it."""
+    return follow_up_answers(walk_of(item), item.answers or {})
 
 
 def panel(item: Intake, form: FollowUpForm | None = None) -> dict[str, Any]:
@@ -52,7 +55,7 @@ def safety_summary(item: Intake) -> dict[str, Any]:
     """What the safety summary of an intake in progress shows: the safety question and its
     follow-ups as asked and answered, when, how to reach the client, and the record of
     contact; none of the other answers."""
-    definition = definition_of(item.questionnaire)
+    definition = walk_of(item)
     answers = item.answers or {}
     questions: list[tuple[str, str]] = []
     if definition.safety is not None:
