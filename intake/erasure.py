@@ -86,6 +86,8 @@ CLEARED: dict[str, Any] = {
     "urgent_at": None,
     "safety_asked": False,
     "safety_skipped_at": None,
+    # That the client said they are under 18.
+    "under_age_at": None,
 }
 
 
@@ -113,6 +115,7 @@ def erase(intake: Intake, *, reason: str = "request") -> dict[str, int]:
         )
         deleted[table] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     _forget_client(locked)
+    deleted["other_briefs_to_remake"] = _forget_in_later_briefs(locked)
     # What the session may still hold of the rows just deleted is stale: forget it.
     db.session.expire(locked, ["contact", "follow_ups", "name_words"])
     for name, value in CLEARED.items():
@@ -148,6 +151,20 @@ def _forget_client(intake: Intake) -> None:
     client = db.session.get(Client, intake.client_id)
     if others is None and client is not None:
         client.display_name = ""
+
+
+def _forget_in_later_briefs(intake: Intake) -> int:
+    """The client's other briefs drew this intake in their history (scores, goals, dates):
+    their stored PDFs are deleted, to be made again without it when next asked for."""
+    if intake.client_id is None:
+        return 0
+    others = select(Intake.id).where(Intake.client_id == intake.client_id, Intake.id != intake.id)
+    result = db.session.execute(
+        delete(BriefPdf)
+        .where(BriefPdf.intake_id.in_(others))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def personal_words(intake: Intake) -> list[str]:

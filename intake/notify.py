@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 
 from . import audit, mail, metrics, outbox, referrals
 from .db import db
-from .models import AuditEvent, Intake, Job, Role, Staff, UrgentFollowUp, utcnow
+from .models import AuditEvent, Intake, IntakeStatus, Job, Role, Staff, UrgentFollowUp, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ def deliver_under_age(intake_id: int) -> None:
 
     Like the urgent notice it holds no answers and not the reason: only a link."""
     intake = db.session.get(Intake, intake_id)
-    if intake is None:
+    if intake is None or intake.status == IntakeStatus.ERASED:
         return
     people = recipients(intake)
     if not people:

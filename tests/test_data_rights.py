@@ -490,3 +490,23 @@ def test_settings_for_retention_and_the_copy_link(client: FlaskClient, admin: in
     assert (clinic.copy_link_days, clinic.retention_months, clinic.unopened_days) == (3, 84, None)
     changed = audit_actions("settings.changed")[-1].detail["fields"]
     assert {"copy_link_days", "retention_months", "unopened_days"} <= set(changed)
+
+
+def test_erasing_an_intake_remakes_the_client_s_other_briefs_that_drew_it(
+    make_clinic: Any, make_intake: Any
+) -> None:
+    # A later intake's brief showed the earlier one in the client's history (scores, goals).
+    clinic_id, _ = make_clinic()
+    first = make_intake(clinic_id, NAME)
+    later = make_intake(clinic_id, NAME)
+    later.client_id = first.client_id
+    first.under_age_at = utcnow()  # a health fact like any other: erased too
+    for intake in (first, later):
+        db.session.add(
+            BriefPdf(intake_id=intake.id, state="ready", attempts=1, pdf=b"%PDF history")
+        )
+    db.session.commit()
+    counts = erasure.erase(first)
+    assert counts["other_briefs_to_remake"] == 1
+    assert db.session.scalars(select(BriefPdf)).all() == []
+    assert reload(first).under_age_at is None
