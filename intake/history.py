@@ -20,6 +20,7 @@ from .change import (
     goal_trend,
     trend,
 )
+from .dates import local
 from .db import db
 from .exports import parts_of
 from .models import Client, ClientGoal, GoalRating, Intake, IntakeStatus
@@ -51,8 +52,9 @@ def client_history(client: Client) -> History:
 
 
 def _day(intake: Intake) -> date:
+    """The day the intake was sent, in the clinic's time zone (as every date staff read)."""
     assert intake.submitted_at is not None, "only sent intakes have a history"
-    return intake.submitted_at.date()
+    return local(intake.submitted_at, intake.clinic.time_zone).date()
 
 
 def build(client_id: int, intakes: list[Intake], current: Intake | None) -> History:

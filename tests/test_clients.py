@@ -4,7 +4,7 @@ access (another clinic's client is 404), and the migration that gives each intak
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -310,3 +310,16 @@ def test_erasure_reaches_goals_and_the_client_name(client: FlaskClient, clinic: 
     erasure.erase(reload(later))
     db.session.refresh(owner)
     assert owner.display_name == ""
+
+
+def test_history_dates_are_the_clinic_s_days(client: FlaskClient, clinic: int) -> None:
+    # Sent at noon UTC on 1 March: already 2 March in Auckland, where this clinic works.
+    db.session.get(Clinic, clinic).time_zone = "Pacific/Auckland"  # type: ignore[union-attr]
+    flagged = next(e for e in DEFINITION.examples if e.expect.flags)
+    answers = {k: str(v) for k, v in flagged.answers.items()}
+    first = send(invite(clinic, "readiness"), answers)
+    first.submitted_at = datetime(2026, 3, 1, 12, 0)
+    second = send(invite(clinic, "readiness", client=first.client), answers)
+    db.session.commit()
+    words = " ".join(pdf_text(pdf_for(reload(second))).split())
+    assert "At intake 2 March 2026:" in words
