@@ -454,3 +454,16 @@ def test_readiness_brief_has_no_total_section(make_brief: Callable[..., Brief]) 
     assert 'class="measure"' not in html and "scale-chart" not in html
     assert 'class="profile"' in html and 'class="openers"' in html and 'class="flags"' in html
     assert "Questions listed with a total above are not repeated" not in html
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in render.TEMPLATES_DIR.glob("*.css")))
+def test_every_stylesheet_closes_each_block_it_opens(name: str) -> None:
+    # An unclosed block swallows every rule after it without a word from WeasyPrint (a merge
+    # once left one open, and the history section and later rules were silently ignored).
+    path = render.TEMPLATES_DIR / name
+    text = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+    depth = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, f"{name}:{number}: a block closed that was never opened"
+    assert depth == 0, f"{name}: {depth} block(s) left open"
