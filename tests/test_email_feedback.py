@@ -90,3 +90,24 @@ def test_the_colleague_invitation_uses_the_same_words(
     form = client.get("/staff/team/invite").get_data(as_text=True)
     assert form.index('value="therapist"') < form.index('value="admin"')
     assert '<option selected value="therapist">' in form
+
+
+def test_a_reminder_that_could_not_be_sent_shows_its_new_link_once(
+    app: Flask, client: FlaskClient, therapist: int, smtp: SmtpInbox, monkeypatch: Any
+) -> None:
+    # The reminder replaces the link; when its email fails, nobody has the new one but staff.
+    invite(client, email="robin@example.org")
+    intake = db.session.scalar(select(Intake))
+    assert intake is not None
+    url = f"/staff/intakes/{intake.id}"
+    csrf = csrf_token(client, f"{url}/invitation")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setitem(app.config, "SMTP_PORT", port)  # nothing listens there
+    html = client.post(f"{url}/remind", data={"csrf_token": csrf}, follow_redirects=True)
+    page = html.get_data(as_text=True)
+    assert "We could not send the email to robin@example.org" in page
+    assert "It is shown this once" in page and "/i/" in page
+    again = client.get(f"{url}/invitation").get_data(as_text=True)
+    assert "It is shown this once" not in again

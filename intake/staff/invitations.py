@@ -171,5 +171,10 @@ def remind(intake_id: int) -> BaseResponse:
     elif item.submitted or lifecycle.link_problem(item) or not item.email:
         flash("A reminder needs an email address and an open, unfinished intake.")
     else:
-        _say(lifecycle.remind(item), item.email, "a reminder")
+        delivery = lifecycle.remind(item)
+        _say(delivery, item.email, "a reminder")
+        if delivery == "failed":
+            # The reminder made a new link and the old one no longer opens: shown here once,
+            # so staff can pass it on another way.
+            show_once(item)
     return redirect(url_for("staff.invitation", intake_id=intake_id))
