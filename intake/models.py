@@ -388,7 +388,8 @@ class Client(db.Model):  # type: ignore[name-defined]
         """The name staff know the client by (the latest intake's when none is kept)."""
         if self.display_name:
             return self.display_name
-        return self.intakes[-1].client_name if self.intakes else ""
+        kept = [i for i in self.intakes if i.status != IntakeStatus.ERASED]
+        return kept[-1].client_name if kept else ""
 
     goals: Mapped[list[ClientGoal]] = relationship(
         back_populates="client",

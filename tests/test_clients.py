@@ -307,6 +307,9 @@ def test_erasure_reaches_goals_and_the_client_name(client: FlaskClient, clinic: 
     assert db.session.scalars(select(GoalRating)).all() == []
     owner = db.session.get(Client, later.client_id)
     assert owner is not None and owner.display_name == "Sam Rivera"  # a later intake remains
+    # The client's page lists only what is kept: no row, no link, for the erased intake.
+    page = client.get(f"/staff/clients/{owner.id}").get_data(as_text=True)
+    assert f"/staff/intakes/{first.id}" not in page and f"/staff/intakes/{later.id}" in page
     erasure.erase(reload(later))
     db.session.refresh(owner)
     assert owner.display_name == ""

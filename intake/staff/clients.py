@@ -11,7 +11,7 @@ from .. import audit, catalogue, clients, clinics, lifecycle
 from ..access import active_staff, active_staff_member
 from ..brief.render import render_history
 from ..history import client_history
-from ..models import Client
+from ..models import Client, IntakeStatus
 from . import bp
 from .forms import InviteForm
 from .invitations import _say, show_once
@@ -59,6 +59,8 @@ def _page(client: Client, form: InviteForm | None) -> str:
     return render_template(
         "staff/client.html",
         client=client,
+        # An erased intake is a tombstone: nothing of it is shown, not even that it was.
+        intakes=[i for i in client.intakes if i.status != IntakeStatus.ERASED],
         history_html=render_history(history) if history.shown else None,
         form=form,
         missing=clinics.missing_crisis_contacts(current_user.clinic),
