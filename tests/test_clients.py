@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, select, text
 from intake import catalogue, create_app, lifecycle
 from intake.brief.build import pdf_for
 from intake.db import db
-from intake.models import Client, ClientGoal, Clinic, GoalRating, Intake
+from intake.models import Client, ClientGoal, Clinic, GoalRating, Intake, IntakeSet
 from intake.questionnaire import load_file
 from tests.helpers import (
     DEFINITION,
@@ -119,6 +119,22 @@ def test_staff_reinvite_from_the_client_page_links_the_new_intake(
         {"client_name": "", "questionnaire_id": gad7.id, "therapist_id": ""},
     )
     assert bad.status_code == 200 and "Please enter the client" in bad.get_data(as_text=True)
+    # Or an intake set: PHQ-9 and GAD-7 again, through one link, for the same client.
+    chosen = IntakeSet(clinic_id=clinic, name="Symptoms again", questionnaires=["phq9", "gad7"])
+    db.session.add(chosen)
+    db.session.commit()
+    response = post_form(
+        client,
+        f"/staff/clients/{first.client_id}",
+        {"client_name": "Sam Rivera", "questionnaire_id": f"set:{chosen.id}", "therapist_id": ""},
+    )
+    assert response.status_code == 302
+    again = db.session.scalars(select(Intake).order_by(Intake.id.desc())).first()
+    assert again is not None and again.client_id == first.client_id
+    assert [again.questionnaire.key, *(p.questionnaire.key for p in again.more_parts)] == [
+        "phq9",
+        "gad7",
+    ]
 
 
 def test_another_clinics_client_is_not_found(

@@ -14,7 +14,7 @@ from ..history import client_history
 from ..models import Client, IntakeStatus
 from . import bp
 from .forms import InviteForm
-from .invitations import _say, show_once
+from .invitations import _say, chosen_questionnaires, questionnaire_choices, show_once
 
 
 def client_or_404(client_id: int) -> Client:
@@ -31,11 +31,8 @@ def _reinvite_form(client: Client) -> InviteForm:
     form.therapist_id.choices = [("", "Not assigned yet")] + [
         (str(s.id), s.name) for s in active_staff()
     ]
-    versions = catalogue.available(client.clinic_id)
-    form.questionnaire_id.choices = [
-        (str(v.id), f"{v.title} ({'built-in' if v.clinic_id is None else 'clinic'}, v{v.version})")
-        for v in versions
-    ]
+    # A questionnaire or an intake set: a re-invitation may re-ask only what can move.
+    form.questionnaire_id.choices = questionnaire_choices(client.clinic_id)
     form.region = current_user.clinic.phone_region
     if not form.is_submitted():
         latest = client.intakes[-1] if client.intakes else None
@@ -76,16 +73,15 @@ def client(client_id: int) -> BaseResponse | str:
     if clinics.missing_crisis_contacts(clinic):
         return _page(found, None)
     form = _reinvite_form(found)
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or (asked := chosen_questionnaires(clinic, form)) is None:
         return _page(found, form)
-    version = catalogue.usable_version(clinic.id, int(form.questionnaire_id.data))
     therapist = (
         active_staff_member(int(form.therapist_id.data)) if form.therapist_id.data else None
     )
     item = lifecycle.invite(
         clinic,
         form.client_name.data or "",
-        version,  # type: ignore[arg-type]  # the choices only hold usable versions
+        asked,
         therapist,
         email=(form.email.data or "").strip(),
         phone=form.phone_e164,

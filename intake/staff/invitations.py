@@ -46,20 +46,24 @@ def _invite_form(clinic: Clinic) -> InviteForm:
     form.therapist_id.choices = [("", "Not assigned yet")] + [
         (str(s.id), s.name) for s in active_staff()
     ]
-    versions = catalogue.available(clinic.id)
-    form.questionnaire_id.choices = [
-        (str(v.id), f"{v.title} ({'built-in' if v.clinic_id is None else 'clinic'}, v{v.version})")
-        for v in versions
-    ] + [
-        # Several questionnaires through one link, in the set's order.
-        (f"set:{s.id}", f"Intake set: {s.name} ({', '.join(s.questionnaires)})")
-        for s in intake_sets.sets_of(clinic.id)
-    ]
+    form.questionnaire_id.choices = questionnaire_choices(clinic.id)
     if not form.is_submitted():
         default = catalogue.default_for(clinic, current_app.config["DEFAULT_QUESTIONNAIRE"])
         form.questionnaire_id.data = str(default.id) if default else None
         form.therapist_id.data = str(current_user.id)
     return form
+
+
+def questionnaire_choices(clinic_id: int) -> list[tuple[str, str]]:
+    """What an invitation may ask: each usable questionnaire version, and each intake set."""
+    return [
+        (str(v.id), f"{v.title} ({'built-in' if v.clinic_id is None else 'clinic'}, v{v.version})")
+        for v in catalogue.available(clinic_id)
+    ] + [
+        # Several questionnaires through one link, in the set's order.
+        (f"set:{s.id}", f"Intake set: {s.name} ({', '.join(s.questionnaires)})")
+        for s in intake_sets.sets_of(clinic_id)
+    ]
 
 
 @bp.route("/invite", methods=["GET", "POST"])
@@ -71,7 +75,7 @@ def invite() -> BaseResponse | str:
         return render_template("staff/invite.html", form=None, missing=missing)
     form = _invite_form(clinic)
     form.region = clinic.phone_region
-    if form.validate_on_submit() and (asked := _asked(clinic, form)) is not None:
+    if form.validate_on_submit() and (asked := chosen_questionnaires(clinic, form)) is not None:
         therapist = (
             active_staff_member(int(form.therapist_id.data)) if form.therapist_id.data else None
         )
@@ -91,7 +95,7 @@ def invite() -> BaseResponse | str:
     return render_template("staff/invite.html", form=form)
 
 
-def _asked(
+def chosen_questionnaires(
     clinic: Clinic, form: InviteForm
 ) -> QuestionnaireVersion | list[QuestionnaireVersion] | None:
     """The questionnaire, or a set's questionnaires, the form chose (None: said on the form)."""
