@@ -3,18 +3,18 @@ goals) and the re-invitation that links a new intake to them (never matched by n
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit, catalogue, clients, clinics, lifecycle
-from ..access import active_staff, active_staff_member
+from .. import audit, clients, clinics, lifecycle
+from ..access import active_staff_member
 from ..brief.render import render_history
 from ..history import client_history
 from ..models import Client, IntakeStatus
 from . import bp
 from .forms import InviteForm
-from .invitations import _say, chosen_questionnaires, questionnaire_choices, show_once
+from .invitations import _say, chosen_questionnaires, invite_form, show_once
 
 
 def client_or_404(client_id: int) -> Client:
@@ -26,27 +26,19 @@ def client_or_404(client_id: int) -> Client:
 
 
 def _reinvite_form(client: Client) -> InviteForm:
-    """The invitation form, filled in from the client's latest intake."""
-    form = InviteForm()
-    form.therapist_id.choices = [("", "Not assigned yet")] + [
-        (str(s.id), s.name) for s in active_staff()
-    ]
-    # A questionnaire or an intake set: a re-invitation may re-ask only what can move.
-    form.questionnaire_id.choices = questionnaire_choices(client.clinic_id)
+    """The invitation form (a questionnaire or an intake set: a re-invitation may re-ask only
+    what can move), filled in from the client's latest intake still held."""
+    form = invite_form(current_user.clinic)
     form.region = current_user.clinic.phone_region
     if not form.is_submitted():
-        latest = client.intakes[-1] if client.intakes else None
+        kept = [i for i in client.intakes if i.status != IntakeStatus.ERASED]
+        latest = kept[-1] if kept else None
         form.client_name.data = latest.client_name if latest else client.name
-        form.email.data = latest.email if latest else ""
-        form.phone.data = latest.phone if latest else ""
-        chosen = latest.questionnaire if latest else None
-        if chosen is None:
-            chosen = catalogue.default_for(
-                current_user.clinic, current_app.config["DEFAULT_QUESTIONNAIRE"]
-            )
-        form.questionnaire_id.data = str(chosen.id) if chosen else None
-        therapist = latest.therapist_id if latest else None
-        form.therapist_id.data = str(therapist or current_user.id)
+        if latest is not None:
+            form.email.data = latest.email or ""
+            form.phone.data = latest.phone or ""
+            form.questionnaire_id.data = str(latest.questionnaire_id)
+            form.therapist_id.data = str(latest.therapist_id or current_user.id)
     return form
 
 

@@ -40,7 +40,7 @@ def _shown_link(intake: Intake) -> str | None:
     return None
 
 
-def _invite_form(clinic: Clinic) -> InviteForm:
+def invite_form(clinic: Clinic) -> InviteForm:
     """The form with this clinic's therapists and questionnaires as choices."""
     form = InviteForm()
     form.therapist_id.choices = [("", "Not assigned yet")] + [
@@ -73,7 +73,7 @@ def invite() -> BaseResponse | str:
     if missing := clinics.missing_crisis_contacts(clinic):
         # Refused before any form: a client must never meet a built-in crisis default.
         return render_template("staff/invite.html", form=None, missing=missing)
-    form = _invite_form(clinic)
+    form = invite_form(clinic)
     form.region = clinic.phone_region
     if form.validate_on_submit() and (asked := chosen_questionnaires(clinic, form)) is not None:
         therapist = (
