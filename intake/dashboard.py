@@ -25,7 +25,7 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload
 
 from . import catalogue, crypto, intake_sets, names
 from .db import db
@@ -33,6 +33,7 @@ from .follow_up import Latest
 from .models import (
     Intake,
     IntakeNameWord,
+    IntakePart,
     IntakeStatus,
     Progress,
     QuestionnaireVersion,
@@ -157,8 +158,6 @@ def page(
     query = base.options(
         joinedload(Intake.therapist),
         joinedload(Intake.contact),
-        # An urgent row of an intake set reads its follow-ups through the set's walk.
-        selectinload(Intake.more_parts),
         defer(Intake.answers),
         defer(Intake.result),
     ).add_columns(*_latest_follow_up(), *_urgent_answers())
@@ -207,9 +206,10 @@ def page(
     )
 
 
-def _urgent_answers() -> tuple[Any, Any]:
-    """The answers of urgent rows only (others stay unloaded) and their version's digest, as
-    columns of each row: the follow-ups are read without a query per row."""
+def _urgent_answers() -> tuple[Any, Any, Any]:
+    """The answers of urgent rows only (others stay unloaded), their version's digest, and
+    whether the intake asks several questionnaires, as columns of each row: the follow-ups
+    are read without a query per row (an urgent intake set's reads its set, a rare case)."""
     answers = type_coerce(
         case((Intake.urgent.is_(True), Intake.answers), else_=null()),
         Intake.__table__.c.answers.type,
@@ -220,19 +220,22 @@ def _urgent_answers() -> tuple[Any, Any]:
         .correlate(Intake)
         .scalar_subquery()
     )
-    return answers, digest
+    in_set = exists(select(IntakePart.id).where(IntakePart.intake_id == Intake.id)).correlate(
+        Intake
+    )
+    return answers, digest, in_set
 
 
 def _said(found: list[Any]) -> dict[int, FollowUpAnswers]:
     """The safety follow-up answers of the urgent rows that have any."""
     said: dict[int, FollowUpAnswers] = {}
     for row in found:
-        intake, answers, digest = row[0], row[4], row[5]
+        intake, answers, digest, in_set = row[0], row[4], row[5], row[6]
         if not intake.urgent or not answers or digest is None:
             continue
         definition = (
             intake_sets.walk_of(intake)
-            if intake.more_parts
+            if in_set
             else catalogue.definition_by_digest(digest, intake.questionnaire_id)
         )
         given = follow_up_answers(definition, answers) if definition is not None else None
