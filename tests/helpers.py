@@ -43,6 +43,8 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 # A + words): most tests walk through its pages. Version 3 (forms/readiness.yaml, the default
 # for new invitations) has its own tests (tests/test_readiness_v3.py).
 DEFINITION = load_file("forms/readiness-v2.yaml")
+# The newest version: what a link made by the staff form, seed-demo or invite asks.
+NEWEST = load_file("forms/readiness.yaml")
 EXAMPLE_A = DEFINITION.examples[0].answers
 WORDS = {
     "why_now": "I keep losing sleep over work and want to understand why.",
@@ -796,9 +798,15 @@ class Http:
         return self.post(path, data)
 
 
-def page_data(page_id: str, answers: Mapping[str, Any], action: str = "next") -> dict[str, Any]:
-    """The fields a client posts on one page of the default questionnaire."""
-    page = next(p for p in DEFINITION.pages if p.id == page_id)
+def page_data(
+    page_id: str,
+    answers: Mapping[str, Any],
+    action: str = "next",
+    definition: Definition | None = None,
+) -> dict[str, Any]:
+    """The fields a client posts on one page of a definition; by default the newest default
+    questionnaire (the one a live process's links ask)."""
+    page = next(p for p in (definition or NEWEST).pages if p.id == page_id)
     data: dict[str, Any] = {i.id: answers[i.id] for i in page.items if i.id in answers}
     data["action"] = action
     return data

@@ -29,6 +29,7 @@ from intake.db import db
 from intake.models import Clinic, Intake, IntakeStatus, Role, Staff, utcnow
 from tests.helpers import (
     CRISIS_CONTACTS,
+    DEFINITION,
     FULL,
     PASSWORD,
     Http,
@@ -49,7 +50,8 @@ from tests.helpers import (
 CLIENTS = 8
 PAGE = "now"
 NEXT_PAGE = "change"
-SAVED = {k: v for k, v in page_data(PAGE, FULL).items() if k != "action"}
+# The intakes here ask version 2 of the default questionnaire (DEFINITION).
+SAVED = {k: v for k, v in page_data(PAGE, FULL, definition=DEFINITION).items() if k != "action"}
 
 
 @contextmanager
@@ -123,7 +125,9 @@ def web_env(live: Live, url: str, tmp_path: Path) -> dict[str, str]:
 def save(browser: Http, token: str) -> int | str:
     """Post the first page of an intake (Next): the status, or how the connection failed."""
     try:
-        return browser.post(f"/i/{token}/p/{PAGE}", page_data(PAGE, FULL))[0]
+        return browser.post(f"/i/{token}/p/{PAGE}", page_data(PAGE, FULL, definition=DEFINITION))[
+            0
+        ]
     except (OSError, http.client.HTTPException) as exc:
         return type(exc).__name__
 
