@@ -154,19 +154,7 @@ def escalate(intake_id: int) -> None:
     body = render_template(
         "email/urgent_escalation.txt", clinic=intake.clinic, link=link, minutes=waited
     )
-    try:
-        mail.send(to, ESCALATION_SUBJECT, body)
-    except Exception as exc:
-        if not isinstance(exc, mail.MailError):
-            log.exception("urgent reminder for intake %s failed", intake_id)
-        db.session.rollback()
-        audit.record(
-            "intake.urgent_escalation_failed",
-            clinic_id=intake.clinic_id,
-            subject=intake,
-            error=str(exc) or type(exc).__name__,
-        )
-        raise
+    _send_or_audit(intake, to, ESCALATION_SUBJECT, body, "intake.urgent_escalation_failed")
     audit.record(
         "intake.urgent_escalated",
         clinic_id=intake.clinic_id,
@@ -224,19 +212,24 @@ def deliver_under_age(intake_id: int) -> None:
     to = [p.email for p in people]
     link = mail.external_url("staff.intake", intake_id=intake.id)
     body = render_template("email/under_age.txt", clinic=intake.clinic, link=link)
+    _send_or_audit(intake, to, UNDER_AGE_SUBJECT, body, "intake.under_age_notify_failed")
+    audit.record(
+        "intake.under_age_notified", clinic_id=intake.clinic_id, subject=intake, to=", ".join(to)
+    )
+
+
+def _send_or_audit(intake: Intake, to: list[str], subject: str, body: str, failed: str) -> None:
+    """Send a notice to staff; when it cannot go, audit why and raise (the job tries again)."""
     try:
-        mail.send(to, UNDER_AGE_SUBJECT, body)
+        mail.send(to, subject, body)
     except Exception as exc:
         if not isinstance(exc, mail.MailError):
-            log.exception("notice for stopped intake %s failed", intake_id)
+            log.exception("%s for intake %s", failed, intake.id)
         db.session.rollback()
         audit.record(
-            "intake.under_age_notify_failed",
+            failed,
             clinic_id=intake.clinic_id,
             subject=intake,
             error=str(exc) or type(exc).__name__,
         )
         raise
-    audit.record(
-        "intake.under_age_notified", clinic_id=intake.clinic_id, subject=intake, to=", ".join(to)
-    )
