@@ -17,6 +17,9 @@ BROWSER_PACKAGES := chromium nodejs
 # use PostgreSQL's pg_dump and pg_restore.
 LIVE_PACKAGES := redis-server postgresql-client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS)
 
 .PHONY: run test test-sqlite test-postgres test-browser lint install system-deps browser-deps node-deps assets translations messages bench bench-load example-briefs clean
 
@@ -40,7 +43,7 @@ lint: install
 # the database; run twice they took a quarter of CI's 20 minutes), or here when PostgreSQL is
 # not reachable (see test-postgres).
 test-sqlite: install browser-deps assets
-	$(BIN)/pytest -m "not browser"
+	$(PYTEST) -m "not browser"
 
 # PostgreSQL is required in CI; on a laptop without it this step says so and passes.
 test-postgres: install browser-deps assets
@@ -48,17 +51,17 @@ test-postgres: install browser-deps assets
 	@if ! $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_ADMIN_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  if [ -n "$$CI" ]; then echo "PostgreSQL is not reachable at $(PG_ADMIN_URL)"; exit 1; fi; \
 	  echo "PostgreSQL not reachable at $(PG_ADMIN_URL): skipping the PostgreSQL run; browser tests on SQLite"; \
-	  $(BIN)/pytest -m browser; exit $$?; \
+	  $(PYTEST) -m browser; exit $$?; \
 	fi; \
 	$(BIN)/python -c "import psycopg; c = psycopg.connect('$(PG_ADMIN_URL)', autocommit=True); \
 	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = '$(PG_TEST_DB)'\").fetchone() or c.execute('CREATE DATABASE $(PG_TEST_DB)')"; \
-	INTAKE_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+	INTAKE_TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST)
 
 install: $(VENV)/.installed system-deps translations
 
-# The browser tests alone (they also run within test-sqlite and test-postgres).
+# The browser tests alone (they also run within test-postgres).
 test-browser: install browser-deps assets
-	$(BIN)/pytest -m browser
+	$(PYTEST) -m browser
 
 # Interface translations: the .po files are the source; the .mo files are built here.
 translations: $(VENV)/.installed

@@ -21,7 +21,16 @@ from intake.accounts import auth
 from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import Clinic, Intake, QuestionnaireVersion, Role, Staff, utcnow
-from tests.helpers import CRISIS_CONTACTS, PASSWORD, Live, SmtpInbox, post_form, readiness_v2
+from tests.helpers import (
+    CRISIS_CONTACTS,
+    PASSWORD,
+    Live,
+    SmtpInbox,
+    pg_admin,
+    pg_scratch_url,
+    post_form,
+    readiness_v2,
+)
 
 # Tests sign in hundreds of times, so they hash with argon2's cheapest parameters; the app
 # itself keeps argon2-cffi's defaults (verification reads the parameters from each hash).
@@ -29,12 +38,24 @@ auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """PostgreSQL when asked for, else a fresh SQLite file."""
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """PostgreSQL when asked for, else a fresh SQLite file.
+
+    Under pytest-xdist (`make test` runs two workers) each worker has a PostgreSQL database of
+    its own, <name>_<worker>, made here if missing: a test empties every table after itself.
+    """
     url = os.environ.get("INTAKE_TEST_DATABASE_URL")
-    if url:
+    if not url:
+        return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+    if worker_id == "master":
         return url
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+    url = pg_scratch_url(url, worker_id)
+    name = url.rsplit("/", 1)[1]
+    with pg_admin(url) as admin:
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if found.fetchone() is None:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    return url
 
 
 @pytest.fixture(scope="session")
