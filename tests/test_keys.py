@@ -5,14 +5,16 @@ counts only."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from intake import crypto, erasure, keys, names
+from intake import crypto, erasure, keys, lifecycle, names
 from intake.db import db
 from intake.models import Intake, IntakeNameWord
 
@@ -171,6 +173,63 @@ def test_rotating_the_search_key_keeps_search_working_and_leaves_nothing_under_t
     again = app.test_cli_runner().invoke(args=["keys", "rotate", "--search"])
     assert "5 intakes, 0 rebuilt, 5 already current" in again.output
     assert sorted(index_rows()) == sorted(rows)
+
+
+def test_a_name_changed_while_its_rows_are_rebuilt_is_indexed_by_its_own_change(
+    app: Flask,
+    admin: int,
+    make_intake: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks between two sessions: PostgreSQL (SQLite writes one at a time)")
+    use(app, monkeypatch, OLD)
+    intake = make_intake(admin, name="María López")
+    new = use(app, monkeypatch, NEW, OLD)
+    real = lifecycle.name_index
+    locked, done = threading.Event(), threading.Event()
+
+    def rebuild_slowly(clinic_id: int, name: str) -> list[str]:
+        # The rebuild holds the intake's lock here: let the rename below start, and go on
+        # once it waits for the lock.
+        if threading.current_thread() is worker and not locked.is_set():
+            locked.set()
+            with db.engine.connect() as watcher:
+                waiting = text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                for _ in range(600):
+                    if watcher.execute(waiting).scalar_one():
+                        break
+                    time.sleep(0.05)
+        return real(clinic_id, name)
+
+    def rotate_elsewhere() -> None:  # another process: its own session
+        with app.app_context():
+            try:
+                keys.rotate_search()
+            finally:
+                db.session.remove()
+                locked.set()
+                done.set()
+
+    monkeypatch.setattr(lifecycle, "name_index", rebuild_slowly)
+    worker = threading.Thread(target=rotate_elsewhere)
+    worker.start()
+    assert locked.wait(timeout=60)
+    intake.client_name = "Marie Curie"
+    db.session.commit()  # waits for the rebuild's batch
+    worker.join(timeout=60)
+    assert done.is_set()
+    db.session.expire_all()
+    stored = {w for i, _, w in index_rows() if i == intake.id}
+    assert (
+        stored
+        == set(real(admin, "Marie Curie"))
+        == {new.blind(admin, p) for p in names.prefixes("Marie Curie")}
+    )
 
 
 def test_keys_rotate_prints_counts_and_key_ids_only(
