@@ -129,6 +129,8 @@ def rotate_search(batch: int = BATCH, progress: Callable[[Counts], None] | None 
             )
         ):
             stored[ident].add(word)
+        stale: list[int] = []
+        fresh: list[dict[str, object]] = []
         for ident, clinic_id, name in rows:
             counts.read += 1
             # An erased intake's name is empty: no rows, as erasure left it.
@@ -136,17 +138,17 @@ def rotate_search(batch: int = BATCH, progress: Callable[[Counts], None] | None 
             if stored[ident] == set(wanted):
                 counts.current += 1
                 continue
+            stale.append(ident)
+            fresh.extend({"intake_id": ident, "clinic_id": clinic_id, "word": w} for w in wanted)
+        if stale:
             db.session.execute(
                 delete(IntakeNameWord)
-                .where(IntakeNameWord.intake_id == ident)
+                .where(IntakeNameWord.intake_id.in_(stale))
                 .execution_options(synchronize_session=False)
             )
-            if wanted:
-                db.session.execute(
-                    insert(IntakeNameWord),
-                    [{"intake_id": ident, "clinic_id": clinic_id, "word": w} for w in wanted],
-                )
-            counts.rotated += 1
+        if fresh:
+            db.session.execute(insert(IntakeNameWord), fresh)
+        counts.rotated += len(stale)
         db.session.commit()
         last = rows[-1][0]
         if progress is not None:
