@@ -125,7 +125,7 @@ def prepared(url: str, plain: bool) -> tuple[Flask, FlaskClient, Any, Any]:
     app.config.update(JOB_RUNNER="eager", BRIEF_TIME_LIMIT=None)
     if plain:
         real = app.extensions["intake_keyring"]
-        app.extensions["intake_keyring"] = PlainKeyring(real.keys, real.search_key)
+        app.extensions["intake_keyring"] = PlainKeyring(real.keys, real.search_keys)
     token, intake_id = seed(app)
     client = app.test_client()
     client.post("/staff/login", data={"email": "a@bench.example", "password": PASSWORD})

@@ -17,4 +17,8 @@
 # `flask --app intake keys generate`). The first encryption key encrypts, all decrypt: to
 # rotate, put a new one first, restart, run `flask --app intake keys rotate`, then drop the old.
 # ENCRYPTION_KEYS = "new-key,old-key"
+# The name-search keys: the first writes, all are looked up. To rotate (README, "Rotating the
+# search key"): "old,new" everywhere, then "new,old" everywhere, `keys rotate --search`, then
+# "new" alone. SEARCH_KEYS takes the place of SEARCH_KEY (one key, as before).
+# SEARCH_KEYS = "new-key,old-key"
 # SEARCH_KEY = "..."

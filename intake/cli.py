@@ -92,28 +92,50 @@ def keys_cli() -> None:
 
 @keys_cli.command("generate")
 def keys_generate() -> None:
-    """Print a new random key (for INTAKE_ENCRYPTION_KEYS or INTAKE_SEARCH_KEY)."""
+    """Print a new random key (for INTAKE_ENCRYPTION_KEYS or INTAKE_SEARCH_KEYS)."""
     click.echo(crypto.new_key())
 
 
 @keys_cli.command("rotate")
 @click.option("--batch", default=keys.BATCH, show_default=True, help="Rows per transaction.")
-def keys_rotate(batch: int) -> None:
-    """Re-encrypt every encrypted value with the first key of INTAKE_ENCRYPTION_KEYS.
+@click.option(
+    "--search",
+    "search_only",
+    is_flag=True,
+    help="Only rebuild the name-search index (under the first of INTAKE_SEARCH_KEYS).",
+)
+def keys_rotate(batch: int, search_only: bool) -> None:
+    """Re-encrypt every encrypted value with the first key of INTAKE_ENCRYPTION_KEYS, then
+    rebuild the name-search index under the first key of INTAKE_SEARCH_KEYS.
 
-    Safe to interrupt and run again: values already under the first key are skipped. Once it
-    reports nothing left to rotate, the older keys may be removed from the configuration.
+    Safe to interrupt and run again: values and index rows already under the first key are
+    skipped. Once it reports nothing left to do, the older keys may be removed from the
+    configuration. Prints counts only, never a name.
     """
     ring = crypto.keyring()
-    click.echo(f"Re-encrypting with key {ring.current} (batches of {batch}).")
-    total = 0
-    for counts in keys.rotate(batch):
-        total += counts.rotated
-        click.echo(
-            f"{counts.column}: {counts.read} values, {counts.rotated} re-encrypted,"
-            f" {counts.current} already current"
-        )
-    click.echo(f"Done: {total} values re-encrypted; every value is under key {ring.current}.")
+    if not search_only:
+        click.echo(f"Re-encrypting with key {ring.current} (batches of {batch}).")
+        total = 0
+        for counts in keys.rotate(batch):
+            total += counts.rotated
+            click.echo(
+                f"{counts.column}: {counts.read} values, {counts.rotated} re-encrypted,"
+                f" {counts.current} already current"
+            )
+        click.echo(f"Done: {total} values re-encrypted; every value is under key {ring.current}.")
+    click.echo(
+        f"Rebuilding the name-search index with search key {ring.search_current}"
+        f" (batches of {batch})."
+    )
+    index = keys.rotate_search(batch)
+    click.echo(
+        f"{index.column}: {index.read} intakes, {index.rotated} rebuilt,"
+        f" {index.current} already current"
+    )
+    click.echo(
+        f"Done: {index.rotated} intakes' index rebuilt; every row is under search key"
+        f" {ring.search_current}."
+    )
 
 
 @click.group()

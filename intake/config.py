@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Flask
 
+from . import crypto
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Only for development and tests; production refuses to start with it.
@@ -96,9 +98,12 @@ def defaults(app: Flask) -> dict[str, Any]:
         "METRICS_TOKEN": None,
         "METRICS_NETWORKS": ("127.0.0.0/8", "::1/128"),
         # Client data at rest (intake/crypto.py): AES-GCM keys, the first encrypts and all
-        # decrypt; the blind-index key of name search. Unset outside production: a key file
-        # made once in the instance folder (mode 0600). Production requires both.
+        # decrypt; the blind-index keys of name search, the first writes and all are looked
+        # up (SEARCH_KEY: one key, as before; SEARCH_KEYS, when set, takes its place). Unset
+        # outside production: a key file made once in the instance folder (mode 0600).
+        # Production requires both kinds.
         "ENCRYPTION_KEYS": None,
+        "SEARCH_KEYS": None,
         "SEARCH_KEY": None,
     }
 
@@ -144,6 +149,8 @@ def from_environment() -> dict[str, Any]:
         env["ENCRYPTION_KEYS"] = keys
     if search := os.environ.get("INTAKE_SEARCH_KEY"):
         env["SEARCH_KEY"] = search
+    if searches := os.environ.get("INTAKE_SEARCH_KEYS"):
+        env["SEARCH_KEYS"] = searches
     if networks := os.environ.get("INTAKE_METRICS_NETWORKS"):
         env["METRICS_NETWORKS"] = tuple(n.strip() for n in networks.split(",") if n.strip())
     return env
@@ -177,11 +184,12 @@ def check(app: Flask) -> None:
                 "Production mode needs the address clients reach, for the links in emails and"
                 " on pages: set INTAKE_PUBLIC_BASE_URL, e.g. https://intake.example.org."
             )
-        if not cfg.get("ENCRYPTION_KEYS") or not cfg.get("SEARCH_KEY"):
+        if not cfg.get("ENCRYPTION_KEYS") or not crypto.search_keys(cfg):
             raise ConfigError(
                 "Production mode needs the keys that encrypt client data at rest: set"
-                " INTAKE_ENCRYPTION_KEYS and INTAKE_SEARCH_KEY (each from"
-                " `flask --app intake keys generate`), kept apart from the database's backups."
+                " INTAKE_ENCRYPTION_KEYS and INTAKE_SEARCH_KEYS (or INTAKE_SEARCH_KEY; each"
+                " key from `flask --app intake keys generate`), kept apart from the database's"
+                " backups."
             )
         # __Host-: only ever set over HTTPS, for this exact host and path "/", so neither a
         # sibling subdomain nor plain HTTP can plant or read it.

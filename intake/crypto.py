@@ -1,10 +1,12 @@
 """Client data at rest: AES-GCM column types, hashed link tokens, the name-search blind index.
 
 Keys come from configuration (INTAKE_ENCRYPTION_KEYS: the first encrypts, every one decrypts;
-INTAKE_SEARCH_KEY for the blind index). Without them, outside production, a key file is made
-once in the instance folder (mode 0600), so `make run` needs no setup. Each ciphertext names
-the key that made it (the first 8 hex digits of the key's sha256) and is bound to its table and
-column (associated data), so it cannot be copied into another column and still open.
+INTAKE_SEARCH_KEYS for the blind index: the first writes, every one is looked up, so the key
+can be rotated without a moment when search finds nothing; INTAKE_SEARCH_KEY is one such key).
+Without them, outside production, a key file is made once in the instance folder (mode 0600),
+so `make run` needs no setup. Each ciphertext names the key that made it (the first 8 hex
+digits of the key's sha256) and is bound to its table and column (associated data), so it
+cannot be copied into another column and still open.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +44,7 @@ class CryptoError(RuntimeError):
 
 
 def new_key() -> str:
-    """A fresh 256-bit key, URL-safe base64 (what INTAKE_ENCRYPTION_KEYS holds)."""
+    """A fresh 256-bit key, URL-safe base64 (for INTAKE_ENCRYPTION_KEYS, INTAKE_SEARCH_KEYS)."""
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
@@ -66,23 +69,45 @@ def key_id(key: bytes) -> str:
 
 @dataclass(frozen=True)
 class Keyring:
-    """The keys of one deployment: encryption keys by id (the first encrypts), the search key."""
+    """The keys of one deployment: encryption keys by id (the first encrypts), search keys
+    (the first writes the blind index, every one is looked up)."""
 
     keys: tuple[tuple[str, bytes], ...]
-    search_key: bytes
+    search_keys: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        # bytes is a sequence too: one key passed where the tuple goes would be 32 "keys".
+        if isinstance(self.search_keys, bytes) or not self.search_keys:
+            raise CryptoError("search keys are a non-empty tuple of keys")
 
     @classmethod
-    def from_texts(cls, keys: list[str], search_key: str) -> Keyring:
-        """A keyring from configured base64 texts."""
+    def from_texts(cls, keys: list[str], search_keys: list[str] | str) -> Keyring:
+        """A keyring from configured base64 texts (one search key, or several newest first)."""
         if not keys:
             raise CryptoError("no encryption key configured")
+        searches = [search_keys] if isinstance(search_keys, str) else search_keys
+        if not searches:
+            raise CryptoError("no search key configured")
         decoded = [_decode_key(k) for k in keys]
-        return cls(tuple((key_id(k), k) for k in decoded), _decode_key(search_key))
+        return cls(
+            tuple((key_id(k), k) for k in decoded),
+            tuple(dict.fromkeys(_decode_key(k) for k in searches)),
+        )
 
     @property
     def current(self) -> str:
         """The id of the key that encrypts."""
         return self.keys[0][0]
+
+    @property
+    def search_key(self) -> bytes:
+        """The search key that writes the blind index (the first)."""
+        return self.search_keys[0]
+
+    @property
+    def search_current(self) -> str:
+        """The id of the search key that writes the blind index."""
+        return key_id(self.search_key)
 
     def _aead(self, kid: str) -> AESGCM:
         for known, key in self.keys:
@@ -126,8 +151,18 @@ class Keyring:
 
     def blind(self, clinic_id: int, word: str) -> str:
         """The keyed, clinic-bound digest stored instead of a (folded) name word or prefix."""
-        message = f"{clinic_id}:{word}".encode()
-        return hmac.new(self.search_key, message, hashlib.sha256).hexdigest()[:BLIND_HEX]
+        return _blind(self.search_key, clinic_id, word)
+
+    def blinds(self, clinic_id: int, word: str) -> list[str]:
+        """The digests a search looks up: one per configured search key, so rows written under
+        the previous key are found until `keys rotate` has rebuilt them."""
+        return [_blind(key, clinic_id, word) for key in self.search_keys]
+
+
+def _blind(key: bytes, clinic_id: int, word: str) -> str:
+    """HMAC-SHA256 of 'clinic:word' under one search key, cut to BLIND_HEX hex digits."""
+    message = f"{clinic_id}:{word}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:BLIND_HEX]
 
 
 def text_kid(stored: str) -> str:
@@ -157,14 +192,21 @@ def _split(value: Any) -> list[str]:
     return [part for part in str(value or "").replace(",", " ").split() if part]
 
 
+def search_keys(config: Mapping[str, Any]) -> list[str]:
+    """The configured search keys, newest first: SEARCH_KEYS when set, else SEARCH_KEY."""
+    # SEARCH_KEYS takes SEARCH_KEY's place rather than adding to it: a leaked key left in
+    # SEARCH_KEY after a rotation must not stay in use.
+    return _split(config.get("SEARCH_KEYS")) or _split(config.get("SEARCH_KEY"))
+
+
 def init_app(app: Flask) -> None:
     """Load the keys: from configuration, else (outside production) the instance key file."""
-    keys, search = _split(app.config.get("ENCRYPTION_KEYS")), app.config.get("SEARCH_KEY")
+    keys, search = _split(app.config.get("ENCRYPTION_KEYS")), search_keys(app.config)
     if not keys or not search:
         stored = instance_keys(Path(app.instance_path))
         keys = keys or stored["encryption_keys"]
-        search = search or stored["search_key"]
-    app.extensions["intake_keyring"] = Keyring.from_texts(keys, str(search))
+        search = search or [stored["search_key"]]
+    app.extensions["intake_keyring"] = Keyring.from_texts(keys, search)
 
 
 def instance_keys(folder: Path) -> dict[str, Any]:

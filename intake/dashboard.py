@@ -135,14 +135,16 @@ def filtered(clinic_id: int, filters: Filters) -> Select[tuple[Intake]]:
     if filters.search and not searched:
         return query.where(false())  # only signs, no letters or digits: no name has them
     # The index holds a keyed digest of every prefix of every word (crypto.Keyring.blind),
-    # so a search word is one equality lookup and the table holds no readable name.
+    # so a search word is one lookup per search key (several only while the key is being
+    # rotated: rows not yet rebuilt are under the previous one) and the table holds no
+    # readable name.
     ring = crypto.keyring()
     for word in searched:
         query = query.where(
             Intake.id.in_(
                 select(IntakeNameWord.intake_id).where(
                     IntakeNameWord.clinic_id == clinic_id,
-                    IntakeNameWord.word == ring.blind(clinic_id, word),
+                    IntakeNameWord.word.in_(ring.blinds(clinic_id, word)),
                 )
             )
         )

@@ -122,11 +122,17 @@ def _keep_name_words(session: Session, *_: Any) -> None:
             # Every intake is of a client: a new one unless staff re-invited an existing one
             # (never matched by name).
             intake.client = Client(clinic_id=intake.clinic_id, display_name=intake.client_name)
-        if intake in session.new or inspect(intake).attrs.client_name.history.has_changes():
-            intake.name_words = [
-                IntakeNameWord(clinic_id=intake.clinic_id, word=digest)
-                for digest in name_index(intake.clinic_id, intake.client_name or "")
-            ]
+        if intake not in session.new:
+            if not inspect(intake).attrs.client_name.history.has_changes():
+                continue
+            # `keys rotate` may be rewriting this intake's rows: wait for it (it holds the
+            # row's lock), then read them afresh, so the rows replaced are the ones it wrote.
+            session.execute(select(Intake.id).where(Intake.id == intake.id).with_for_update())
+            session.expire(intake, ["name_words"])
+        intake.name_words = [
+            IntakeNameWord(clinic_id=intake.clinic_id, word=digest)
+            for digest in name_index(intake.clinic_id, intake.client_name or "")
+        ]
 
 
 def name_index(clinic_id: int, name: str) -> list[str]:

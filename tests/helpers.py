@@ -632,7 +632,7 @@ def live_env(**settings: str) -> dict[str, str]:
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["SECRET_KEY"] = LIVE_SECRET
     # The test session's encryption keys (tests/conftest.py): a live process reads its rows.
-    for name in ("INTAKE_ENCRYPTION_KEYS", "INTAKE_SEARCH_KEY"):
+    for name in ("INTAKE_ENCRYPTION_KEYS", "INTAKE_SEARCH_KEY", "INTAKE_SEARCH_KEYS"):
         if name in os.environ:
             env[name] = os.environ[name]
     env.update(settings)

@@ -31,6 +31,7 @@ def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("INTAKE_INSTANCE_PATH", str(tmp_path))
     for name in (
         *PRODUCTION_ENV,
+        "INTAKE_SEARCH_KEYS",
         "INTAKE_PRODUCTION",
         "INTAKE_ALLOW_SQLITE",
         "INTAKE_DB_PGBOUNCER",
@@ -116,7 +117,7 @@ def test_production_cookies_are_host_only_secure_and_http_only(
         ("INTAKE_PUBLIC_BASE_URL", "http://127.0.0.1:5000", "INTAKE_PUBLIC_BASE_URL"),
         ("SECRET_KEY", "dev-only-secret-change-me", "SECRET_KEY"),
         ("INTAKE_ENCRYPTION_KEYS", None, "INTAKE_ENCRYPTION_KEYS"),
-        ("INTAKE_SEARCH_KEY", None, "INTAKE_SEARCH_KEY"),
+        ("INTAKE_SEARCH_KEY", None, "INTAKE_SEARCH_KEYS"),
     ],
 )
 def test_production_refuses_to_start_without_what_it_needs(
@@ -188,5 +189,32 @@ def test_configured_keys_win_and_a_bad_key_is_refused(monkeypatch: pytest.Monkey
     decoded = [base64.urlsafe_b64decode(k) for k in (new, old)]
     assert [kid for kid, _ in ring.keys] == [crypto.key_id(k) for k in decoded]
     monkeypatch.setenv("INTAKE_ENCRYPTION_KEYS", "too-short")
+    with pytest.raises(crypto.CryptoError, match="32 bytes"):
+        create_app()
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({"INTAKE_SEARCH_KEY": "old"}, ["old"]),
+        ({"INTAKE_SEARCH_KEYS": "new,old"}, ["new", "old"]),
+        ({"INTAKE_SEARCH_KEYS": "new, old", "INTAKE_SEARCH_KEY": "old"}, ["new", "old"]),
+        # After a rotation: a leaked key left in INTAKE_SEARCH_KEY is no longer used.
+        ({"INTAKE_SEARCH_KEYS": "new", "INTAKE_SEARCH_KEY": "old"}, ["new"]),
+    ],
+)
+def test_production_starts_with_the_search_keys_newest_first(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], expected: list[str]
+) -> None:
+    made = {"old": crypto.new_key(), "new": crypto.new_key()}
+    monkeypatch.setenv("INTAKE_PRODUCTION", "1")
+    for key, value in PRODUCTION_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("INTAKE_SEARCH_KEY")
+    for key, value in environment.items():
+        monkeypatch.setenv(key, ", ".join(made[k.strip()] for k in value.split(",")))
+    ring = create_app().extensions["intake_keyring"]
+    assert ring.search_keys == tuple(base64.urlsafe_b64decode(made[k]) for k in expected)
+    monkeypatch.setenv("INTAKE_SEARCH_KEYS", f"{made['new']},not-a-key")
     with pytest.raises(crypto.CryptoError, match="32 bytes"):
         create_app()

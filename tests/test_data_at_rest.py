@@ -170,7 +170,7 @@ def test_rotation_re_encrypts_everything_with_the_new_key_and_resumes(
     new_key = crypto.new_key()
     new = crypto.Keyring(
         ((crypto.key_id(crypto._decode_key(new_key)), crypto._decode_key(new_key)), *old.keys),
-        old.search_key,
+        old.search_keys,
     )
     monkeypatch.setitem(app.extensions, "intake_keyring", new)
 
@@ -209,7 +209,7 @@ def test_rotation_re_encrypts_everything_with_the_new_key_and_resumes(
     assert "Done: 0 values re-encrypted" in again.output
     # Without the old key, the new one alone reads everything.
     monkeypatch.setitem(
-        app.extensions, "intake_keyring", crypto.Keyring(new.keys[:1], old.search_key)
+        app.extensions, "intake_keyring", crypto.Keyring(new.keys[:1], old.search_keys)
     )
     db.session.expire_all()
     assert reload(intake).contact.phone == PHONE_E164  # type: ignore[union-attr]
