@@ -4,6 +4,7 @@ counts only."""
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 import time
@@ -18,9 +19,11 @@ from intake import crypto, erasure, keys, lifecycle, names
 from intake.db import db
 from intake.models import Intake, IntakeNameWord
 
-OLD = crypto.new_key()
-NEW = crypto.new_key()
-OTHER = crypto.new_key()
+# Fixed test keys (not secrets): parametrized ids must be the same in every pytest-xdist
+# worker, and random keys would name the cases differently in each.
+OLD = base64.urlsafe_b64encode(b"o" * 32).decode()
+NEW = base64.urlsafe_b64encode(b"n" * 32).decode()
+OTHER = base64.urlsafe_b64encode(b"x" * 32).decode()
 NAMES = ("María López", "Mario Rossi", "Bob Smith")
 
 
