@@ -313,6 +313,11 @@ class StaffSession(db.Model):  # type: ignore[name-defined]
     ended_reason: Mapped[str | None] = mapped_column(String(20))
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+    # What this browser is shown once (a client link just made, a note naming a client):
+    # kept here, encrypted, rather than in the cookie, which is signed but readable.
+    shown_once: Mapped[dict[str, Any] | None] = mapped_column(
+        EncryptedJSON("staff_session.shown_once")
+    )
 
 
 class RecoveryCode(db.Model):  # type: ignore[name-defined]
