@@ -221,6 +221,9 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     # the invitation, once closed (None: never).
     retention_months: Mapped[int | None]
     unopened_days: Mapped[int | None] = mapped_column(default=90, server_default="90")
+    # Intakes never sent (invited, started, or stopped as under 18) this many days after
+    # anyone last did anything with them, once their link closed (None: never; the default).
+    unfinished_days: Mapped[int | None]
     settings_updated_at: Mapped[datetime | None]
     # IANA name; every time shown to staff (pages, brief, emails) is in this zone.
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")

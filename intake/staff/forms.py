@@ -345,6 +345,13 @@ class SettingsForm(FlaskForm):
             NumberRange(7, 3650, "Please give a number of days from 7 to 3650 (or none)."),
         ],
     )
+    unfinished_days = IntegerField(
+        "Erase unfinished intakes this many days after their last activity (blank: keep them)",
+        validators=[
+            Optional(),
+            NumberRange(7, 3650, "Please give a number of days from 7 to 3650 (or none)."),
+        ],
+    )
 
     time_zone = StringField(
         "Time zone",
