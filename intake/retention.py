@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from . import erasure, outbox
+from .accounts import shown_once
 from .db import db
 from .models import AuditEvent, Clinic, Intake, IntakeStatus, Job, JobState, utcnow
 
@@ -160,6 +161,8 @@ def _daily(_: dict[str, Any]) -> None:
     outbox.schedule(DAILY, {}, key=DAILY, run_at=utcnow() + EVERY)
     db.session.commit()
     apply()
+    # Links and notes kept for a page that was never shown: expired, emptied here.
+    shown_once.forget_stale()
 
 
 def schedule_daily() -> None:

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text, update
 
-from intake import catalogue, crypto
+from intake import catalogue, crypto, retention
 from intake.accounts import shown_once
 from intake.db import db
-from intake.models import Intake, Role, Staff, StaffSession
+from intake.models import Intake, Role, Staff, StaffSession, utcnow
 from tests.helpers import PASSWORD, SmtpInbox, csrf_token, post_form, switch_browser
 
 
@@ -142,3 +142,26 @@ def test_a_note_naming_a_client_stays_out_of_the_cookie(
     assert "Sam" not in _cookie(app, client)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Sam Private's intake is now with T." in html.unescape(page)
+
+
+def test_the_daily_job_empties_what_was_never_shown(
+    client: FlaskClient, signed_in: int, make_clinic: Any, login: Any
+) -> None:
+    _invite(client)  # kept, never shown
+    switch_browser()
+    _, other = make_clinic("south")
+    login(other)
+    _invite(client)  # another session's, kept just now
+    first = db.session.scalar(select(func.min(StaffSession.id)))
+    # The first session has seen no request since long before it would have expired.
+    db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.id == first)
+        .values(last_seen_at=utcnow() - shown_once.KEEP_FOR * 3)
+    )
+    db.session.commit()
+    retention.schedule_daily()
+    db.session.commit()  # the eager runner runs it at once
+    db.session.expire_all()
+    held = db.session.scalars(select(StaffSession.shown_once).order_by(StaffSession.id)).all()
+    assert held[0] is None and held[1] is not None

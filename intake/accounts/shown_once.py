@@ -10,10 +10,11 @@ KEEP_FOR has passed, or when the session ends.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import session
+from sqlalchemy import update
 
 from ..db import db
 from ..models import StaffSession, utcnow
@@ -27,13 +28,18 @@ NOTES = "notes"
 PENDING = "shown_once"
 
 
+def _stamp(moment: datetime) -> str:
+    # One fixed width, so the stamps compare as text.
+    return moment.isoformat(timespec="microseconds")
+
+
 def _row() -> StaffSession | None:
     return sessions.this_browser()
 
 
 def _live(stored: dict[str, Any] | None) -> dict[str, Any]:
     """The stored values still within their time (expired ones are dropped)."""
-    now = utcnow().isoformat()
+    now = _stamp(utcnow())
     return {k: v for k, v in (stored or {}).items() if isinstance(v, dict) and v["until"] > now}
 
 
@@ -42,7 +48,7 @@ def keep(kind: str, value: Any) -> None:
     row = _row()
     if row is None:
         return  # no signed-in session: nothing may be kept
-    until = (utcnow() + KEEP_FOR).isoformat()
+    until = _stamp(utcnow() + KEEP_FOR)
     # A new dict (not changed in place), so the encrypted column is written again.
     row.shown_once = {**_live(row.shown_once), kind: {"value": value, "until": until}}
     db.session.commit()
@@ -79,3 +85,18 @@ def notes() -> list[tuple[str, str]]:
     if row is None or not row.shown_once or NOTES not in row.shown_once:
         return []
     return [(str(c), str(m)) for c, m in take(NOTES) or []]
+
+
+def forget_stale() -> int:
+    """Empty what sessions idle for longer than KEEP_FOR still hold; returns how many.
+
+    All of it has expired: a session's last_seen_at is at most SEEN_EVERY behind its latest
+    request, which is when anything it holds was kept."""
+    idle_since = utcnow() - KEEP_FOR - sessions.SEEN_EVERY
+    result = db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.shown_once.is_not(None), StaffSession.last_seen_at < idle_since)
+        .values(shown_once=None)
+    )
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
