@@ -32,6 +32,7 @@ TRACKED = (
     "copy_link_days",
     "retention_months",
     "unopened_days",
+    "unfinished_days",
     "time_zone",
 )
 # The safety settings (Settings -> Safety), audited as "settings.safety_changed".

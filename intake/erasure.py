@@ -95,9 +95,10 @@ class AlreadyErased(Exception):
     """The intake was erased before."""
 
 
-def erase(intake: Intake, *, reason: str = "request") -> dict[str, int]:
+def erase(intake: Intake, *, reason: str = "request", rule: str | None = None) -> dict[str, int]:
     """Delete everything held about the intake's client, in one commit; returns how many
-    rows of each table were deleted. reason: "request" (an admin) or "retention"."""
+    rows of each table were deleted. reason: "request" (an admin) or "retention" (then rule
+    names which retention rule: "submitted", "unopened" or "unfinished")."""
     locked = db.session.scalar(
         select(Intake)
         .where(Intake.id == intake.id)
@@ -123,12 +124,14 @@ def erase(intake: Intake, *, reason: str = "request") -> dict[str, int]:
     locked.status = IntakeStatus.ERASED
     locked.erased_at = locked.updated_at = utcnow()
     deleted["audit_entries_scrubbed"] = audit.scrub("intake", locked.id, words)
+    extra: dict[str, Any] = {"rule": rule} if rule else {}
     audit.record(
         "client.erased",
         clinic_id=locked.clinic_id,
         subject=locked,
         commit=False,
         reason=reason,
+        **extra,
         rows_deleted=sum(v for k, v in deleted.items() if k != "audit_entries_scrubbed"),
     )
     db.session.commit()

@@ -104,14 +104,17 @@ def resolve(clinic_id: int, keys: Sequence[str]) -> list[QuestionnaireVersion]:
     questionnaires cannot be asked together.
     """
     versions, unknown = [], []
-    for key in keys:
+    for n, key in enumerate(keys):
         version = latest_for(clinic_id, key)
         if version is None:
-            unknown.append(key)
+            unknown.append((n, key))
         else:
             versions.append(version)
     if unknown:
-        raise BundleError([f"no published questionnaire '{key}'" for key in unknown])
+        raise BundleError(
+            [f"no published questionnaire '{key}'" for _, key in unknown],
+            [n for n, _ in unknown],
+        )
     bundle_of(versions)  # raises when they cannot be one intake
     return versions
 

@@ -221,6 +221,9 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     # the invitation, once closed (None: never).
     retention_months: Mapped[int | None]
     unopened_days: Mapped[int | None] = mapped_column(default=90, server_default="90")
+    # Intakes never sent (invited, started, or stopped as under 18) this many days after
+    # anyone last did anything with them, once their link closed (None: never; the default).
+    unfinished_days: Mapped[int | None]
     settings_updated_at: Mapped[datetime | None]
     # IANA name; every time shown to staff (pages, brief, emails) is in this zone.
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
@@ -313,6 +316,11 @@ class StaffSession(db.Model):  # type: ignore[name-defined]
     ended_reason: Mapped[str | None] = mapped_column(String(20))
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+    # What this browser is shown once (a client link just made, a note naming a client):
+    # kept here, encrypted, rather than in the cookie, which is signed but readable.
+    shown_once: Mapped[dict[str, Any] | None] = mapped_column(
+        EncryptedJSON("staff_session.shown_once")
+    )
 
 
 class RecoveryCode(db.Model):  # type: ignore[name-defined]

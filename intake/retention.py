@@ -1,12 +1,17 @@
 """Retention: each clinic's intakes are erased when its settings say they have been kept long
 enough, by a daily job (the durable outbox) and by `flask --app intake retention apply`.
 
-Two rules, per clinic (Settings): a submitted intake is erased `retention_months` after it
+Three rules, per clinic (Settings): a submitted intake is erased `retention_months` after it
 was sent (off unless the clinic sets it: how long clinical records must be kept is set by the
 clinic's own law and profession, often years, so no default could be right for everyone);
 an invitation never opened (nothing answered, no consent, its link closed) is erased
 `unopened_days` after it was sent (90 by default: it holds only a name and contact details
-typed by staff, of a person who never took part, and is kept no longer than it is useful).
+typed by staff, of a person who never took part, and is kept no longer than it is useful);
+an unfinished intake (invited, started, or stopped because the client said they are under 18;
+its link closed) is erased `unfinished_days` after its last activity (off unless the clinic
+sets it). Its last activity is the latest of: the invitation, the client's last save, a
+reminder, the link's withdrawal, and any audited action about it (a re-sent link, a reminder,
+the under-18 stop), so an intake someone is still working on is never "abandoned".
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from . import erasure, outbox
+from .accounts import shown_once
 from .db import db
-from .models import Clinic, Intake, IntakeStatus, Job, JobState, utcnow
+from .models import AuditEvent, Clinic, Intake, IntakeStatus, Job, JobState, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +41,18 @@ class Due:
 
     intake_id: int
     clinic: str
-    rule: str  # "submitted" or "unopened"
-    since: datetime  # when it was sent (submitted) or the invitation made (unopened)
+    rule: str  # "submitted", "unopened" or "unfinished"
+    # When it was sent (submitted), the invitation made (unopened), or last touched
+    # (unfinished).
+    since: datetime
 
     def line(self) -> str:
         """One line for the command's list."""
-        what = "sent" if self.rule == "submitted" else "invited, never opened"
+        what = {
+            "submitted": "sent",
+            "unopened": "invited, never opened",
+            "unfinished": "unfinished, last activity",
+        }[self.rule]
         return f"intake {self.intake_id}  clinic {self.clinic}  {what} {self.since:%Y-%m-%d}"
 
 
@@ -80,7 +92,49 @@ def due(now: datetime | None = None) -> list[Due]:
                 )
             )
             found += [Due(i, clinic.slug, "unopened", at) for i, at in unopened]
+        if clinic.unfinished_days:
+            # An intake both rules erase is listed (and erased) once, by the rule above.
+            listed = {d.intake_id for d in found}
+            later = unfinished(clinic, clinic.unfinished_days, now)
+            found += [d for d in later if d.intake_id not in listed]
     return sorted(found, key=lambda d: (d.since, d.intake_id))
+
+
+# An intake's latest audited action: a re-sent or withdrawn link, a reminder, the under-18
+# stop (the invitation itself is created_at).
+_LAST_AUDITED = (
+    select(func.max(AuditEvent.created_at))
+    .where(AuditEvent.subject_type == "intake", AuditEvent.subject_id == Intake.id)
+    .correlate(Intake)
+    .scalar_subquery()
+)
+
+
+def unfinished(clinic: Clinic, days: int, now: datetime) -> list[Due]:
+    """The clinic's intakes never sent, their link closed, untouched for `days` days."""
+    cutoff = now - timedelta(days=days)
+    rows = db.session.execute(
+        select(
+            Intake.id,
+            Intake.created_at,
+            Intake.updated_at,
+            Intake.reminder_sent_at,
+            Intake.revoked_at,
+            _LAST_AUDITED,
+        ).where(
+            Intake.clinic_id == clinic.id,
+            Intake.status.in_((IntakeStatus.INVITED, IntakeStatus.IN_PROGRESS)),
+            Intake.created_at <= cutoff,
+            # Only once its link is closed: a client may still come back to an open one.
+            or_(Intake.revoked_at.is_not(None), Intake.expires_at < now),
+        )
+    )
+    found = []
+    for intake_id, *moments in rows:
+        last = max(m for m in moments if m is not None)
+        if last <= cutoff:
+            found.append(Due(intake_id, clinic.slug, "unfinished", last))
+    return found
 
 
 def apply(now: datetime | None = None, *, dry_run: bool = False) -> list[Due]:
@@ -93,7 +147,7 @@ def apply(now: datetime | None = None, *, dry_run: bool = False) -> list[Due]:
         if intake is None:
             continue
         try:
-            erasure.erase(intake, reason="retention")
+            erasure.erase(intake, reason="retention", rule=item.rule)
         except erasure.AlreadyErased:
             continue  # another run got there first
     if found:
@@ -107,6 +161,8 @@ def _daily(_: dict[str, Any]) -> None:
     outbox.schedule(DAILY, {}, key=DAILY, run_at=utcnow() + EVERY)
     db.session.commit()
     apply()
+    # Links and notes kept for a page that was never shown: expired, emptied here.
+    shown_once.forget_stale()
 
 
 def schedule_daily() -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter
 
 from . import outbox, retention
+from .accounts import shown_once
 from .brief import jobs
 from .dates import day, moment
 from .db import db
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(clinic_moment, "datetime")
     app.add_template_global(external_url)
     app.add_template_global(delivery_note)
+    app.add_template_global(shown_once.notes, "private_notes")
 
     @app.template_global()
     def static_exists(filename: str) -> bool:

@@ -4,8 +4,10 @@ scored alone, parts_of, the brief's sections, the exports, sets and invitations.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,13 @@ from intake.db import db
 from intake.exports import parts_of
 from intake.models import Clinic, Intake, IntakePart, IntakeSet
 from intake.questionnaire import load_file, load_text
-from intake.questionnaire.bundle import BundleError, combine, part_answers, problems
+from intake.questionnaire.bundle import (
+    BundleError,
+    combine,
+    part_answers,
+    placed_problems,
+    problems,
+)
 from intake.questionnaire.conditions import visible_items, visible_pages
 from intake.questionnaire.flow import steps
 from tests.helpers import (
@@ -230,6 +238,18 @@ def test_two_profiles_are_refused() -> None:
     copy = load_text(text.replace("id: readiness", "id: other", 1))
     found = problems([READINESS, copy])
     assert any("each give a profile" in p for p in found)
+
+
+def test_each_problem_belongs_beside_the_later_choice_it_names() -> None:
+    text = Path("forms/readiness.yaml").read_text(encoding="utf-8")
+    copy = load_text(text.replace("id: readiness", "id: other", 1))
+    assert (2, "'phq9' is chosen twice") in placed_problems([PHQ9, GAD7, PHQ9])
+    placed = placed_problems([READINESS, PHQ9, copy])
+    assert {n for n, p in placed if "each give a profile" in p} == {2}
+    with pytest.raises(BundleError) as raised:
+        combine([GAD7, PHQ9, PHQ9])
+    assert set(raised.value.positions) == {2}
+    assert len(raised.value.positions) == len(raised.value.problems)
 
 
 # --- the client's walk, the stored parts, the brief, the exports --------------------
@@ -514,3 +534,55 @@ def test_staff_read_the_follow_ups_of_a_set_where_the_phq9_asked_the_safety_ques
     assert "Not answered" not in questions.values(), questions
     page = dashboard.page(clinic_id, dashboard.Filters())
     assert page.said[intake.id].now_yes
+
+
+def _select(page: str, field_id: str) -> str:
+    """The <select> element of one field, as rendered."""
+    match = re.search(rf'<select[^>]*id="{field_id}"[^>]*>.*?</select>', page, re.S)
+    assert match, field_id
+    return match.group(0)
+
+
+def test_a_set_that_cannot_be_one_intake_says_why_beside_the_choice(
+    client: FlaskClient, admin: int
+) -> None:
+    # A blank choice between them: the message still goes beside the third choice.
+    form = {"name": "Twice over", "part_1": "phq9", "part_2": "", "part_3": "phq9"}
+    bad = post_form(client, "/staff/sets/new", form)
+    page = html.unescape(bad.get_data(as_text=True))
+    assert bad.status_code == 200
+    assert '<p class="field-error" id="part_3-error">\'phq9\' is chosen twice.</p>' in page
+    third = _select(page, "part_3")
+    assert 'aria-describedby="part_3-error"' in third and 'aria-invalid="true"' in third
+    assert "part_1-error" not in page and "error-summary" not in page
+    assert page.index('id="part_3"') < page.index('id="part_3-error"') < page.index('id="part_4"')
+    # Everything entered is kept.
+    assert 'value="Twice over"' in page
+    assert '<option selected value="phq9">' in _select(page, "part_1")
+    assert '<option selected value="phq9">' in third
+    assert '<option selected value="">' in _select(page, "part_2")
+    assert db.session.scalar(select(IntakeSet)) is None
+
+
+def test_a_set_without_a_name_keeps_the_questionnaires_chosen(
+    client: FlaskClient, admin: int
+) -> None:
+    bad = post_form(client, "/staff/sets/new", {"name": "", "part_1": "gad7", "part_2": "phq9"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 200 and 'id="name-error"' in page
+    assert 'aria-describedby="name-error"' in page
+    assert '<option selected value="gad7">' in _select(page, "part_1")
+    assert '<option selected value="phq9">' in _select(page, "part_2")
+
+
+def test_editing_a_set_keeps_what_was_typed_on_error(client: FlaskClient, admin: int) -> None:
+    clinic = db.session.get(Clinic, admin)
+    assert clinic is not None
+    row = intake_sets.save(clinic, "Standard", ["phq9", "gad7"])
+    form = {"name": "Renamed", "part_1": "gad7", "part_2": "gad7"}
+    bad = post_form(client, f"/staff/sets/{row.id}", form)
+    page = html.unescape(bad.get_data(as_text=True))
+    assert bad.status_code == 200 and "id=\"part_2-error\">'gad7' is chosen twice." in page
+    assert 'value="Renamed"' in page
+    db.session.refresh(row)
+    assert row.name == "Standard" and row.questionnaires == ["phq9", "gad7"]

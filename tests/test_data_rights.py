@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import erasure, outbox, retention
+from intake import audit, erasure, outbox, retention
 from intake.brief import jobs
 from intake.db import db
 from intake.models import (
@@ -424,6 +424,113 @@ def test_retention_erases_what_the_clinic_settings_say(
     assert reload(open_link).status == IntakeStatus.INVITED
     reasons = [e.detail["reason"] for e in audit_actions("client.erased")]
     assert reasons == ["retention", "retention"]
+
+
+def test_retention_erases_unfinished_intakes_untouched_for_the_clinic_s_days(
+    app: Flask, client: FlaskClient, make_clinic: Any, make_intake: Any
+) -> None:
+    clinic_id, _ = make_clinic()
+    clinic = db.session.get(Clinic, clinic_id)
+    assert clinic is not None
+    clinic.unopened_days = None  # only the new rule here
+    now = utcnow()
+    long_ago, lately = now - timedelta(days=200), now - timedelta(days=100)
+
+    def unfinished(name: str, **values: Any) -> Intake:
+        item: Intake = make_intake(clinic_id, name)
+        item.created_at, item.expires_at = long_ago, now - timedelta(days=170)
+        for key, value in values.items():
+            setattr(item, key, value)
+        return item
+
+    started = unfinished(
+        "Started Client",
+        status=IntakeStatus.IN_PROGRESS,
+        consent_name="Started Client",
+        consent_at=long_ago,
+        answers={"why_now": "I keep losing sleep"},
+        started_at=long_ago,
+        updated_at=lately,
+    )
+    under_age = unfinished(
+        "Young Client", status=IntakeStatus.IN_PROGRESS, under_age_at=lately, updated_at=lately
+    )
+    never = unfinished("Never Opened")
+    saved_lately = unfinished(
+        "Saved Lately", status=IntakeStatus.IN_PROGRESS, updated_at=now - timedelta(days=10)
+    )
+    open_link = unfinished("Still Open", status=IntakeStatus.IN_PROGRESS, updated_at=lately)
+    open_link.expires_at = now + timedelta(days=5)  # re-sent: the client may still come back
+    reminded = unfinished("Reminded Lately", revoked_at=lately)
+    old_sent = sent(client, make_intake, clinic_id)
+    old_sent.submitted_at = old_sent.created_at = long_ago
+    db.session.commit()
+    # What the invitations themselves audited happened long ago; one intake was touched
+    # lately (an audited action about it counts as activity).
+    # (Through the table: the application itself never changes an audit entry.)
+    db.session.execute(AuditEvent.__table__.update().values(created_at=long_ago))
+    audit.record("client.reminded", clinic_id=clinic_id, subject=reload(reminded), commit=False)
+    db.session.commit()
+    runner = app.test_cli_runner()
+
+    # Off by default: nothing unfinished is erased.
+    dry = runner.invoke(args=["retention", "apply", "--dry-run"])
+    assert dry.exit_code == 0 and "would erase 0 intake(s)" in dry.output
+
+    db.session.get(Clinic, clinic_id).unfinished_days = 60  # type: ignore[union-attr]
+    db.session.commit()
+    dry = runner.invoke(args=["retention", "apply", "--dry-run"])
+    day = f"{lately:%Y-%m-%d}"
+    for item in (started, under_age):
+        assert f"would erase intake {item.id}  clinic north  unfinished, last activity {day}" in (
+            dry.output
+        )
+    assert f"would erase intake {never.id}  clinic north  unfinished, last activity " in (
+        dry.output
+    )
+    assert "would erase 3 intake(s)" in dry.output
+    assert "Client" not in dry.output and "Never Opened" not in dry.output
+    assert reload(started).status == IntakeStatus.IN_PROGRESS  # a dry run changes nothing
+
+    result = runner.invoke(args=["retention", "apply"])
+    assert result.exit_code == 0 and "erased 3 intake(s)" in result.output
+    for item in (started, under_age, never):
+        erased = reload(item)
+        assert erased.status == IntakeStatus.ERASED
+        assert erased.client_name == "" and erased.answers == {}
+        assert erased.under_age_at is None
+    for item in (saved_lately, open_link, reminded, old_sent):
+        assert reload(item).status != IntakeStatus.ERASED
+    entries = audit_actions("client.erased")
+    assert [(e.detail["reason"], e.detail["rule"]) for e in entries] == [
+        ("retention", "unfinished")
+    ] * 3
+    logged = json.dumps([e.detail for e in entries])
+    assert "Client" not in logged and "Never Opened" not in logged
+
+
+def test_the_unfinished_rule_is_a_clinic_setting(client: FlaskClient, admin: int) -> None:
+    clinic = db.session.get(Clinic, admin)
+    assert clinic is not None and clinic.unfinished_days is None  # off by default
+    page = client.get("/staff/settings").get_data(as_text=True)
+    assert 'name="unfinished_days"' in page
+    base = {
+        "name": "North Practice",
+        "accent_color": "#1f5f7a",
+        "link_expiry_days": "30",
+        "default_questionnaire": "",
+        "copy_link_days": "7",
+    }
+    bad = post_form(client, "/staff/settings", {**base, "unfinished_days": "3"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 200
+    assert 'id="unfinished_days-error"' in page and 'value="3"' in page
+    switch_browser()
+    good = post_form(client, "/staff/settings", {**base, "unfinished_days": "180"})
+    assert good.status_code == 302
+    db.session.refresh(clinic)
+    assert clinic.unfinished_days == 180
+    assert "unfinished_days" in audit_actions("settings.changed")[-1].detail["fields"]
 
 
 def test_retention_runs_daily_as_a_job(make_clinic: Any, make_intake: Any) -> None:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pyotp
+from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -45,6 +46,12 @@ def enrol(client: FlaskClient, url: str) -> tuple[str, list[str]]:
     secret = SECRET_RE.search(page)
     assert secret, page
     key = secret.group(1).replace(" ", "")
+    # The secret waits for its first code in the session cookie, sealed (the cookie is signed,
+    # not encrypted): whoever reads the cookie cannot make codes with it.
+    held = client.get_cookie("session")
+    assert held is not None
+    serializer = current_app.session_interface.get_signing_serializer(current_app)  # type: ignore[attr-defined]
+    assert key not in str(serializer.loads(held.value))
     wrong = post_form(
         client, url, {"code": "000000" if pyotp.TOTP(key).now() != "000000" else "1"}
     )

@@ -82,7 +82,7 @@ def end(reason: str) -> None:
         db.session.execute(
             update(StaffSession)
             .where(StaffSession.token_hash == _digest(token), StaffSession.ended_at.is_(None))
-            .values(ended_at=utcnow(), ended_reason=reason)
+            .values(ended_at=utcnow(), ended_reason=reason, shown_once=None)
         )
         db.session.commit()
 
@@ -116,6 +116,19 @@ def live(staff: Staff) -> list[StaffSession]:
     )
 
 
+def this_browser() -> StaffSession | None:
+    """This browser's live session row (the one sign-in checked, else found by its token)."""
+    row: StaffSession | None = g.get("staff_session")
+    token = session.get(TOKEN)
+    if row is None and isinstance(token, str):
+        row = db.session.scalar(
+            select(StaffSession).where(
+                StaffSession.token_hash == _digest(token), StaffSession.ended_at.is_(None)
+            )
+        )
+    return row
+
+
 def is_current(row: StaffSession) -> bool:
     """Whether a session row is this browser's."""
     token = session.get(TOKEN)
@@ -127,5 +140,5 @@ def _end_rows(ids: list[int], reason: str) -> None:
         db.session.execute(
             update(StaffSession)
             .where(StaffSession.id.in_(ids), StaffSession.ended_at.is_(None))
-            .values(ended_at=utcnow(), ended_reason=reason)
+            .values(ended_at=utcnow(), ended_reason=reason, shown_once=None)
         )

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import delete, select, update
 
 from .. import audit
+from ..crypto import CryptoError, keyring
 from ..db import db
 from ..models import RecoveryCode, Staff, utcnow
 from . import auth, sessions
@@ -24,6 +25,26 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 def new_secret() -> str:
     """A fresh random TOTP secret (160 bits, base32)."""
     return pyotp.random_base32(32)
+
+
+# What a secret waiting for its first code is bound to while the session cookie holds it.
+_SEALED = "session.two_factor_secret"
+
+
+def sealed(secret: str) -> str:
+    """A secret being set up, as the session cookie keeps it until a code confirms it:
+    encrypted, as the cookie is signed but readable and the secret makes every future code."""
+    return keyring().encrypt_text(secret, _SEALED)
+
+
+def unsealed(value: object) -> str | None:
+    """The secret sealed() kept, or None (none, or one no configured key opens)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return keyring().decrypt_text(value, _SEALED)
+    except (CryptoError, ValueError):
+        return None
 
 
 def provisioning_uri(staff: Staff, secret: str) -> str:

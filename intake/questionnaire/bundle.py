@@ -17,11 +17,16 @@ from .model import Definition, Text
 
 
 class BundleError(ValueError):
-    """The questionnaires cannot be asked as one intake; each problem says why."""
+    """The questionnaires cannot be asked as one intake; each problem says why.
 
-    def __init__(self, problems: Sequence[str]):
+    positions: for each problem, the (0-based) position of the questionnaire it belongs
+    beside (a form shows it next to that choice), or None when it belongs to none.
+    """
+
+    def __init__(self, problems: Sequence[str], positions: Sequence[int | None] = ()):
         super().__init__("; ".join(problems))
         self.problems = tuple(problems)
+        self.positions = tuple(positions) or (None,) * len(self.problems)
 
 
 @dataclass(frozen=True)
@@ -76,71 +81,96 @@ def stand_ins(parts: Sequence[Definition]) -> dict[str, str]:
 
 def problems(parts: Sequence[Definition]) -> list[str]:
     """Why these questionnaires cannot be one intake (an empty list when they can)."""
-    found: list[str] = []
+    return [text for _, text in placed_problems(parts)]
+
+
+def placed_problems(parts: Sequence[Definition]) -> list[tuple[int, str]]:
+    """problems(), each with the position of the part it is said beside: the later of the
+    parts it names (the choice that made it a problem)."""
+    found: list[tuple[int, str]] = []
     if not parts:
-        return ["choose at least one questionnaire"]
+        return [(0, "choose at least one questionnaire")]
     keys = [d.id for d in parts]
     for key in sorted({k for k in keys if keys.count(k) > 1}):
-        found.append(f"'{key}' is chosen twice")
+        found.append((keys.index(key, keys.index(key) + 1), f"'{key}' is chosen twice"))
     pages: dict[str, str] = {}
     items: dict[str, str] = {}
-    for part in parts:
+    for n, part in enumerate(parts):
         for page in part.pages:
             if page.id in pages and pages[page.id] != part.id:
-                found.append(f"'{pages[page.id]}' and '{part.id}' both have a page '{page.id}'")
+                found.append(
+                    (n, f"'{pages[page.id]}' and '{part.id}' both have a page '{page.id}'")
+                )
             pages.setdefault(page.id, part.id)
             for item in page.items:
                 if item.id in items and items[item.id] != part.id:
                     found.append(
-                        f"'{items[item.id]}' and '{part.id}' both have a question '{item.id}'"
+                        (n, f"'{items[item.id]}' and '{part.id}' both have a question '{item.id}'")
                     )
                 items.setdefault(item.id, part.id)
     scales: dict[str, tuple[str, Any]] = {}
-    for part in parts:
+    for n, part in enumerate(parts):
         for name, scale in part.scales.items():
             if name in scales and scales[name][1] != scale:
                 found.append(
-                    f"'{scales[name][0]}' and '{part.id}' define the scale '{name}' differently"
+                    (
+                        n,
+                        f"'{scales[name][0]}' and '{part.id}' define the scale '{name}'"
+                        " differently",
+                    )
                 )
             scales.setdefault(name, (part.id, scale))
-    profiles = [d.id for d in parts if any(not dim.is_sum for dim in d.dimensions)]
+    profiles = [n for n, d in enumerate(parts) if any(not dim.is_sum for dim in d.dimensions)]
     if len(profiles) > 1:
         found.append(
-            f"{' and '.join(repr(p) for p in profiles)} each give a profile; an intake's brief"
-            " has one (choose one of them)"
+            (
+                profiles[1],
+                f"{' and '.join(repr(parts[n].id) for n in profiles)} each give a profile;"
+                " an intake's brief has one (choose one of them)",
+            )
         )
     replaced = stand_ins(parts)
-    owners = {d.safety.item: d for d in parts if d.safety is not None}
+    owners = {d.safety.item: n for n, d in enumerate(parts) if d.safety is not None}
     for gone, kept in replaced.items():
-        old, new = owners[gone], owners[kept]
+        old, new = parts[owners[gone]], parts[owners[kept]]
         given = {o.value for o in new.item(kept).options or ()}
         wanted = {o.value for o in old.item(gone).options or ()}
         if not wanted <= given:
             found.append(
-                f"'{new.id}' cannot answer for the safety question of '{old.id}':"
-                " their answers differ"
+                (
+                    max(owners[gone], owners[kept]),
+                    f"'{new.id}' cannot answer for the safety question of '{old.id}':"
+                    " their answers differ",
+                )
             )
-    asked = [d.id for d in parts if d.safety is not None and d.safety.item not in replaced]
+    asked = [
+        n for n, d in enumerate(parts) if d.safety is not None and d.safety.item not in replaced
+    ]
     if len(asked) > 1:
         found.append(
-            f"{' and '.join(repr(a) for a in asked)} each ask their own safety question; a"
-            " client is asked one (declare in one safety.stands_for the others)"
+            (
+                asked[1],
+                f"{' and '.join(repr(parts[n].id) for n in asked)} each ask their own safety"
+                " question; a client is asked one (declare in one safety.stands_for the others)",
+            )
         )
-    languages = set(parts[0].offered_languages)
-    for part in parts[1:]:
-        languages &= set(part.offered_languages)
-    if parts[0].language not in languages:
+    language = parts[0].language
+    missing = [n for n, part in enumerate(parts) if language not in part.offered_languages]
+    if missing:
         found.append(
-            f"every questionnaire must be offered in '{parts[0].language}',"
-            f" the language of '{parts[0].id}'"
+            (
+                missing[0],
+                f"every questionnaire must be offered in '{language}',"
+                f" the language of '{parts[0].id}'",
+            )
         )
     return found
 
 
 def combine(parts: Sequence[Definition]) -> Bundle:
     """The bundle of these questionnaires, in this order (BundleError when they cannot be one)."""
-    if found := problems(parts):
-        raise BundleError(found)
+    if found := placed_problems(parts):
+        raise BundleError([text for _, text in found], [n for n, _ in found])
     first = parts[0]
     if len(parts) == 1:
         return Bundle(parts=(first,), combined=first, page_part={p.id: 0 for p in first.pages})

@@ -60,9 +60,10 @@ def two_factor_setup() -> BaseResponse | str:
     if me.two_factor:
         flash("Two-factor sign-in is already on for your account.")
         return redirect(url_for("staff.account"))
-    secret = session.get(ENROLLING)
-    if not isinstance(secret, str):
-        secret = session[ENROLLING] = two_factor.new_secret()
+    secret = two_factor.unsealed(session.get(ENROLLING))
+    if secret is None:
+        secret = two_factor.new_secret()
+        session[ENROLLING] = two_factor.sealed(secret)
     form = CodeForm()
     if form.validate_on_submit():
         if two_factor.code_matches(secret, form.code.data or ""):

@@ -134,7 +134,8 @@ def _second_step(staff: Staff, next_url: str) -> BaseResponse:
         auth.begin_pending([staff.id], "code", next_url)
         return redirect(url_for("staff.login_code"))
     if staff.clinic.require_two_factor:
-        auth.begin_pending([staff.id], "enrol", next_url, secret=two_factor.new_secret())
+        secret = two_factor.sealed(two_factor.new_secret())
+        auth.begin_pending([staff.id], "enrol", next_url, secret=secret)
         return redirect(url_for("staff.login_enrol"))
     start_session(staff)
     team.signed_in(staff)
@@ -213,9 +214,10 @@ def login_enrol() -> BaseResponse | str:
     """Enrolment at sign-in when the clinic requires two-factor sign-in."""
     state = auth.pending("enrol")
     accounts = auth.pending_staff(state) if state else []
-    if state is None or not accounts or not isinstance(state.get("secret"), str):
+    secret = two_factor.unsealed(state.get("secret")) if state else None
+    if state is None or not accounts or secret is None:
         return _start_again()
-    staff, secret = accounts[0], state["secret"]
+    staff = accounts[0]
     form = CodeForm()
     if form.validate_on_submit():
         if two_factor.code_matches(secret, form.code.data or ""):
@@ -311,9 +313,8 @@ def join(token: str) -> BaseResponse:
             return _link_page("staff/accounts_link_invalid.html", 410, joining=True)
         flash(f"Welcome to {joined.clinic.name}.")
         if joined.clinic.require_two_factor:
-            auth.begin_pending(
-                [joined.id], "enrol", url_for("staff.intakes"), secret=two_factor.new_secret()
-            )
+            secret = two_factor.sealed(two_factor.new_secret())
+            auth.begin_pending([joined.id], "enrol", url_for("staff.intakes"), secret=secret)
             return redirect(url_for("staff.login_enrol"))
         start_session(joined)
         team.signed_in(joined)

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from .. import audit, follow_up, throttle
 from ..access import intake_or_404
+from ..accounts import shown_once
 from ..brief import jobs
 from ..brief.build import branding_of, brief_for
 from ..brief.render import TEMPLATES_DIR, render_html
@@ -96,7 +97,7 @@ def record_follow_up(intake_id: int) -> BaseResponse | str:
         return intake_page(item, form)
     outcome = FollowUp(form.outcome.data)
     follow_up.record(item, current_user, outcome, form.note.data)
-    flash(f"Recorded for {item.client_name}: {outcome.label.lower()}.")
+    shown_once.note(f"Recorded for {item.client_name}: {outcome.label.lower()}.")
     return redirect(url_for("staff.intake", intake_id=intake_id))
 
 

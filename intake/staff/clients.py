@@ -3,12 +3,13 @@ goals) and the re-invitation that links a new intake to them (never matched by n
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import audit, clients, clinics, lifecycle
 from ..access import active_staff_member
+from ..accounts import shown_once
 from ..brief.render import render_history
 from ..history import client_history
 from ..models import Client, IntakeStatus
@@ -83,5 +84,7 @@ def client(client_id: int) -> BaseResponse | str:
     if form.send_email.data and item.email:
         _say(lifecycle.send_link(item), item.email)
     show_once(item)  # only a hash of the token is kept: the next page shows the link once
-    flash(f"A new intake for {found.name}: their answers will show next to earlier ones.")
+    shown_once.note(
+        f"A new intake for {found.name}: their answers will show next to earlier ones."
+    )
     return redirect(url_for("staff.invitation", intake_id=item.id))

@@ -255,6 +255,14 @@ class IntakeSetForm(FlaskForm):
         """The questionnaire ids chosen, in order, blanks left out."""
         return [f.data for f in self.part_fields() if f.data]
 
+    def place_problems(self, problems: Sequence[str], positions: Sequence[int | None]) -> None:
+        """Put each reason the choices cannot be one intake beside the choice it is about
+        (positions count the chosen questionnaires, as chosen_keys does)."""
+        chosen = [f for f in self.part_fields() if f.data]
+        for text, n in zip(problems, positions, strict=True):
+            target = chosen[n] if n is not None and n < len(chosen) else self.part_1
+            target.errors = [*target.errors, text[:1].upper() + text[1:] + "."]
+
 
 class ReferralSetForm(FlaskForm):
     """What the self-referral link asks: the default questionnaire, or one of the sets."""
@@ -340,6 +348,13 @@ class SettingsForm(FlaskForm):
     )
     unopened_days = IntegerField(
         "Erase invitations never opened this many days after they were sent (blank: keep them)",
+        validators=[
+            Optional(),
+            NumberRange(7, 3650, "Please give a number of days from 7 to 3650 (or none)."),
+        ],
+    )
+    unfinished_days = IntegerField(
+        "Erase unfinished intakes this many days after their last activity (blank: keep them)",
         validators=[
             Optional(),
             NumberRange(7, 3650, "Please give a number of days from 7 to 3650 (or none)."),

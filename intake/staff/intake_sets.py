@@ -84,7 +84,6 @@ def intake_set_edit(set_id: int) -> BaseResponse | str:
 
 def _edit(existing: IntakeSet | None) -> BaseResponse | str:
     form = _set_form(existing)
-    problems: list[str] = []
     if form.validate_on_submit():
         name = (form.name.data or "").strip()
         same = intake_sets.by_name(current_user.clinic_id, name)
@@ -95,13 +94,11 @@ def _edit(existing: IntakeSet | None) -> BaseResponse | str:
                 intake_sets.save(current_user.clinic, name, form.chosen_keys(), existing)
             except intake_sets.BundleError as exc:
                 db.session.rollback()
-                problems = list(exc.problems)
+                form.place_problems(exc.problems, exc.positions)
             else:
                 flash(f"Saved the set '{name}'.")
                 return redirect(url_for("staff.intake_set_list"))
-    return render_template(
-        "staff/intake_set_edit.html", form=form, existing=existing, problems=problems
-    )
+    return render_template("staff/intake_set_edit.html", form=form, existing=existing)
 
 
 @bp.post("/sets/<int:set_id>/delete")

@@ -6,12 +6,13 @@ after it was made; re-sending makes a new one (the old one stops working).
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import catalogue, clinics, intake_sets, lifecycle, mail
 from ..access import active_staff, active_staff_member, intake_or_404
+from ..accounts import shown_once
 from ..models import Clinic, Intake, QuestionnaireVersion
 from . import bp
 from .forms import InviteForm
@@ -20,21 +21,27 @@ from .urgent import panel
 
 def _say(delivery: mail.Delivery, to: str, what: str = "the link") -> None:
     """Tell the person what happened to the email, in the one wording (mail.delivery_note)."""
-    flash(mail.delivery_note(delivery, to, what), "error" if delivery == "failed" else "info")
+    # Kept on the server: the note holds the client's email address.
+    shown_once.note(
+        mail.delivery_note(delivery, to, what), "error" if delivery == "failed" else "info"
+    )
 
 
-# The session key of a link made by this browser's last invite or re-send, shown once.
+# The shown-once kind of a link made by this browser's last invite or re-send.
 NEW_LINK = "new_client_link"
 
 
 def show_once(intake: Intake) -> None:
-    """Keep a link just made for the next page (the invitation's), which shows it once."""
-    session[NEW_LINK] = {"id": intake.id, "link": lifecycle.client_link(intake)}
+    """Keep a link just made for the next page (the invitation's), which shows it once.
+
+    Kept on the server (accounts.shown_once): a link is a credential to the client's answers.
+    """
+    shown_once.keep(NEW_LINK, {"id": intake.id, "link": lifecycle.client_link(intake)})
 
 
 def _shown_link(intake: Intake) -> str | None:
     """The link made just before this page, if it is this intake's (then forgotten)."""
-    kept = session.pop(NEW_LINK, None)
+    kept = shown_once.take(NEW_LINK)
     if isinstance(kept, dict) and kept.get("id") == intake.id:
         return str(kept.get("link"))
     return None

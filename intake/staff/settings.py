@@ -9,7 +9,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -17,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from .. import catalogue, clinics, colours, i18n, logos, mail, phones
 from ..access import admin_only
+from ..accounts import shown_once
 from ..brief.content import language_name
 from ..models import Clinic
 from . import bp
@@ -56,12 +56,12 @@ def settings() -> BaseResponse | str:
         form=form,
         clinic=clinic,
         colour_ok=colours.passes(clinic.accent_color),
-        referral_link=session.pop(NEW_REFERRAL_LINK, None),
+        referral_link=shown_once.take(NEW_REFERRAL_LINK),
     )
 
 
-# The session key of a self-referral link just made, shown once on the next settings page
-# (only its hash is stored).
+# The shown-once kind of a self-referral link just made, shown on the next settings page
+# (only its hash is stored; kept on the server, not in the cookie).
 NEW_REFERRAL_LINK = "new_referral_link"
 
 
@@ -69,7 +69,7 @@ def _show_referral_once(clinic: Clinic) -> None:
     """Keep a self-referral link made by this request for the next page to show, once."""
     if clinic.self_referral_token is not None:
         link = mail.external_url("client.referral", token=clinic.self_referral_token)
-        session[NEW_REFERRAL_LINK] = link
+        shown_once.keep(NEW_REFERRAL_LINK, link)
 
 
 @bp.post("/settings/referral-link")

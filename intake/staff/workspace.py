@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from .. import dashboard, lifecycle, notify
 from ..access import active_staff, active_staff_member, intake_or_404
+from ..accounts import shown_once
 from ..brief import store
 from . import bp
 
@@ -37,7 +38,7 @@ def mark_reviewed(intake_id: int) -> BaseResponse:
         flash("An intake can be marked reviewed once the client has sent it.")
     elif item.reviewed_at is None:
         lifecycle.mark_reviewed(item, current_user)
-        flash(f"{item.client_name}'s intake is marked reviewed.")
+        shown_once.note(f"{item.client_name}'s intake is marked reviewed.")
     return redirect(_back(intake_id))
 
 
@@ -51,7 +52,8 @@ def reassign(intake_id: int) -> BaseResponse:
         flash("Please choose a therapist from the list.")
         return redirect(_back(intake_id))
     lifecycle.reassign(item, therapist)
-    flash(f"{item.client_name}'s intake is now with {therapist.name if therapist else 'nobody'}.")
+    who = therapist.name if therapist else "nobody"
+    shown_once.note(f"{item.client_name}'s intake is now with {who}.")
     return redirect(_back(intake_id))
 
 

@@ -59,13 +59,15 @@ def test_one_link_with_readiness_phq9_and_gad7_answered_end_to_end(
     click_and_wait(staff, "button.primary")
     assert "First appointment" in staff.inner_text("main")
     check(staff, "intake-sets")
-    # Two that cannot be one intake: said at the top of the form, nothing saved.
+    # Two that cannot be one intake: said beside the second choice, nothing saved.
     staff.goto(f"{live_url}/staff/sets/new")
     staff.fill("#name", "Twice")
     staff.select_option("#part_1", "phq9")
     staff.select_option("#part_2", "phq9")
     click_and_wait(staff, "button.primary")
-    assert "'phq9' is chosen twice" in staff.inner_text(".error-summary")
+    assert "'phq9' is chosen twice" in staff.inner_text("#part_2-error")
+    assert staff.get_attribute("#part_2", "aria-describedby") == "part_2-error"
+    assert staff.input_value("#name") == "Twice"
     check(staff, "intake-set-error")
     staff.goto(f"{live_url}/staff/invite")
     check(staff, "invite-client-with-sets")
