@@ -309,6 +309,7 @@ def our_clients(base: str, tokens: list[str]) -> list[Callable[[int], tuple[str,
             return f"/i/{token}/p/{PAGE}", {
                 "csrf_token": csrf,
                 "action": "next",
+                "adult": "yes",
                 "why_now": f"Save number {seq}.",
                 "hopes": "To sleep properly again.",
                 "keep": "My evening walks.",
