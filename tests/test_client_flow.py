@@ -372,6 +372,23 @@ def test_language_from_the_link_sticks_on_every_device(
     assert reload(intake).consent_version == "2026-11/es"
 
 
+def test_each_clients_page_messages_are_in_their_language(
+    client: FlaskClient, make_clinic: Any, make_intake: Any
+) -> None:
+    # A page's form class is made once and reused: one client's English never shows on
+    # another client's Spanish page, nor the other way round.
+    clinic_id, _ = make_clinic()
+    english, spanish = make_intake(clinic_id, "Ann Client"), make_intake(clinic_id, "Bea Client")
+    too_long = {"why_now": "x" * 4001}
+    html = fill_page(client, english, "now", too_long).get_data(as_text=True)
+    assert "Please keep this under 4000 characters." in html
+    client.get(f"/i/{spanish.token}?lang=es")
+    html = fill_page(client, spanish, "now", too_long).get_data(as_text=True)
+    assert "Por favor, use menos de 4000 caracteres." in html
+    html = fill_page(client, english, "now", too_long).get_data(as_text=True)
+    assert "Please keep this under 4000 characters." in html
+
+
 def test_browser_language_is_used_until_the_client_chooses(
     client: FlaskClient, intake: Intake
 ) -> None:
