@@ -7,14 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask, request
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 
 from intake import intake_sets, lifecycle
 from intake.brief.build import brief_for
+from intake.client.forms import page_form
 from intake.db import db
 from intake.models import Intake
+from intake.questionnaire.model import ItemType
 from tests.helpers import (
     DEFINITION,
     EXAMPLE_A,
@@ -387,6 +391,21 @@ def test_each_clients_page_messages_are_in_their_language(
     assert "Por favor, use menos de 4000 caracteres." in html
     html = fill_page(client, english, "now", too_long).get_data(as_text=True)
     assert "Please keep this under 4000 characters." in html
+
+
+def test_a_page_form_speaks_the_interface_language_it_is_made_in(app: Flask) -> None:
+    # The staff preview shows one definition's pages in each language in turn; a form class
+    # made for one language is never handed out for another.
+    page = DEFINITION.pages[0]
+    item = next(i for i in page.items if i.type is ItemType.LONG_TEXT)
+    too_long = {item.id: "x" * ((item.max_length or 4000) + 1)}
+    expected = {"en": "Please keep this under", "es": "Por favor, use menos de"}
+    with app.test_request_context(method="POST", data=too_long):
+        for language in ("en", "es", "en"):
+            with force_locale(language):
+                form = page_form(DEFINITION, page.items, strict=False, formdata=request.form)
+                form.validate()
+                assert form[item.id].errors[0].startswith(expected[language])
 
 
 def test_browser_language_is_used_until_the_client_chooses(
