@@ -273,6 +273,16 @@ def query(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall()) if cursor.description else []
 
 
+def stored_answer(token: str, item: str) -> Any:
+    """One stored answer of the intake behind a link (answers are encrypted at rest: opened
+    with this run's key)."""
+    from intake.crypto import Keyring, token_hash
+
+    sealed = query("SELECT answers FROM intake WHERE token_hash = %s", (token_hash(token),))[0][0]
+    ring = Keyring.from_texts([BENCH_KEYS[0]], BENCH_KEYS[1])
+    return json.loads(ring.decrypt_text(sealed, "intake.answers")).get(item)
+
+
 # Load.
 
 
@@ -309,6 +319,7 @@ def our_clients(base: str, tokens: list[str]) -> list[Callable[[int], tuple[str,
             return f"/i/{token}/p/{PAGE}", {
                 "csrf_token": csrf,
                 "action": "next",
+                "adult": "yes",
                 "why_now": f"Save number {seq}.",
                 "hopes": "To sleep properly again.",
                 "keep": "My evening walks.",
@@ -468,9 +479,7 @@ def measure(procs: Processes, folder: Path) -> None:
     bare_rows = query("SELECT count(*) FROM bench_bare_row")[0][0]
     lost = max(0, theirs.ok - bare_rows) + max(0, mine.ok - int(committed))
     for n, seq in mine.last_ok.items():
-        token = seeded["savers"][n]
-        stored = query("SELECT answers->>'why_now' FROM intake WHERE token = %s", (token,))[0][0]
-        lost += stored != f"Save number {seq}."
+        lost += stored_answer(seeded["savers"][n], "why_now") != f"Save number {seq}."
     p99, bare_p99 = percentile(mine.latencies, 99), percentile(theirs.latencies, 99)
     out("page_saves_per_s", f"{mine.per_second:.0f}")
     out("bare_per_s", f"{theirs.per_second:.0f}")
@@ -610,10 +619,12 @@ def render_phase(base: str, tokens: list[str]) -> tuple[float, list[float]]:
         thread.start()
     for thread in threads:
         thread.join()
-    marks = ", ".join(f"'{t}'" for t in tokens)
+    from intake.crypto import token_hash
+
+    marks = ", ".join(f"'{token_hash(t)}'" for t in tokens)
     sql = (
         "SELECT i.submitted_at, b.rendered_at, b.updated_at FROM intake i"
-        f" JOIN brief_pdf b ON b.intake_id = i.id WHERE i.token IN ({marks})"
+        f" JOIN brief_pdf b ON b.intake_id = i.id WHERE i.token_hash IN ({marks})"
         " AND b.state = 'ready'"
     )
     rows = wait_until(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, has_request_context, request, url_for
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import Babel, get_locale
 from werkzeug.datastructures import LanguageAccept
 
@@ -47,8 +48,17 @@ def switch_language_url(language: str) -> str:
 
 def interface_languages() -> tuple[str, ...]:
     """The languages the interface is translated into (English is the source)."""
-    found = {str(locale) for locale in babel.list_translations()}
-    return (DEFAULT_LANGUAGE, *sorted(found - {DEFAULT_LANGUAGE}))
+    # Read once per app: the catalogs are deployed with the code, and listing their
+    # folders on every client request cost more than the rest of choosing a language.
+    known: tuple[str, ...] | None = current_app.extensions.get(_LANGUAGES)
+    if known is None:
+        found = {str(locale) for locale in babel.list_translations()}
+        known = (DEFAULT_LANGUAGE, *sorted(found - {DEFAULT_LANGUAGE}))
+        current_app.extensions[_LANGUAGES] = known
+    return known
+
+
+_LANGUAGES = "intake.interface_languages"
 
 
 def select_locale() -> str:
@@ -100,6 +110,7 @@ def choose(
     return stored if stored in offered else offered[0]
 
 
+@lru_cache(maxsize=64)
 def language_name(code: str) -> str:
     """A language's name in that language ('español'), for the switcher."""
     try:

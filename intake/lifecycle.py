@@ -267,16 +267,25 @@ def reassign(intake: Intake, therapist: Staff | None) -> None:
     db.session.commit()
 
 
-def by_token(token: str) -> Intake | None:
-    """The intake a client link points to, if any, with its questionnaire version.
+def by_token(token: str, *, lock: bool = False) -> Intake | None:
+    """The intake a client link points to, if any, with what every client page reads of it.
 
-    One query: the version comes along, without its YAML source, which is read only if this
+    One query: the clinic (without its logo), the questionnaire version and any further
+    parts' versions come along, without their YAML source, which is read only if this
     process has not parsed that version yet (see catalogue.definition_of).
+
+    lock: read the row under its lock (a client's post): whatever the post then changes
+    starts from what is stored now, and no other tab or autosave can commit in between;
+    the lifecycle function that saves it does not read it again (see _lock).
     """
-    intake = db.session.scalar(_BY_TOKEN, {"token_hash": crypto.token_hash(token)})
-    if intake is not None:
-        intake.remember_token(token)
-    return intake
+    params = {"token_hash": crypto.token_hash(token)}
+    intake = db.session.execute(_BY_TOKEN_LOCKED if lock else _BY_TOKEN, params)
+    found = intake.unique().scalar_one_or_none()
+    if found is not None:
+        found.remember_token(token)
+        if lock:
+            _note_lock(found)
+    return found
 
 
 # Built once: SQLAlchemy then reuses the statement's cache key instead of working it out again
@@ -284,8 +293,17 @@ def by_token(token: str) -> Intake | None:
 _BY_TOKEN = (
     select(Intake)
     .where(Intake.token_hash == bindparam("token_hash"))
-    .options(joinedload(Intake.questionnaire, innerjoin=True).defer(QuestionnaireVersion.source))
+    .options(
+        joinedload(Intake.questionnaire, innerjoin=True).defer(QuestionnaireVersion.source),
+        # The logo is served by its own address; pages ask only whether there is one.
+        joinedload(Intake.clinic, innerjoin=True).defer(Clinic.logo),
+        joinedload(Intake.more_parts)
+        .joinedload(IntakePart.questionnaire, innerjoin=True)
+        .defer(QuestionnaireVersion.source),
+    )
 )
+# Only the intake's row is locked (the clinic and versions are read, never written, here).
+_BY_TOKEN_LOCKED = _BY_TOKEN.with_for_update(of=Intake).execution_options(populate_existing=True)
 
 
 def save_page(
@@ -504,8 +522,11 @@ def note_crisis_shown(intake: Intake, crisis: clinics.Crisis, page: str) -> None
 
 
 def _lock(intake: Intake) -> None:
-    """Reload the row under a lock, so a double submit or a late save cannot race."""
-    db.session.scalar(_LOCK, {"id": intake.id})
+    """Hold the row's lock, so a double submit or a late save cannot race: read it again
+    under the lock unless this transaction read it so already (by_token(lock=True))."""
+    if not _holds_lock(intake):
+        db.session.scalar(_LOCK, {"id": intake.id})
+        _note_lock(intake)
     if intake.submitted:
         db.session.rollback()
         raise AlreadySubmitted(intake.id)
@@ -517,6 +538,35 @@ _LOCK = (
     .with_for_update()
     .execution_options(populate_existing=True)
 )
+# session.info key: (intake id, the transaction that holds its row lock).
+_LOCKED = "intake.row_lock"
+
+
+def _note_lock(intake: Intake) -> None:
+    # Only where the database locks rows (PostgreSQL): SQLite ignores FOR UPDATE, so there
+    # each save reads the row again right before it writes (the closest it gets).
+    session = db.session()
+    if session.get_bind().dialect.name == "postgresql":
+        session.info[_LOCKED] = (intake.id, session.get_transaction())
+
+
+def _holds_lock(intake: Intake) -> bool:
+    # A commit or rollback since ends the lock: the transaction is then another one.
+    session = db.session()
+    held = session.info.get(_LOCKED)
+    current = session.get_transaction()
+    return held is not None and current is not None and held == (intake.id, current)
+
+
+def release_lock() -> None:
+    """End a transaction that still holds an intake's row lock (a post that saved nothing),
+    so the row is free as soon as the request is answered."""
+    if not db.session.registry.has():
+        return  # this request used no database session
+    session = db.session()
+    held = session.info.pop(_LOCKED, None)
+    if held is not None and held[1] is session.get_transaction():
+        session.rollback()
 
 
 def _commit_keeping_loaded() -> None:

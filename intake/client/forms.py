@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask_babel import gettext, lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -89,15 +90,48 @@ def page_form(
     With strict, required items must be answered; enforce, when given, limits that to the
     items the client is shown now (a question hidden by an answer on the page is not asked).
     """
+    required = frozenset(
+        item.id for item in items if strict and (enforce is None or item.id in enforce)
+    )
+    initial = {item.id: to_form_value(item, (data or {}).get(item.id)) for item in items}
+    return _form_class(definition, items, required)(formdata=formdata, data=initial)
+
+
+def _form_class(definition: Definition, items: Sequence[Item], required: frozenset[str]) -> Any:
+    """The form class of these items, made once per definition, page, language and day.
+
+    Its fields hold what the definition and the interface language say (and, for a date
+    that may not be in the past, today's earliest date), so that is the key; the entry
+    keeps its definition alive, so the definition's id cannot be another's meanwhile.
+    """
+    dated = any(item.type is ItemType.DATE and not item.allow_past for item in items)
+    key = (
+        id(definition),
+        tuple(item.id for item in items),
+        required,
+        str(get_locale()),
+        earliest_date() if dated else None,
+    )
+    found = _form_classes.get(key)
+    if found is not None and found[0] is definition:
+        return found[1]
 
     class PageForm(FlaskForm):
         pass
 
     for item in items:
-        required = strict and (enforce is None or item.id in enforce)
-        setattr(PageForm, item.id, _field(definition, item, required))
-    initial = {item.id: to_form_value(item, (data or {}).get(item.id)) for item in items}
-    return PageForm(formdata=formdata, data=initial)
+        setattr(PageForm, item.id, _field(definition, item, item.id in required))
+    with _form_classes_lock:
+        if len(_form_classes) >= FORM_CLASSES_KEPT:
+            _form_classes.pop(next(iter(_form_classes)))
+        _form_classes[key] = (definition, PageForm)
+    return PageForm
+
+
+# Made form classes by _form_class's key, oldest first: (definition, class).
+FORM_CLASSES_KEPT = 256
+_form_classes: dict[tuple[Any, ...], tuple[Definition, type[FlaskForm]]] = {}
+_form_classes_lock = threading.Lock()
 
 
 def _field(definition: Definition, item: Item, strict: bool) -> Field:

@@ -10,15 +10,17 @@ from .. import clinics, i18n, intake_sets, lifecycle
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition
 from ..questionnaire.flow import CONTACT, GOALS, REVIEW
+from . import bp
 
 
 def load(token: str) -> tuple[Intake, Definition]:
     """The intake behind a link, and its questionnaire in the client's language.
 
     An unknown link is a friendly 404; a withdrawn or expired one a 410 that says whom
-    to contact.
+    to contact. A post reads the row under its lock (held until the post saves, or until
+    it is answered), so what it checks is what it changes.
     """
-    intake = lifecycle.by_token(token)
+    intake = lifecycle.by_token(token, lock=request.method == "POST")
     if intake is None:
         abort(404)
     if problem := lifecycle.link_problem(intake):
@@ -28,6 +30,12 @@ def load(token: str) -> tuple[Intake, Definition]:
         abort(make_response(page, 410))
     definition = walked(intake)
     return intake, definition.in_language(_language(intake, definition))
+
+
+@bp.teardown_request
+def _release_row(_: BaseException | None) -> None:
+    # A post that saved nothing (a page shown again with its errors) frees the row now.
+    lifecycle.release_lock()
 
 
 def walked(intake: Intake) -> Definition:

@@ -1,0 +1,191 @@
+"""One client page save measured in-process on PostgreSQL: SQL statements, milliseconds, profile.
+
+Usage: python bench/save_profile.py [--sql] [--profile [N]]
+Database: INTAKE_BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/
+intake_bench_save, dropped and created afresh). Settings: BENCH_SAVES (300).
+
+Builds the app as bench/load.py's server does (PostgreSQL, keys from the environment, CSRF
+on), makes a clinic and a consented intake on the default questionnaire, then posts the page
+load.py posts (`now`, action next) BENCH_SAVES times through app.test_client(): no network and
+no gunicorn, so what is left is what the app itself spends on a save.
+
+Prints statements_per_save, cpu_ms_per_save (this process's CPU time, the database's not
+counted), ms_per_save (median), ms_per_save_p90 and ms_per_save_p99; --sql
+also prints one save's statements; --profile runs the saves again under cProfile and prints
+the N (30) functions with the most time of their own, then the N with the most in total.
+"""
+
+from __future__ import annotations
+
+import base64
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.load import CSRF_RE, PAGE, percentile  # noqa: E402
+
+DB_URL = os.environ.get(
+    "INTAKE_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/intake_bench_save"
+)
+SAVES = int(os.environ.get("BENCH_SAVES", 300))
+KEYS = tuple(base64.urlsafe_b64encode(os.urandom(32)).decode() for _ in range(2))
+
+
+def fresh_database() -> None:
+    """Drop and create the benchmark database."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(DB_URL.replace("postgresql+psycopg://", "postgresql://", 1))
+    name = parts.path.lstrip("/")
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def build() -> tuple[Any, str]:
+    """The app on the fresh database, and the token of one consented intake."""
+    from flask_migrate import upgrade
+
+    from intake import catalogue, create_app, lifecycle
+    from intake.db import db
+    from intake.models import Clinic, IntakeStatus, utcnow
+    from intake.serving import warm_up
+
+    os.environ.setdefault("INTAKE_INSTANCE_PATH", "/tmp/intake-bench-save")
+    app = create_app(
+        {
+            "SECRET_KEY": "bench-secret-" + "x" * 40,
+            "SQLALCHEMY_DATABASE_URI": DB_URL,
+            "PUBLIC_BASE_URL": "http://127.0.0.1",
+            "ENCRYPTION_KEYS": KEYS[0],
+            "SEARCH_KEY": KEYS[1],
+            # No job is due on a page save; the sweeper would only add noise here.
+            "JOB_RUNNER": "eager",
+            "WEB_SWEEPER": False,
+        }
+    )
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
+        catalogue.sync_builtin(app.config["FORMS_DIR"])
+        clinic = Clinic(
+            slug="bench",
+            name="Bench Practice",
+            emergency_number="911",
+            crisis_texts={"en": "Call or text 988 at any time.", "es": "Llame al 988."},
+        )
+        db.session.add(clinic)
+        db.session.commit()
+        version = catalogue.latest_builtin("readiness")
+        assert version is not None
+        intake = lifecycle.invite(clinic, "Saver", version)
+        intake.consent_name, intake.consent_at = intake.client_name, utcnow()
+        intake.status, intake.current_page = IntakeStatus.IN_PROGRESS, PAGE
+        intake.started_at, intake.answers = utcnow(), {}
+        db.session.commit()
+        token = intake.token
+        assert token is not None
+        db.session.remove()
+    warm_up(app, pdf=False)  # as gunicorn's master does before it forks
+    return app, token
+
+
+def saver(app: Any, token: str) -> Any:
+    """A signed-in browser's page save, as bench/load.py posts it; returns post(seq).
+
+    Like load.py's clients it sends the cookie of its first visit every time (never the one a
+    save sets, which carries the "saved" message the next page would show and clear).
+    """
+    client = app.test_client(use_cookies=False)
+    page = client.get(f"/i/{token}/p/{PAGE}")
+    assert page.status_code == 200, page.status_code
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, "no CSRF token"
+    csrf = match.group(1)
+    cookie = next(
+        c.split(";", 1)[0] for c in page.headers.getlist("Set-Cookie") if c.startswith("session=")
+    )
+
+    def post(seq: int) -> None:
+        response = client.post(
+            f"/i/{token}/p/{PAGE}",
+            data={
+                "csrf_token": csrf,
+                "action": "next",
+                "adult": "yes",
+                "why_now": f"Save number {seq}.",
+                "hopes": "To sleep properly again.",
+                "keep": "My evening walks.",
+            },
+            headers={"Cookie": cookie},
+        )
+        assert response.status_code == 302, response.status_code
+
+    return post
+
+
+def main() -> None:
+    """Measure, then (if asked) show one save's SQL and profile the saves."""
+    from sqlalchemy import event
+
+    from intake.db import db
+
+    fresh_database()
+    app, token = build()
+    post = saver(app, token)
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    for seq in range(20):  # warm: the pool, the statement caches
+        post(seq)
+    statements.clear()
+    times = []
+    cpu_started = time.process_time()
+    for seq in range(SAVES):
+        started = time.perf_counter()
+        post(1000 + seq)
+        times.append((time.perf_counter() - started) * 1000)
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / SAVES
+    print(f"statements_per_save={len(statements) / SAVES:.1f}")
+    print(f"cpu_ms_per_save={cpu_ms:.2f}")
+    print(f"ms_per_save={statistics.median(times):.2f}")
+    print(f"ms_per_save_p90={percentile(times, 90):.2f}")
+    print(f"ms_per_save_p99={percentile(times, 99):.2f}")
+    if "--sql" in sys.argv:
+        statements.clear()
+        post(5000)
+        for statement in statements:
+            print("--", " ".join(statement.split())[:300])
+    if "--profile" in sys.argv:
+        at = sys.argv.index("--profile") + 1
+        top = int(sys.argv[at]) if at < len(sys.argv) and sys.argv[at].isdigit() else 30
+        profile = cProfile.Profile()
+        profile.enable()
+        for seq in range(SAVES):
+            post(9000 + seq)
+        profile.disable()
+        stats = pstats.Stats(profile).strip_dirs()
+        stats.sort_stats("tottime").print_stats(top)
+        stats.sort_stats("cumulative").print_stats(top)
+    event.remove(engine, "before_cursor_execute", count)
+    with app.app_context():
+        db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
