@@ -170,9 +170,9 @@ def test_phq9_twice_shows_the_trend_reliable_change_and_cutoff(
     assert statement in page and crossed in page
     assert "<svg" in page and 'class="trend-chart"' in page
     brief = client.get(f"/staff/intakes/{second.id}").get_data(as_text=True)
-    assert "Over time: 2 intakes of this client" in brief and statement in brief
+    assert "Over time: 2 sent intakes of this client" in brief and statement in brief
     words = " ".join(pdf_text(pdf_for(reload(second))).split())
-    assert "Over time: 2 intakes of this client" in words
+    assert "Over time: 2 sent intakes of this client" in words
     assert "This is a reliable change" in words and "crossed the clinical cut-off of 10" in words
     # The first intake's brief stays as it was: no later intake in it.
     assert "Over time" not in pdf_text(pdf_for(reload(first)))

@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit, clients, clinics, lifecycle
+from .. import audit, clients, clinics, intake_sets, lifecycle
 from ..access import active_staff_member
 from ..brief.render import render_history
 from ..history import client_history
@@ -45,11 +45,14 @@ def _reinvite_form(client: Client) -> InviteForm:
 def _page(client: Client, form: InviteForm | None) -> str:
     history = client_history(client)
     audit.record("client.record_viewed", subject=client)
+    # An erased intake is a tombstone: nothing of it is shown, not even that it was.
+    intakes = [i for i in client.intakes if i.status != IntakeStatus.ERASED]
     return render_template(
         "staff/client.html",
         client=client,
-        # An erased intake is a tombstone: nothing of it is shown, not even that it was.
-        intakes=[i for i in client.intakes if i.status != IntakeStatus.ERASED],
+        intakes=intakes,
+        # Every questionnaire an intake asks (an intake set's too), not just its first.
+        asks={i.id: intake_sets.versions_of(i) for i in intakes},
         history_html=render_history(history) if history.shown else None,
         form=form,
         missing=clinics.missing_crisis_contacts(current_user.clinic),
