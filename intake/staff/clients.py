@@ -7,14 +7,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit, clients, clinics, intake_sets, lifecycle
-from ..access import active_staff_member
+from .. import audit, clients, clinics, intake_sets
 from ..brief.render import render_history
 from ..history import client_history
 from ..models import Client, IntakeStatus
 from . import bp
 from .forms import InviteForm
-from .invitations import _say, chosen_questionnaires, invite_form, show_once
+from .invitations import chosen_questionnaires, invite_form, invite_from_form
 
 
 def client_or_404(client_id: int) -> Client:
@@ -70,21 +69,6 @@ def client(client_id: int) -> BaseResponse | str:
     form = _reinvite_form(found)
     if not form.validate_on_submit() or (asked := chosen_questionnaires(clinic, form)) is None:
         return _page(found, form)
-    therapist = (
-        active_staff_member(int(form.therapist_id.data)) if form.therapist_id.data else None
-    )
-    item = lifecycle.invite(
-        clinic,
-        form.client_name.data or "",
-        asked,
-        therapist,
-        email=(form.email.data or "").strip(),
-        phone=form.phone_e164,
-        emailed=bool(form.send_email.data),
-        client=found,
-    )
-    if form.send_email.data and item.email:
-        _say(lifecycle.send_link(item), item.email)
-    show_once(item)  # only a hash of the token is kept: the next page shows the link once
+    item = invite_from_form(clinic, form, asked, client=found)
     flash(f"A new intake for {found.name}: their answers will show next to earlier ones.")
     return redirect(url_for("staff.invitation", intake_id=item.id))
