@@ -15,7 +15,16 @@ from sqlalchemy import create_engine, select, text
 from intake import catalogue, create_app, lifecycle
 from intake.brief.build import pdf_for
 from intake.db import db
-from intake.models import Client, ClientGoal, Clinic, GoalRating, Intake, IntakeSet
+from intake.models import (
+    Client,
+    ClientGoal,
+    Clinic,
+    GoalRating,
+    Intake,
+    IntakeSet,
+    Role,
+    Staff,
+)
 from intake.questionnaire import load_file
 from tests.helpers import (
     DEFINITION,
@@ -157,6 +166,38 @@ def test_another_clinics_client_is_not_found(
     assert db.session.scalar(select(Intake).where(Intake.clinic_id == clinic)) is None
     with pytest.raises(ValueError, match="own clinic"):
         invite(clinic, client=db.session.get(Client, theirs.client_id))
+
+
+def test_the_client_page_names_every_questionnaire_asked_and_marks_an_urgent_intake(
+    client: FlaskClient, clinic: int
+) -> None:
+    phq9_v, gad7_v = (catalogue.latest_builtin(key) for key in ("phq9", "gad7"))
+    assert phq9_v is not None and gad7_v is not None
+    owner = db.session.get(Clinic, clinic)
+    assert owner is not None
+    first = send(lifecycle.invite(owner, "Sam Rivera", [phq9_v, gad7_v]), {}, days_ago=30)
+    urgent = invite(clinic, client=first.client)
+    urgent.urgent = True
+    db.session.commit()
+    page = " ".join(client.get(f"/staff/clients/{first.client_id}").get_data(as_text=True).split())
+    assert f"{phq9_v.title} (v{phq9_v.version}); {gad7_v.title} (v{gad7_v.version})" in page
+    assert "URGENT: safety" in page and f"/staff/intakes/{urgent.id}/safety" in page
+    summary = client.get(f"/staff/intakes/{urgent.id}/safety").get_data(as_text=True)
+    assert f'href="/staff/clients/{first.client_id}">Client record' in summary
+
+
+def test_erasing_one_intake_says_the_client_s_other_intakes_stay(
+    client: FlaskClient, clinic: int
+) -> None:
+    db.session.scalars(select(Staff)).one().role = Role.ADMIN
+    first = send(invite(clinic), phq9(FOURTEEN), days_ago=30)
+    second = invite(clinic, client=first.client)
+    page = " ".join(client.get(f"/staff/intakes/{second.id}/erase").get_data(as_text=True).split())
+    assert "Sam Rivera has 1 other intake at the clinic: it stays." in page
+    assert f'href="/staff/clients/{first.client_id}">their client record' in page
+    alone = invite(clinic)
+    page = client.get(f"/staff/intakes/{alone.id}/erase").get_data(as_text=True)
+    assert "other intake" not in page
 
 
 def test_phq9_twice_shows_the_trend_reliable_change_and_cutoff(

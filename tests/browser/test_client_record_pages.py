@@ -15,7 +15,8 @@ from intake import catalogue, clients, intake_sets, lifecycle
 from intake.accounts.auth import hash_password
 from intake.db import db
 from intake.models import Client, Clinic, Intake, Role, Staff
-from tests.browser.test_staff_pages import WIDE, check, sign_in
+from tests.browser.conftest import PHONE
+from tests.browser.test_staff_pages import WIDE, check, sign_in, visit
 from tests.helpers import PASSWORD, reload
 
 NAME = "María José Fernández-Castellanos"
@@ -118,11 +119,17 @@ def test_the_client_record_and_its_pages_fit_a_phone_and_pass_axe(
             ("record-exports", "/exports"),
             ("record-settings", "/settings"),
         ]:
-            response = page.goto(base + path)
-            assert response is not None and response.status in (200, 202), name
-            check(page, name)
-        # The re-invite form refused (no name): the message beside the field, nothing lost.
+            visit(page, base + path, name)
+        # The record names every questionnaire a set asked and marks the urgent intake; on a
+        # phone its rows are cards.
         page.goto(f"{base}/clients/{record['client']}")
+        table = " ".join(page.inner_text("table.intakes").split())
+        assert table.count("GAD-7") == 2 and "URGENT: safety" in table
+        page.set_viewport_size(PHONE)
+        shown = "getComputedStyle(document.querySelector('table.intakes tbody tr')).display"
+        assert page.evaluate(shown) == "block"
+        page.set_viewport_size(WIDE)
+        # The re-invite form refused (no name): the message beside the field, nothing lost.
         page.fill("#client_name", "")
         with page.expect_navigation():
             page.click("#reinvite ~ form button.primary")
