@@ -300,6 +300,8 @@ def test_goals_step_in_spanish_and_off_by_default(client: FlaskClient, clinic: i
     db.session.commit()
     html = client.get(goals_url(intake) + "?lang=es").get_data(as_text=True)
     assert "Sus objetivos" in html and "Objetivo 1" in html
+    # "Required" agrees with "objetivo" (a question's is "obligatoria").
+    assert 'Objetivo 1 <span class="req">(obligatorio)</span>' in html
 
 
 def test_the_migration_gives_each_existing_intake_its_own_client(tmp_path: Path) -> None:
