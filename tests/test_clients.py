@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 
-from intake import catalogue, create_app, lifecycle
+from intake import catalogue, create_app, intake_sets, lifecycle
 from intake.brief.build import pdf_for
 from intake.db import db
 from intake.models import (
@@ -184,6 +184,18 @@ def test_the_client_page_names_every_questionnaire_asked_and_marks_an_urgent_int
     assert "URGENT: safety" in page and f"/staff/intakes/{urgent.id}/safety" in page
     summary = client.get(f"/staff/intakes/{urgent.id}/safety").get_data(as_text=True)
     assert f'href="/staff/clients/{first.client_id}">Client record' in summary
+
+
+def test_re_invitation_after_a_set_offers_that_set_again(client: FlaskClient, clinic: int) -> None:
+    owner = db.session.get(Clinic, clinic)
+    assert owner is not None
+    mood = intake_sets.save(owner, "Mood check", ["phq9", "gad7"])
+    first = send(
+        lifecycle.invite(owner, "Sam Rivera", intake_sets.resolve(clinic, mood.questionnaires)),
+        {},
+    )
+    page = client.get(f"/staff/clients/{first.client_id}").get_data(as_text=True)
+    assert f'<option selected value="set:{mood.id}">' in page
 
 
 def test_erasing_one_intake_says_the_client_s_other_intakes_stay(

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from .. import audit, clients, clinics, intake_sets
 from ..brief.render import render_history
 from ..history import client_history
-from ..models import Client, IntakeStatus
+from ..models import Client, Intake, IntakeStatus
 from . import bp
 from .forms import InviteForm
 from .invitations import chosen_questionnaires, invite_form, invite_from_form
@@ -36,9 +36,21 @@ def _reinvite_form(client: Client) -> InviteForm:
         if latest is not None:
             form.email.data = latest.email or ""
             form.phone.data = latest.phone or ""
-            form.questionnaire_id.data = str(latest.questionnaire_id)
+            form.questionnaire_id.data = _asked(latest)
             form.therapist_id.data = str(latest.therapist_id or current_user.id)
     return form
+
+
+def _asked(intake: Intake) -> str:
+    """The invitation form's choice for what an intake asked: the intake set that asks the
+    same questionnaires in the same order (a set's first questionnaire alone would drop the
+    rest), else its questionnaire version."""
+    keys = [v.key for v in intake_sets.versions_of(intake)]
+    if len(keys) > 1:
+        for row in intake_sets.sets_of(intake.clinic_id):
+            if list(row.questionnaires) == keys:
+                return f"set:{row.id}"
+    return str(intake.questionnaire_id)
 
 
 def _page(client: Client, form: InviteForm | None) -> str:

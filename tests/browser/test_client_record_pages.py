@@ -85,12 +85,12 @@ def record(make_clinic: Any) -> dict[str, int]:
 
     readiness = catalogue.latest_builtin("readiness")
     assert readiness is not None
-    urgent = lifecycle.invite(clinic, NAME, readiness, admin, client=client, phone="+1 555 0199")
+    urgent = lifecycle.invite(clinic, NAME, readiness, admin, client=client, phone="+12015550123")
     definition = catalogue.definition_of(readiness)
     answers = next(e for e in definition.examples if e.name.startswith(URGENT)).answers
     lifecycle.save_contact(
         urgent,
-        {"phone": "+1 555 0199", "voicemail_ok": False, "texts_ok": True},
+        {"phone": "+12015550123", "voicemail_ok": False, "texts_ok": True},
         "contact",
         confirmed=True,
     )
