@@ -12,10 +12,19 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 
-from intake import catalogue, create_app, lifecycle
+from intake import catalogue, create_app, intake_sets, lifecycle
 from intake.brief.build import pdf_for
 from intake.db import db
-from intake.models import Client, ClientGoal, Clinic, GoalRating, Intake, IntakeSet
+from intake.models import (
+    Client,
+    ClientGoal,
+    Clinic,
+    GoalRating,
+    Intake,
+    IntakeSet,
+    Role,
+    Staff,
+)
 from intake.questionnaire import load_file
 from tests.helpers import (
     DEFINITION,
@@ -159,6 +168,50 @@ def test_another_clinics_client_is_not_found(
         invite(clinic, client=db.session.get(Client, theirs.client_id))
 
 
+def test_the_client_page_names_every_questionnaire_asked_and_marks_an_urgent_intake(
+    client: FlaskClient, clinic: int
+) -> None:
+    phq9_v, gad7_v = (catalogue.latest_builtin(key) for key in ("phq9", "gad7"))
+    assert phq9_v is not None and gad7_v is not None
+    owner = db.session.get(Clinic, clinic)
+    assert owner is not None
+    first = send(lifecycle.invite(owner, "Sam Rivera", [phq9_v, gad7_v]), {}, days_ago=30)
+    urgent = invite(clinic, client=first.client)
+    urgent.urgent = True
+    db.session.commit()
+    page = " ".join(client.get(f"/staff/clients/{first.client_id}").get_data(as_text=True).split())
+    assert f"{phq9_v.title} (v{phq9_v.version}); {gad7_v.title} (v{gad7_v.version})" in page
+    assert "URGENT: safety" in page and f"/staff/intakes/{urgent.id}/safety" in page
+    summary = client.get(f"/staff/intakes/{urgent.id}/safety").get_data(as_text=True)
+    assert f'href="/staff/clients/{first.client_id}">Client record' in summary
+
+
+def test_re_invitation_after_a_set_offers_that_set_again(client: FlaskClient, clinic: int) -> None:
+    owner = db.session.get(Clinic, clinic)
+    assert owner is not None
+    mood = intake_sets.save(owner, "Mood check", ["phq9", "gad7"])
+    first = send(
+        lifecycle.invite(owner, "Sam Rivera", intake_sets.resolve(clinic, mood.questionnaires)),
+        {},
+    )
+    page = client.get(f"/staff/clients/{first.client_id}").get_data(as_text=True)
+    assert f'<option selected value="set:{mood.id}">' in page
+
+
+def test_erasing_one_intake_says_the_client_s_other_intakes_stay(
+    client: FlaskClient, clinic: int
+) -> None:
+    db.session.scalars(select(Staff)).one().role = Role.ADMIN
+    first = send(invite(clinic), phq9(FOURTEEN), days_ago=30)
+    second = invite(clinic, client=first.client)
+    page = " ".join(client.get(f"/staff/intakes/{second.id}/erase").get_data(as_text=True).split())
+    assert "Sam Rivera has 1 other intake at the clinic: it stays." in page
+    assert f'href="/staff/clients/{first.client_id}">their client record' in page
+    alone = invite(clinic)
+    page = client.get(f"/staff/intakes/{alone.id}/erase").get_data(as_text=True)
+    assert "other intake" not in page
+
+
 def test_phq9_twice_shows_the_trend_reliable_change_and_cutoff(
     client: FlaskClient, clinic: int
 ) -> None:
@@ -170,9 +223,9 @@ def test_phq9_twice_shows_the_trend_reliable_change_and_cutoff(
     assert statement in page and crossed in page
     assert "<svg" in page and 'class="trend-chart"' in page
     brief = client.get(f"/staff/intakes/{second.id}").get_data(as_text=True)
-    assert "Over time: 2 intakes of this client" in brief and statement in brief
+    assert "Over time: 2 sent intakes of this client" in brief and statement in brief
     words = " ".join(pdf_text(pdf_for(reload(second))).split())
-    assert "Over time: 2 intakes of this client" in words
+    assert "Over time: 2 sent intakes of this client" in words
     assert "This is a reliable change" in words and "crossed the clinical cut-off of 10" in words
     # The first intake's brief stays as it was: no later intake in it.
     assert "Over time" not in pdf_text(pdf_for(reload(first)))
@@ -259,6 +312,8 @@ def test_goals_step_in_spanish_and_off_by_default(client: FlaskClient, clinic: i
     db.session.commit()
     html = client.get(goals_url(intake) + "?lang=es").get_data(as_text=True)
     assert "Sus objetivos" in html and "Objetivo 1" in html
+    # "Required" agrees with "objetivo" (a question's is "obligatoria").
+    assert 'Objetivo 1 <span class="req">(obligatorio)</span>' in html
 
 
 def test_the_migration_gives_each_existing_intake_its_own_client(tmp_path: Path) -> None:

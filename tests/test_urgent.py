@@ -238,7 +238,7 @@ def test_every_page_staff_look_at_shows_how_to_reach_the_client(
     row = dashboard[dashboard.index('<tr role="row" class="urgent">') :]
     row = row[: row.index("</tr>")]
     assert 'href="tel:+44-20-7946-0958"' in row and "(no messages)" in row
-    assert "Spanish" in row and "No contact recorded: waiting less than a minute" in row
+    assert "Spanish" in row and "No contact recorded yet: waiting less than a minute" in row
     assert "1 waiting for a first contact; the longest for less than a minute" in dashboard
 
 
@@ -252,7 +252,7 @@ def test_the_dashboard_shows_how_long_and_then_who(
     db.session.commit()
     login(north["therapist"])
     dashboard = client.get("/staff/").get_data(as_text=True)
-    assert "No contact recorded: waiting 1 h 35 min." in dashboard
+    assert "No contact recorded yet: waiting 1 h 35 min." in dashboard
     assert "the longest for 1 h 35 min" in dashboard
     token = csrf_token(client, f"/staff/intakes/{intake.id}")
     client.post(

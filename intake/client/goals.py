@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
+from flask import redirect, render_template, request, url_for
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import RadioField, StringField
@@ -18,9 +18,9 @@ from ..models import ClientGoal, Intake
 from ..questionnaire import Definition
 from ..questionnaire.answers import answer_text
 from ..questionnaire.conditions import is_answered
-from ..questionnaire.flow import GOALS, next_page, steps
+from ..questionnaire.flow import GOALS, next_page
 from . import bp
-from .links import gate, load, page_url
+from .links import gate, load, moved_on, progress
 
 GOAL_MAX = 300
 RATING_CHOICES = [SelectChoice(str(n), str(n)) for n in range(11)]
@@ -164,15 +164,11 @@ def goals(token: str) -> Response | str:
             lifecycle.save_goals(intake, rated, named, target)
         except lifecycle.AlreadySubmitted:
             return redirect(url_for(".done", token=intake.token))
-        if moving and action == "save":
-            return redirect(url_for(".saved", token=intake.token))
-        if moving:
-            flash(gettext("Your answers are saved."))
-            return redirect(page_url(intake, target))
+        if (onward := moved_on(intake, moving, action, target)) is not None:
+            return onward
     else:
         form = goals_form(earlier, slots, _initial(intake, earlier, slots))
-    order = steps(definition, intake.answers, goals=True)
-    number = order.index(GOALS) + 1
+    number, total = progress(intake, definition, GOALS)
     return render_template(
         "client/goals.html",
         intake=intake,
@@ -181,6 +177,6 @@ def goals(token: str) -> Response | str:
         slots=slots,
         hopes=_hopes(intake, definition),
         number=number,
-        total=len(order),
+        total=total,
         first=number == 1,
     )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, g, make_response, redirect, render_template, request, url_for
-from flask_babel import refresh
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext, refresh
 from werkzeug.wrappers import Response
 
-from .. import clinics, i18n, intake_sets, lifecycle
+from .. import clients, clinics, i18n, intake_sets, lifecycle
 from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition
-from ..questionnaire.flow import CONTACT, GOALS, REVIEW
+from ..questionnaire.flow import CONTACT, GOALS, REVIEW, steps
 from . import bp
 
 
@@ -98,3 +98,20 @@ def page_url(intake: Intake, page_id: str) -> str:
     if page_id == GOALS:
         return url_for(".goals", token=intake.token)
     return url_for(".page", token=intake.token, page_id=page_id)
+
+
+def moved_on(intake: Intake, moving: bool, action: str, target: str) -> Response | None:
+    """Where a step goes once its answers are saved: Save to the 'saved' page, Next or Back to
+    the target (saying they were saved); None when it stays to show what needs fixing."""
+    if not moving:
+        return None
+    if action == "save":
+        return redirect(url_for(".saved", token=intake.token))
+    flash(gettext("Your answers are saved."))
+    return redirect(page_url(intake, target))
+
+
+def progress(intake: Intake, definition: Definition, step: str) -> tuple[int, int]:
+    """(k, n) for "Step k of n": where this step is among the client's steps."""
+    order = steps(definition, intake.answers, goals=clients.asks_goals(intake, definition))
+    return (order.index(step) + 1 if step in order else 1), len(order)

@@ -6,8 +6,8 @@ import io
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_date, gettext
+from flask import abort, redirect, render_template, request, send_file, url_for
+from flask_babel import format_date
 from werkzeug.wrappers import Response
 
 from .. import clients, clinics, intake_sets, lifecycle, phones
@@ -30,7 +30,7 @@ from ..referrals import SELF_REFERRAL
 from . import bp, own_copy
 from .display import contact_summary, profile_gaps, sections
 from .forms import ConsentForm, ContactForm, answers_from, contact_data, page_form
-from .links import consented, copyright_of, gate, load, page_url
+from .links import consented, copyright_of, gate, load, moved_on, page_url, progress
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
@@ -157,11 +157,8 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
         return redirect(url_for(".support", token=intake.token, next=target))
     if under_age:
         return redirect(url_for(".under_age", token=intake.token))
-    if moving and action == "save":
-        return redirect(url_for(".saved", token=intake.token))
-    if moving:
-        flash(gettext("Your answers are saved."))
-        return redirect(page_url(intake, target))
+    if (onward := moved_on(intake, moving, action, target)) is not None:
+        return onward
     return _render_page(
         intake, definition, current, form, answers, ask_again=ask_again, added=added
     )
@@ -207,7 +204,7 @@ def _render_page(
     added: tuple[Item, ...] = (),
 ) -> str:
     shown = visible_items(definition, current, answers)
-    number, total = _progress(intake, definition, current.id)
+    number, total = progress(intake, definition, current.id)
     return render_template(
         "client/page.html",
         intake=intake,
@@ -226,12 +223,6 @@ def _render_page(
         from_review=_from_review(),
         copyright=copyright_of(intake, definition, current.id),
     )
-
-
-def _progress(intake: Intake, definition: Definition, step: str) -> tuple[int, int]:
-    """(k, n) for "Step k of n": where this step is among the client's steps."""
-    order = steps(definition, intake.answers, goals=clients.asks_goals(intake, definition))
-    return (order.index(step) + 1 if step in order else 1), len(order)
 
 
 @bp.route("/i/<token>/contact", methods=["GET", "POST"])
@@ -260,12 +251,9 @@ def contact(token: str) -> Response | str:
             )
         except lifecycle.AlreadySubmitted:
             return redirect(url_for(".done", token=intake.token))
-        if moving and action == "save":
-            return redirect(url_for(".saved", token=intake.token))
-        if moving:
-            flash(gettext("Your answers are saved."))
-            return redirect(page_url(intake, target))
-    number, total = _progress(intake, definition, CONTACT)
+        if (onward := moved_on(intake, moving, action, target)) is not None:
+            return onward
+    number, total = progress(intake, definition, CONTACT)
     return render_template(
         "client/contact.html",
         intake=intake,

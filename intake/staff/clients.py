@@ -7,15 +7,14 @@ from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit, clients, clinics, lifecycle
-from ..access import active_staff_member
+from .. import audit, clients, clinics, intake_sets
 from ..accounts import shown_once
 from ..brief.render import render_history
 from ..history import client_history
-from ..models import Client, IntakeStatus
+from ..models import Client, Intake, IntakeStatus
 from . import bp
 from .forms import InviteForm
-from .invitations import _say, chosen_questionnaires, invite_form, show_once
+from .invitations import chosen_questionnaires, invite_form, invite_from_form
 
 
 def client_or_404(client_id: int) -> Client:
@@ -38,19 +37,34 @@ def _reinvite_form(client: Client) -> InviteForm:
         if latest is not None:
             form.email.data = latest.email or ""
             form.phone.data = latest.phone or ""
-            form.questionnaire_id.data = str(latest.questionnaire_id)
+            form.questionnaire_id.data = _asked(latest)
             form.therapist_id.data = str(latest.therapist_id or current_user.id)
     return form
+
+
+def _asked(intake: Intake) -> str:
+    """The invitation form's choice for what an intake asked: the intake set that asks the
+    same questionnaires in the same order (a set's first questionnaire alone would drop the
+    rest), else its questionnaire version."""
+    keys = [v.key for v in intake_sets.versions_of(intake)]
+    if len(keys) > 1:
+        for row in intake_sets.sets_of(intake.clinic_id):
+            if list(row.questionnaires) == keys:
+                return f"set:{row.id}"
+    return str(intake.questionnaire_id)
 
 
 def _page(client: Client, form: InviteForm | None) -> str:
     history = client_history(client)
     audit.record("client.record_viewed", subject=client)
+    # An erased intake is a tombstone: nothing of it is shown, not even that it was.
+    intakes = [i for i in client.intakes if i.status != IntakeStatus.ERASED]
     return render_template(
         "staff/client.html",
         client=client,
-        # An erased intake is a tombstone: nothing of it is shown, not even that it was.
-        intakes=[i for i in client.intakes if i.status != IntakeStatus.ERASED],
+        intakes=intakes,
+        # Every questionnaire an intake asks (an intake set's too), not just its first.
+        asks={i.id: intake_sets.versions_of(i) for i in intakes},
         history_html=render_history(history) if history.shown else None,
         form=form,
         missing=clinics.missing_crisis_contacts(current_user.clinic),
@@ -68,22 +82,7 @@ def client(client_id: int) -> BaseResponse | str:
     form = _reinvite_form(found)
     if not form.validate_on_submit() or (asked := chosen_questionnaires(clinic, form)) is None:
         return _page(found, form)
-    therapist = (
-        active_staff_member(int(form.therapist_id.data)) if form.therapist_id.data else None
-    )
-    item = lifecycle.invite(
-        clinic,
-        form.client_name.data or "",
-        asked,
-        therapist,
-        email=(form.email.data or "").strip(),
-        phone=form.phone_e164,
-        emailed=bool(form.send_email.data),
-        client=found,
-    )
-    if form.send_email.data and item.email:
-        _say(lifecycle.send_link(item), item.email)
-    show_once(item)  # only a hash of the token is kept: the next page shows the link once
+    item = invite_from_form(clinic, form, asked, client=found)
     shown_once.note(
         f"A new intake for {found.name}: their answers will show next to earlier ones."
     )

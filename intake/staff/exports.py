@@ -55,28 +55,28 @@ def _download(
     )
 
 
+def _csv(action: str, table: Callable[..., Iterator[str]], name: str) -> BaseResponse | str:
+    """A CSV download of the selection, with the client's free text only when asked."""
+    return _download(
+        action,
+        lambda c, s, e, f: table(c, s, e, include_text=bool(f.text.data)),
+        name,
+        "text/csv",
+    )
+
+
 @bp.get("/exports/intakes.csv")
 @admin_only
 def export_csv() -> BaseResponse | str:
     """The intakes, one row each."""
-    return _download(
-        "export.csv",
-        lambda c, s, e, f: tables.intakes_csv(c, s, e, include_text=bool(f.text.data)),
-        "intakes.csv",
-        "text/csv",
-    )
+    return _csv("export.csv", tables.intakes_csv, "intakes.csv")
 
 
 @bp.get("/exports/dictionary.csv")
 @admin_only
 def export_dictionary() -> BaseResponse | str:
     """The data dictionary of the same selection."""
-    return _download(
-        "export.dictionary",
-        lambda c, s, e, f: tables.dictionary_csv(c, s, e, include_text=bool(f.text.data)),
-        "intakes.dictionary.csv",
-        "text/csv",
-    )
+    return _csv("export.dictionary", tables.dictionary_csv, "intakes.dictionary.csv")
 
 
 @bp.get("/exports/bundle.json")

@@ -242,10 +242,10 @@ class IntakeSetForm(FlaskForm):
         validators=[DataRequired("Please name the set."), Length(max=100)],
     )
     part_1 = SelectField("First questionnaire", coerce=str, default="")
-    part_2 = SelectField("Second", coerce=str, default="")
-    part_3 = SelectField("Third", coerce=str, default="")
-    part_4 = SelectField("Fourth", coerce=str, default="")
-    part_5 = SelectField("Fifth", coerce=str, default="")
+    part_2 = SelectField("Second questionnaire", coerce=str, default="")
+    part_3 = SelectField("Third questionnaire", coerce=str, default="")
+    part_4 = SelectField("Fourth questionnaire", coerce=str, default="")
+    part_5 = SelectField("Fifth questionnaire", coerce=str, default="")
 
     def part_fields(self) -> list[SelectField]:
         """The questionnaire fields, in order."""

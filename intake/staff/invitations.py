@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from .. import catalogue, clinics, intake_sets, lifecycle, mail
 from ..access import active_staff, active_staff_member, intake_or_404
 from ..accounts import shown_once
-from ..models import Clinic, Intake, QuestionnaireVersion
+from ..models import Client, Clinic, Intake, QuestionnaireVersion
 from . import bp
 from .forms import InviteForm
 from .urgent import panel
@@ -83,23 +83,36 @@ def invite() -> BaseResponse | str:
     form = invite_form(clinic)
     form.region = clinic.phone_region
     if form.validate_on_submit() and (asked := chosen_questionnaires(clinic, form)) is not None:
-        therapist = (
-            active_staff_member(int(form.therapist_id.data)) if form.therapist_id.data else None
-        )
-        item = lifecycle.invite(
-            clinic,
-            form.client_name.data or "",
-            asked,
-            therapist,
-            email=(form.email.data or "").strip(),
-            phone=form.phone_e164,
-            emailed=bool(form.send_email.data),
-        )
-        if form.send_email.data and item.email:
-            _say(lifecycle.send_link(item), item.email)
-        show_once(item)
+        item = invite_from_form(clinic, form, asked)
         return redirect(url_for("staff.invitation", intake_id=item.id))
     return render_template("staff/invite.html", form=form)
+
+
+def invite_from_form(
+    clinic: Clinic,
+    form: InviteForm,
+    asked: QuestionnaireVersion | list[QuestionnaireVersion],
+    client: Client | None = None,
+) -> Intake:
+    """Invite as a valid invitation form says (a re-invitation of client when given), send
+    the link if asked, and keep it for the next page to show once."""
+    therapist = (
+        active_staff_member(int(form.therapist_id.data)) if form.therapist_id.data else None
+    )
+    item = lifecycle.invite(
+        clinic,
+        form.client_name.data or "",
+        asked,
+        therapist,
+        email=(form.email.data or "").strip(),
+        phone=form.phone_e164,
+        emailed=bool(form.send_email.data),
+        client=client,
+    )
+    if form.send_email.data and item.email:
+        _say(lifecycle.send_link(item), item.email)
+    show_once(item)  # only a hash of the token is kept: the next page shows the link once
+    return item
 
 
 def chosen_questionnaires(

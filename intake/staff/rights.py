@@ -41,7 +41,7 @@ def erase_client(intake_id: int) -> BaseResponse | tuple[str, int]:
         except erasure.AlreadyErased:
             pass  # a double click: the first press did it
         # The intake's number only: the flash message travels in the session cookie.
-        flash(f"Intake {intake_id} is erased: nothing about the client is kept.")
+        flash(f"Intake {intake_id} is erased: nothing the client gave on it is kept.")
         return redirect(url_for("staff.intakes"))
     status = 400 if form.is_submitted() else 200
     return render_template("staff/erase.html", intake=item, form=form), status

@@ -178,7 +178,8 @@ def test_from_the_flag_to_a_person_who_has_called_the_client(
     row = staff.locator("tr.urgent").first
     assert row.locator("a[href='tel:+1-201-555-0123']").inner_text().startswith("+1 201-555-0123")
     assert (
-        "(no messages)" in row.inner_text() and "No contact recorded: waiting" in row.inner_text()
+        "(no messages)" in row.inner_text()
+        and "No contact recorded yet: waiting" in row.inner_text()
     )
     no_axe_violations(staff, "dashboard", within="tr.urgent")
     screenshot(staff, "urgent-03-dashboard-1366")
