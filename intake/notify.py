@@ -92,20 +92,11 @@ def deliver(intake_id: int) -> None:
     link = mail.external_url("staff.intake", intake_id=intake.id)
     body = render_template("email/urgent_intake.txt", clinic=intake.clinic, link=link)
     try:
-        mail.send(to, SUBJECT, body)
-    except Exception as exc:
-        # The flag is saved and pinned on the dashboard; the log and the audit say why no
-        # email came (mail.send has logged its own errors), and the job tries again.
-        if not isinstance(exc, mail.MailError):
-            log.exception("urgent notice for intake %s failed", intake_id)
-        db.session.rollback()
+        # The flag is saved and pinned on the dashboard; when no email could go, the log and
+        # the audit say why, and the job tries again.
+        _send_or_audit(intake, to, SUBJECT, body, "intake.urgent_notify_failed")
+    except Exception:
         metrics.urgent_notice(sent=False)
-        audit.record(
-            "intake.urgent_notify_failed",
-            clinic_id=intake.clinic_id,
-            subject=intake,
-            error=str(exc) or type(exc).__name__,
-        )
         raise
     metrics.urgent_notice(sent=True)
     audit.record(
