@@ -150,7 +150,7 @@ ROUTES: dict[str, Row] = {
     "staff.intake_set_list": admins(200, 200),
     "staff.intake_set_new": admins(200, 200),
     "staff.intake_set_edit": admins(200, params={"set_id": lambda s: _set(s).id}),
-    "staff.intake_set_delete": admins(302, params={"set_id": lambda s: _set(s).id}),
+    "staff.intake_set_delete": admins(200, params={"set_id": lambda s: _set(s).id}),
     # Exports (intake/staff/exports.py): the clinic's own intakes only, by construction.
     "staff.exports": admins(200, 200),
     "staff.export_csv": admins(200, 200),

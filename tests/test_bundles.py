@@ -441,6 +441,34 @@ def test_the_self_referral_link_asks_the_chosen_set(client: FlaskClient, make_cl
     assert [v.key for v in intake_sets.versions_of(intake)] == KEYS
 
 
+def test_deleting_a_set_asks_first_and_sent_intakes_keep_what_they_asked(
+    client: FlaskClient, admin: int
+) -> None:
+    clinic = db.session.get(Clinic, admin)
+    assert clinic is not None
+    chosen = intake_sets.save(clinic, "Standard", KEYS)
+    sent = invite_set(admin)
+    clinic.referral_set_id = chosen.id
+    db.session.commit()
+    url = f"/staff/sets/{chosen.id}/delete"
+    # The list links to the question; asking deletes nothing.
+    assert f'href="{url}"' in client.get("/staff/sets").get_data(as_text=True)
+    page = client.get(url)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Delete the set “Standard”" in text
+    assert "Patient Health Questionnaire" in text and "self-referral link asks this set" in text
+    assert client.post(url).status_code == 400  # no CSRF token
+    db.session.expire_all()
+    assert db.session.get(IntakeSet, chosen.id) is not None
+    response = post_form(client, url, {})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(IntakeSet, chosen.id) is None
+    assert db.session.get(Clinic, admin).referral_set_id is None  # type: ignore[union-attr]
+    assert [v.key for v in intake_sets.versions_of(reload(sent))] == KEYS
+    assert "Deleted the set" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
 def test_the_api_invites_with_several_questionnaires(
     client: FlaskClient, make_clinic: Any
 ) -> None:

@@ -264,6 +264,10 @@ class IntakeSetForm(FlaskForm):
             target.errors = [*target.errors, text[:1].upper() + text[1:] + "."]
 
 
+class DeleteSetForm(FlaskForm):
+    """The confirmation before an intake set is deleted (its CSRF token is all it holds)."""
+
+
 class ReferralSetForm(FlaskForm):
     """What the self-referral link asks: the default questionnaire, or one of the sets."""
 

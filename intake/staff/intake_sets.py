@@ -11,7 +11,7 @@ from ..access import admin_only
 from ..db import db
 from ..models import IntakeSet
 from . import bp
-from .forms import IntakeSetForm, ReferralSetForm
+from .forms import DeleteSetForm, IntakeSetForm, ReferralSetForm
 
 
 def _set_form(existing: IntakeSet | None = None) -> IntakeSetForm:
@@ -101,14 +101,24 @@ def _edit(existing: IntakeSet | None) -> BaseResponse | str:
     return render_template("staff/intake_set_edit.html", form=form, existing=existing)
 
 
-@bp.post("/sets/<int:set_id>/delete")
+@bp.route("/sets/<int:set_id>/delete", methods=["GET", "POST"])
 @admin_only
-def intake_set_delete(set_id: int) -> BaseResponse:
-    """Remove a set; intakes sent with it keep what they asked."""
-    existing = intake_sets.set_of(current_user.clinic_id, set_id)
+def intake_set_delete(set_id: int) -> BaseResponse | str:
+    """Ask first, then remove a set; intakes sent with it keep what they asked."""
+    clinic = current_user.clinic
+    existing = intake_sets.set_of(clinic.id, set_id)
     if existing is None:
         abort(404)
-    name = existing.name
-    intake_sets.delete(current_user.clinic, existing)
-    flash(f"Deleted the set '{name}'.")
-    return redirect(url_for("staff.intake_set_list"))
+    form = DeleteSetForm()
+    if form.validate_on_submit():
+        name = existing.name
+        intake_sets.delete(clinic, existing)
+        flash(f"Deleted the set '{name}'.")
+        return redirect(url_for("staff.intake_set_list"))
+    return render_template(
+        "staff/intake_set_delete.html",
+        existing=existing,
+        titles={v.key: v.title for v in catalogue.available(clinic.id)},
+        for_referral=clinic.referral_set_id == existing.id,
+        form=form,
+    )

@@ -112,6 +112,7 @@ def test_the_client_record_and_its_pages_fit_a_phone_and_pass_axe(
             ("record-client", f"/clients/{record['client']}"),
             ("record-sets", "/sets"),
             ("record-set-edit", f"/sets/{record['set']}"),
+            ("record-set-delete", f"/sets/{record['set']}/delete"),
             ("record-safety-summary", f"/intakes/{record['urgent']}/safety"),
             ("record-urgent-intake", f"/intakes/{record['urgent']}"),
             ("record-brief", f"/intakes/{record['sent']}"),
