@@ -92,20 +92,31 @@ CLEARED: dict[str, Any] = {
 
 
 class AlreadyErased(Exception):
-    """The intake was erased before."""
+    """The intake was erased before (or, asked by retention, is no longer due)."""
 
 
-def erase(intake: Intake, *, reason: str = "request", rule: str | None = None) -> dict[str, int]:
+def erase(
+    intake: Intake,
+    *,
+    reason: str = "request",
+    rule: str | None = None,
+    still_due: Callable[[Intake], bool] | None = None,
+) -> dict[str, int]:
     """Delete everything held about the intake's client, in one commit; returns how many
     rows of each table were deleted. reason: "request" (an admin) or "retention" (then rule
-    names which retention rule: "submitted", "unopened" or "unfinished")."""
+    names which retention rule: "submitted", "unopened" or "unfinished"). still_due, when
+    given, is asked on the locked row: False leaves the intake as it is (AlreadyErased)."""
     locked = db.session.scalar(
         select(Intake)
         .where(Intake.id == intake.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if locked is None or locked.status == IntakeStatus.ERASED:
+    if (
+        locked is None
+        or locked.status == IntakeStatus.ERASED
+        or (still_due is not None and not still_due(locked))
+    ):
         db.session.rollback()
         raise AlreadyErased(intake.id)
     words = personal_words(locked)

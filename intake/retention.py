@@ -11,7 +11,10 @@ an unfinished intake (invited, started, or stopped because the client said they 
 its link closed) is erased `unfinished_days` after its last activity (off unless the clinic
 sets it). Its last activity is the latest of: the invitation, the client's last save, a
 reminder, the link's withdrawal, and any audited action about it (a re-sent link, a reminder,
-the under-18 stop), so an intake someone is still working on is never "abandoned".
+the under-18 stop), so an intake someone is still working on is never "abandoned". An urgent
+intake nobody has recorded a follow-up on is never erased as unfinished: its flag waits for a
+person. Each intake is checked again under the erasure's row lock, so a link re-opened (or an
+intake sent) while a run is under way keeps it.
 """
 
 from __future__ import annotations
@@ -20,14 +23,24 @@ import calendar
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from . import erasure, outbox
 from .accounts import shown_once
 from .db import db
-from .models import AuditEvent, Clinic, Intake, IntakeStatus, Job, JobState, utcnow
+from .models import (
+    AuditEvent,
+    Clinic,
+    Intake,
+    IntakeStatus,
+    Job,
+    JobState,
+    UrgentFollowUp,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +140,11 @@ def unfinished(clinic: Clinic, days: int, now: datetime) -> list[Due]:
             Intake.created_at <= cutoff,
             # Only once its link is closed: a client may still come back to an open one.
             or_(Intake.revoked_at.is_not(None), Intake.expires_at < now),
+            # An urgent flag nobody has followed up waits for a person, however old.
+            or_(
+                Intake.urgent.is_(False),
+                exists().where(UrgentFollowUp.intake_id == Intake.id),
+            ),
         )
     )
     found = []
@@ -137,8 +155,20 @@ def unfinished(clinic: Clinic, days: int, now: datetime) -> list[Due]:
     return found
 
 
+def _still_due(intake: Intake, rule: str, now: datetime) -> bool:
+    """What the listing found, checked again on the locked row: still sent (submitted), or
+    still unsent with its link closed (unopened, unfinished)."""
+    if rule == "submitted":
+        return intake.status == IntakeStatus.SUBMITTED
+    closed = intake.revoked_at is not None or (
+        intake.expires_at is not None and intake.expires_at < now
+    )
+    return closed and intake.status in (IntakeStatus.INVITED, IntakeStatus.IN_PROGRESS)
+
+
 def apply(now: datetime | None = None, *, dry_run: bool = False) -> list[Due]:
     """Erase every intake due (or, dry_run, only say which); returns them."""
+    now = now or utcnow()
     found = due(now)
     if dry_run:
         return found
@@ -147,9 +177,14 @@ def apply(now: datetime | None = None, *, dry_run: bool = False) -> list[Due]:
         if intake is None:
             continue
         try:
-            erasure.erase(intake, reason="retention", rule=item.rule)
+            erasure.erase(
+                intake,
+                reason="retention",
+                rule=item.rule,
+                still_due=partial(_still_due, rule=item.rule, now=now),
+            )
         except erasure.AlreadyErased:
-            continue  # another run got there first
+            continue  # another run got there first, or staff kept it meanwhile
     if found:
         log.info("retention erased %d intake(s)", len(found))
     return found

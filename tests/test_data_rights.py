@@ -32,6 +32,7 @@ from intake.models import (
     JobState,
     Role,
     Staff,
+    UrgentFollowUp,
     utcnow,
 )
 from tests.helpers import (
@@ -507,6 +508,50 @@ def test_retention_erases_unfinished_intakes_untouched_for_the_clinic_s_days(
     ] * 3
     logged = json.dumps([e.detail for e in entries])
     assert "Client" not in logged and "Never Opened" not in logged
+
+
+def test_an_urgent_flag_nobody_followed_up_is_never_erased_and_each_erasure_checks_again(
+    make_clinic: Any, make_intake: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clinic_id, email = make_clinic()
+    clinic = db.session.get(Clinic, clinic_id)
+    therapist = db.session.scalar(select(Staff).where(Staff.email == email))
+    assert clinic is not None and therapist is not None
+    clinic.unopened_days, clinic.unfinished_days = None, 60
+    now = utcnow()
+    long_ago = now - timedelta(days=200)
+
+    def urgent(name: str) -> Intake:
+        item: Intake = make_intake(clinic_id, name)
+        item.status, item.urgent, item.urgent_at = IntakeStatus.IN_PROGRESS, True, long_ago
+        item.created_at = item.updated_at = long_ago
+        item.expires_at = now - timedelta(days=170)
+        return item
+
+    waiting, followed = urgent("Waiting Client"), urgent("Followed Client")
+    db.session.add(
+        UrgentFollowUp(
+            intake=followed, staff_id=therapist.id, outcome=FollowUp.CONTACTED, created_at=long_ago
+        )
+    )
+    db.session.commit()
+    db.session.execute(AuditEvent.__table__.update().values(created_at=long_ago))
+    db.session.commit()
+    listed = retention.due(now)
+    assert [d.intake_id for d in listed] == [followed.id]  # the unanswered flag waits
+
+    # Staff re-open the link after the run listed it, before its erasure: it stays.
+    reload(followed).expires_at = now + timedelta(days=30)
+    db.session.commit()
+    monkeypatch.setattr(retention, "due", lambda _now=None: listed)
+    retention.apply(now)
+    assert reload(followed).status == IntakeStatus.IN_PROGRESS
+    # Closed again, the same listing erases it; the waiting flag is never touched.
+    reload(followed).expires_at = now - timedelta(days=1)
+    db.session.commit()
+    retention.apply(now)
+    assert reload(followed).status == IntakeStatus.ERASED
+    assert reload(waiting).status == IntakeStatus.IN_PROGRESS and reload(waiting).urgent
 
 
 def test_the_unfinished_rule_is_a_clinic_setting(client: FlaskClient, admin: int) -> None:
