@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from intake import intake_sets, lifecycle
 from intake.brief.build import brief_for
+from intake.client import forms as client_forms
 from intake.client.forms import page_form
 from intake.db import db
 from intake.models import Intake
@@ -406,6 +407,23 @@ def test_a_page_form_speaks_the_interface_language_it_is_made_in(app: Flask) -> 
                 form = page_form(DEFINITION, page.items, strict=False, formdata=request.form)
                 form.validate()
                 assert form[item.id].errors[0].startswith(expected[language])
+
+
+def test_the_form_classes_used_last_are_kept_longest(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Previews of drafts make classes once; the clients' own forms, used again and again,
+    # must not be the ones pushed out.
+    monkeypatch.setattr(client_forms, "FORM_CLASSES_KEPT", 3)
+    monkeypatch.setattr(client_forms, "_form_classes", {})
+    pages = [(page.items[:1]) for page in DEFINITION.pages[:4]]
+    assert len(pages) == 4
+    with app.test_request_context():
+        made = [type(page_form(DEFINITION, items, strict=False)) for items in pages[:3]]
+        assert type(page_form(DEFINITION, pages[0], strict=False)) is made[0]  # used again
+        page_form(DEFINITION, pages[3], strict=False)  # a fourth: the least used goes
+        assert type(page_form(DEFINITION, pages[0], strict=False)) is made[0]
+        assert type(page_form(DEFINITION, pages[1], strict=False)) is not made[1]
 
 
 def test_browser_language_is_used_until_the_client_chooses(

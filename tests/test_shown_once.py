@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, text, update
 
 from intake import catalogue, crypto, retention
-from intake.accounts import shown_once
+from intake.accounts import sessions, shown_once
 from intake.db import db
 from intake.models import Intake, Role, Staff, StaffSession, utcnow
 from tests.helpers import PASSWORD, SmtpInbox, csrf_token, post_form, switch_browser
@@ -165,3 +165,50 @@ def test_the_daily_job_empties_what_was_never_shown(
     db.session.expire_all()
     held = db.session.scalars(select(StaffSession.shown_once).order_by(StaffSession.id)).all()
     assert held[0] is None and held[1] is not None
+
+
+def test_a_note_waits_for_a_staff_page_and_never_shows_on_a_client_page(
+    client: FlaskClient, signed_in: int, make_intake: Any, smtp: SmtpInbox
+) -> None:
+    other = make_intake(signed_in, "Casey Other")
+    token = other.token
+    response = _invite(client, email="robin@example.org", send_email="y")
+    assert response.status_code == 302
+    # The same browser opens a client's link (a link tried at the front desk): that page
+    # is the client's, and it never names another client.
+    welcome = client.get(f"/i/{token}").get_data(as_text=True)
+    assert welcome and "robin@example.org" not in welcome
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "We emailed the link to robin@example.org." in page
+
+
+def test_a_value_kept_by_one_tab_survives_another_tab_showing_its_notes(
+    app: Flask, client: FlaskClient, signed_in: int, smtp: SmtpInbox, monkeypatch: Any
+) -> None:
+    response = _invite(client, email="robin@example.org", send_email="y")  # a note, a link
+    assert response.status_code == 302
+    row_id = db.session.scalar(select(StaffSession.id))
+    read = sessions.this_browser
+
+    def then_the_other_tab_keeps_a_value() -> StaffSession | None:
+        # Tab B has read its session row when tab A commits a value of its own.
+        row = read()
+        with db.engine.connect() as other_tab:
+            stored = other_tab.execute(
+                select(StaffSession.shown_once).where(StaffSession.id == row_id)
+            ).scalar_one()
+            kept = {**stored, "other": {"value": "kept by tab A", "until": "9999"}}
+            other_tab.execute(
+                update(StaffSession).where(StaffSession.id == row_id).values(shown_once=kept)
+            )
+            other_tab.commit()
+        monkeypatch.setattr(sessions, "this_browser", read)  # once
+        return row
+
+    monkeypatch.setattr(sessions, "this_browser", then_the_other_tab_keeps_a_value)
+    # Tab B shows its notes and the link: what tab A kept meanwhile stays.
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "We emailed the link" in page
+    db.session.expire_all()
+    left = db.session.scalar(select(StaffSession.shown_once).where(StaffSession.id == row_id))
+    assert left is not None and left["other"]["value"] == "kept by tab A"

@@ -10,11 +10,12 @@ KEEP_FOR has passed, or when the session ends.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import session
-from sqlalchemy import update
+from flask import request, session
+from sqlalchemy import select, update
 
 from ..db import db
 from ..models import StaffSession, utcnow
@@ -34,7 +35,17 @@ def _stamp(moment: datetime) -> str:
 
 
 def _row() -> StaffSession | None:
-    return sessions.this_browser()
+    """This browser's session row, read again under its lock: two tabs of one browser (one
+    keeping a link, the other showing a note) never write over each other's values."""
+    row = sessions.this_browser()
+    if row is None:
+        return None
+    return db.session.scalar(
+        select(StaffSession)
+        .where(StaffSession.id == row.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def _live(stored: dict[str, Any] | None) -> dict[str, Any]:
@@ -43,16 +54,24 @@ def _live(stored: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (stored or {}).items() if isinstance(v, dict) and v["until"] > now}
 
 
-def keep(kind: str, value: Any) -> None:
-    """Keep a value for this browser's next page to show once (committed here)."""
+def _put(kind: str, value: Callable[[Any], Any]) -> None:
+    """Keep value(what is kept under kind now, or None) under kind, and commit."""
     row = _row()
     if row is None:
         return  # no signed-in session: nothing may be kept
+    values = _live(row.shown_once)
+    pending = values.get(kind)
     until = _stamp(utcnow() + KEEP_FOR)
     # A new dict (not changed in place), so the encrypted column is written again.
-    row.shown_once = {**_live(row.shown_once), kind: {"value": value, "until": until}}
+    row.shown_once = {**values, kind: {"value": value(pending["value"] if pending else None),
+                                       "until": until}}  # fmt: skip
     db.session.commit()
     session[PENDING] = True
+
+
+def keep(kind: str, value: Any) -> None:
+    """Keep a value for this browser's next page to show once (committed here)."""
+    _put(kind, lambda _: value)
 
 
 def take(kind: str) -> Any:
@@ -64,7 +83,8 @@ def take(kind: str) -> Any:
     kept = values.pop(kind, None)
     if row is not None and row.shown_once:
         row.shown_once = values or None
-        db.session.commit()
+    # Ends the transaction, so the row's lock is not held while the page is drawn.
+    db.session.commit()
     if not values:
         session.pop(PENDING, None)
     return None if kept is None else kept["value"]
@@ -72,18 +92,15 @@ def take(kind: str) -> Any:
 
 def note(message: str, category: str = "info") -> None:
     """Like flask.flash, for a message that names a client or their address."""
-    row = _row()
-    pending = _live(row.shown_once if row is not None else None).get(NOTES)
-    keep(NOTES, [*(pending["value"] if pending else []), [category, message]])
+    _put(NOTES, lambda pending: [*(pending or []), [category, message]])
 
 
 def notes() -> list[tuple[str, str]]:
-    """The notes kept for this page, as (category, message), then forgotten."""
-    if not session.get(PENDING):
+    """The notes kept for this staff page, as (category, message), then forgotten."""
+    # Only staff pages show them: a client page opened in a staff member's browser (a link
+    # tried at the front desk, the questionnaire preview) never names another client.
+    if request.blueprint != "staff" or not session.get(PENDING):
         return []  # the common case reads nothing and writes nothing
-    row = _row()
-    if row is None or not row.shown_once or NOTES not in row.shown_once:
-        return []
     return [(str(c), str(m)) for c, m in take(NOTES) or []]
 
 

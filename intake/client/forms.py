@@ -114,6 +114,10 @@ def _form_class(definition: Definition, items: Sequence[Item], required: frozens
     )
     found = _form_classes.get(key)
     if found is not None and found[0] is definition:
+        with _form_classes_lock:
+            # Used again: last to go, so the staff preview's drafts push out each other,
+            # not the forms clients fill in.
+            _form_classes[key] = _form_classes.pop(key, found)
         return found[1]
 
     class PageForm(FlaskForm):
@@ -128,7 +132,7 @@ def _form_class(definition: Definition, items: Sequence[Item], required: frozens
     return PageForm
 
 
-# Made form classes by _form_class's key, oldest first: (definition, class).
+# Made form classes by _form_class's key, least recently used first: (definition, class).
 FORM_CLASSES_KEPT = 256
 _form_classes: dict[tuple[Any, ...], tuple[Definition, type[FlaskForm]]] = {}
 _form_classes_lock = threading.Lock()

@@ -18,7 +18,9 @@ def load(token: str) -> tuple[Intake, Definition]:
 
     An unknown link is a friendly 404; a withdrawn or expired one a 410 that says whom
     to contact. A post reads the row under its lock (held until the post saves, or until
-    it is answered), so what it checks is what it changes.
+    it is answered), so what it checks is what it changes. A post that first settles the
+    client's language commits that, which ends the lock: the save then reads the row again
+    under it (lifecycle._lock).
     """
     intake = lifecycle.by_token(token, lock=request.method == "POST")
     if intake is None:
