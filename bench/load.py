@@ -165,6 +165,23 @@ def percentile(values: list[float], p: float) -> float:
 # The database.
 
 
+def bench_clinic() -> Any:
+    """The benchmarks' clinic, added and flushed (a clinic may invite once its crisis
+    contacts are set)."""
+    from intake.db import db
+    from intake.models import Clinic
+
+    clinic = Clinic(
+        slug="bench",
+        name="Bench Practice",
+        emergency_number="911",
+        crisis_texts={"en": "Call or text 988 at any time.", "es": "Llame al 988."},
+    )
+    db.session.add(clinic)
+    db.session.flush()
+    return clinic
+
+
 def prepare_database() -> dict[str, Any]:
     """Fresh database: migrations, a clinic, its therapist, savers', submitters' and
     dashboard intakes. Returns their tokens and ids."""
@@ -186,7 +203,7 @@ def prepare_database() -> dict[str, Any]:
     from intake.accounts.auth import hash_password
     from intake.brief.samples import FREE_TEXT
     from intake.db import db
-    from intake.models import Clinic, Intake, IntakeStatus, Role, Staff, utcnow
+    from intake.models import Intake, IntakeStatus, Role, Staff, utcnow
     from intake.questionnaire.flow import first_missing
 
     app = create_app(
@@ -201,15 +218,7 @@ def prepare_database() -> dict[str, Any]:
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         catalogue.sync_builtin(app.config["FORMS_DIR"])
-        # A clinic may invite once its crisis contacts are set.
-        clinic = Clinic(
-            slug="bench",
-            name="Bench Practice",
-            emergency_number="911",
-            crisis_texts={"en": "Call or text 988 at any time.", "es": "Llame al 988."},
-        )
-        db.session.add(clinic)
-        db.session.flush()
+        clinic = bench_clinic()
         therapist = Staff(
             clinic_id=clinic.id,
             email="therapist@bench.example",

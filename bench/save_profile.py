@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.load import CSRF_RE, PAGE, percentile  # noqa: E402
+from bench.load import CSRF_RE, PAGE, bench_clinic, percentile  # noqa: E402
 
 DB_URL = os.environ.get(
     "INTAKE_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/intake_bench_save"
@@ -59,7 +59,7 @@ def build() -> tuple[Any, str]:
 
     from intake import catalogue, create_app, lifecycle
     from intake.db import db
-    from intake.models import Clinic, IntakeStatus, utcnow
+    from intake.models import IntakeStatus, utcnow
     from intake.serving import warm_up
 
     os.environ.setdefault("INTAKE_INSTANCE_PATH", "/tmp/intake-bench-save")
@@ -78,13 +78,7 @@ def build() -> tuple[Any, str]:
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         catalogue.sync_builtin(app.config["FORMS_DIR"])
-        clinic = Clinic(
-            slug="bench",
-            name="Bench Practice",
-            emergency_number="911",
-            crisis_texts={"en": "Call or text 988 at any time.", "es": "Llame al 988."},
-        )
-        db.session.add(clinic)
+        clinic = bench_clinic()
         db.session.commit()
         version = catalogue.latest_builtin("readiness")
         assert version is not None
