@@ -181,6 +181,14 @@ def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpInbox]:
 
 
 @pytest.fixture
+def therapist(make_clinic: Any, login: Any) -> int:
+    """A signed-in therapist of North; returns the clinic id."""
+    clinic_id, email = make_clinic()
+    login(email)
+    return clinic_id
+
+
+@pytest.fixture
 def admin(make_clinic: Any, login: Any) -> int:
     """A signed-in clinic admin; returns the clinic id."""
     clinic_id, email = make_clinic()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -14,13 +13,6 @@ from intake import catalogue, mail
 from intake.db import db
 from intake.models import Intake, Staff
 from tests.helpers import SmtpInbox, csrf_token, post_form
-
-
-@pytest.fixture
-def therapist(make_clinic: Any, login: Any) -> int:
-    clinic_id, email = make_clinic()
-    login(email)
-    return clinic_id
 
 
 def invite(client: FlaskClient, **data: Any) -> Any:

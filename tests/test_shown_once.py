@@ -41,16 +41,8 @@ def _token(page: str) -> str:
     return page.split("/i/", 1)[1].split('"', 1)[0].split("<", 1)[0]
 
 
-@pytest.fixture
-def signed_in(make_clinic: Any, login: Any) -> int:
-    """A signed-in therapist of North; returns the clinic id."""
-    clinic_id, email = make_clinic()
-    login(email)
-    return clinic_id
-
-
 def test_an_invitation_keeps_the_link_and_the_address_out_of_the_cookie(
-    app: Flask, client: FlaskClient, signed_in: int, smtp: SmtpInbox
+    app: Flask, client: FlaskClient, therapist: int, smtp: SmtpInbox
 ) -> None:
     response = _invite(client, email="robin@example.org", send_email="y")
     assert response.status_code == 302
@@ -78,13 +70,13 @@ def test_an_invitation_keeps_the_link_and_the_address_out_of_the_cookie(
 
 
 def test_another_person_never_sees_the_link(
-    app: Flask, client: FlaskClient, signed_in: int, make_clinic: Any
+    app: Flask, client: FlaskClient, therapist: int, make_clinic: Any
 ) -> None:
     # A colleague in the same clinic, and a therapist of another clinic, each in their own
     # browser, look at the invitation before its maker does.
     db.session.add(
         Staff(
-            clinic_id=signed_in,
+            clinic_id=therapist,
             email="colleague@north.example",
             name="Col League",
             role=Role.THERAPIST,
@@ -111,7 +103,7 @@ def test_another_person_never_sees_the_link(
 
 
 def test_a_link_not_shown_in_time_is_gone(
-    client: FlaskClient, signed_in: int, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, therapist: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(shown_once, "KEEP_FOR", timedelta(minutes=-1))
     response = _invite(client)
@@ -119,7 +111,7 @@ def test_a_link_not_shown_in_time_is_gone(
     assert "/i/" not in page and "shown once" in page
 
 
-def test_signing_out_forgets_what_was_kept(client: FlaskClient, signed_in: int) -> None:
+def test_signing_out_forgets_what_was_kept(client: FlaskClient, therapist: int) -> None:
     _invite(client)
     db.session.expire_all()
     assert db.session.scalar(select(StaffSession.shown_once)) is not None
@@ -129,9 +121,9 @@ def test_signing_out_forgets_what_was_kept(client: FlaskClient, signed_in: int) 
 
 
 def test_a_note_naming_a_client_stays_out_of_the_cookie(
-    app: Flask, client: FlaskClient, signed_in: int, make_intake: Any
+    app: Flask, client: FlaskClient, therapist: int, make_intake: Any
 ) -> None:
-    item = make_intake(signed_in, "Sam Private")
+    item = make_intake(therapist, "Sam Private")
     staff = db.session.scalar(select(Staff))
     assert staff is not None
     csrf = csrf_token(client, "/staff/")
@@ -145,7 +137,7 @@ def test_a_note_naming_a_client_stays_out_of_the_cookie(
 
 
 def test_the_daily_job_empties_what_was_never_shown(
-    client: FlaskClient, signed_in: int, make_clinic: Any, login: Any
+    client: FlaskClient, therapist: int, make_clinic: Any, login: Any
 ) -> None:
     _invite(client)  # kept, never shown
     switch_browser()
@@ -168,9 +160,9 @@ def test_the_daily_job_empties_what_was_never_shown(
 
 
 def test_a_note_waits_for_a_staff_page_and_never_shows_on_a_client_page(
-    client: FlaskClient, signed_in: int, make_intake: Any, smtp: SmtpInbox
+    client: FlaskClient, therapist: int, make_intake: Any, smtp: SmtpInbox
 ) -> None:
-    other = make_intake(signed_in, "Casey Other")
+    other = make_intake(therapist, "Casey Other")
     token = other.token
     response = _invite(client, email="robin@example.org", send_email="y")
     assert response.status_code == 302
@@ -183,7 +175,7 @@ def test_a_note_waits_for_a_staff_page_and_never_shows_on_a_client_page(
 
 
 def test_a_value_kept_by_one_tab_survives_another_tab_showing_its_notes(
-    app: Flask, client: FlaskClient, signed_in: int, smtp: SmtpInbox, monkeypatch: Any
+    app: Flask, client: FlaskClient, therapist: int, smtp: SmtpInbox, monkeypatch: Any
 ) -> None:
     response = _invite(client, email="robin@example.org", send_email="y")  # a note, a link
     assert response.status_code == 302
