@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, clients, clinics, crypto, intake_sets, mail, metrics, names, notify, webhooks
 from .brief import jobs
@@ -324,24 +325,24 @@ def save_page(
     """
     _lock(intake)
     answers = merge_answers(intake.answers, values)
-    intake.answers = answers
     now = utcnow()
+    row: dict[str, Any] = {"answers": answers, "updated_at": now}
     if intake.status == IntakeStatus.INVITED:
-        intake.status = IntakeStatus.IN_PROGRESS
-        intake.started_at = now
+        row.update(status=IntakeStatus.IN_PROGRESS, started_at=now)
     if page_id is not None or intake.current_page is None:
-        intake.current_page = page_id
-    intake.updated_at = now
-    intake.safety_asked = intake.safety_asked or safety_asked
+        row["current_page"] = page_id
+    if safety_asked and not intake.safety_asked:
+        row["safety_asked"] = True
     # Left blank when asked twice: the dashboard asks staff to check in, until it is answered.
     if safety_skipped and intake.safety_skipped_at is None:
-        intake.safety_skipped_at = now
+        row["safety_skipped_at"] = now
     elif intake.safety_skipped_at is not None and not safety_status(definition, answers)[1]:
-        intake.safety_skipped_at = None
+        row["safety_skipped_at"] = None
     newly_urgent = not intake.urgent and is_urgent(definition, answers)
     if newly_urgent:
-        intake.urgent = True
-        intake.urgent_at = now
+        row.update(urgent=True, urgent_at=now)
+    _write(intake, row)
+    if newly_urgent:
         # In the same commit as the flag: the notice cannot be lost, and it is sent after the
         # commit, outside this request (the crisis page never waits for the mail server).
         notify.urgent(intake)
@@ -567,6 +568,23 @@ def release_lock() -> None:
     held = session.info.pop(_LOCKED, None)
     if held is not None and held[1] is session.get_transaction():
         session.rollback()
+
+
+def _write(intake: Intake, row: Mapping[str, Any]) -> None:
+    """Write these columns of the intake's (locked) row in one UPDATE, and show the loaded
+    intake the same values.
+
+    A page save is the one write a client makes again and again: a plain UPDATE skips the
+    unit of work's bookkeeping (a seventh of a save's work), and nothing else of the
+    row changes, so the loaded object is set to what was written without marking it dirty.
+    """
+    db.session.execute(_SAVE, {"row_id": intake.id, **row})
+    for key, value in row.items():
+        set_committed_value(intake, key, value)
+
+
+# Built once; the columns it sets are the keys of the parameters it is executed with.
+_SAVE = update(Intake.__table__).where(Intake.__table__.c.id == bindparam("row_id"))
 
 
 def _commit_keeping_loaded() -> None:

@@ -22,6 +22,8 @@ from .mail import delivery_note, external_url
 from .models import PdfStatus, Progress, Role
 
 log = logging.getLogger(__name__)
+# Every POST, PUT, PATCH and DELETE is refused 400 without a valid token before any view runs
+# (the API's blueprint alone is exempt: it reads no cookie).
 csrf = CSRFProtect()
 # The largest id our id columns hold: INTEGER, 32-bit signed on PostgreSQL (a larger number
 # in a query is a database error there, not "no such row"; found by the API's schema test).

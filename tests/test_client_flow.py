@@ -261,6 +261,30 @@ def test_post_without_csrf_token_is_refused(client: FlaskClient, intake: Intake)
     assert reload(intake).answers == {}
 
 
+# The client's forms do not check the token themselves (forms.ClientForm): the one check
+# before every view must refuse each of their posts without it, or with another's.
+CLIENT_POSTS = ("", "/p/now", "/goals", "/contact", "/review")
+
+
+@pytest.mark.parametrize("path", CLIENT_POSTS)
+@pytest.mark.parametrize("token", [None, "not-the-token"])
+def test_every_client_post_needs_the_csrf_token(
+    client: FlaskClient, started: Intake, path: str, token: str | None
+) -> None:
+    before = reload(started)
+    data = {"action": "next", "why_now": "x", "consent": "y", "consent_name": "A Name"}
+    if token is not None:
+        data["csrf_token"] = token
+    response = client.post(f"/i/{started.token}{path}", data=data)
+    assert response.status_code == 400
+    after = reload(started)
+    assert (after.answers, after.current_page, after.updated_at) == (
+        before.answers,
+        before.current_page,
+        before.updated_at,
+    )
+
+
 def test_safety_answer_shows_crisis_information_next_and_flags_at_once(
     client: FlaskClient, started: Intake
 ) -> None:

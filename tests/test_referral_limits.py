@@ -117,3 +117,13 @@ def test_urgent_emails_from_self_referrals_are_limited_per_address(
     ).all()
     assert len(limited) == 1
     assert PASSWORD  # the admin exists to be told
+
+
+def test_a_self_referral_without_the_csrf_token_is_refused(
+    client: FlaskClient, make_clinic: Any
+) -> None:
+    open_link(make_clinic)
+    client.get(URL)  # the session holds a token; the post does not send it
+    response = client.post(URL, data={"client_name": "No Token"})
+    assert response.status_code == 400
+    assert count() == 0

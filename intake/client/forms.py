@@ -76,6 +76,18 @@ class RequiredWhen:
             Optional()(form, field)
 
 
+class ClientForm(FlaskForm):
+    """The base of the client's forms: their token is the one web.csrf checked before the
+    view ran (every template of the client's pages puts csrf_token() in its form).
+
+    A per-form check would sign a new token and verify the same one again on every post:
+    about a twentieth of a page save's work, on the path a client takes most.
+    """
+
+    class Meta:
+        csrf = False
+
+
 def page_form(
     definition: Definition,
     items: Sequence[Item],
@@ -84,7 +96,7 @@ def page_form(
     formdata: Any = None,
     data: Mapping[str, Any] | None = None,
     enforce: Collection[str] | None = None,
-) -> FlaskForm:
+) -> ClientForm:
     """An instance of a form class made for these items (WTForms' dynamic composition).
 
     With strict, required items must be answered; enforce, when given, limits that to the
@@ -120,7 +132,7 @@ def _form_class(definition: Definition, items: Sequence[Item], required: frozens
             _form_classes[key] = _form_classes.pop(key, found)
         return found[1]
 
-    class PageForm(FlaskForm):
+    class PageForm(ClientForm):
         pass
 
     for item in items:
@@ -134,7 +146,7 @@ def _form_class(definition: Definition, items: Sequence[Item], required: frozens
 
 # Made form classes by _form_class's key, least recently used first: (definition, class).
 FORM_CLASSES_KEPT = 256
-_form_classes: dict[tuple[Any, ...], tuple[Definition, type[FlaskForm]]] = {}
+_form_classes: dict[tuple[Any, ...], tuple[Definition, type[ClientForm]]] = {}
 _form_classes_lock = threading.Lock()
 
 
@@ -235,7 +247,7 @@ def to_form_value(item: Item, value: Any) -> Any:
     return str(value)
 
 
-def answers_from(form: FlaskForm, items: Sequence[Item], *, valid_only: bool) -> dict[str, Any]:
+def answers_from(form: ClientForm, items: Sequence[Item], *, valid_only: bool) -> dict[str, Any]:
     """The page's answers to store; None clears an answer.
 
     With valid_only, fields that failed validation are left out, so a Back or Save never
@@ -281,7 +293,7 @@ def from_form_value(item: Item, data: Any) -> Any:
     return data
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(ClientForm):
     """The consent step on the welcome page: the client's typed full name signs it."""
 
     consent_name = StringField(
@@ -296,7 +308,7 @@ class ConsentForm(FlaskForm):
     )
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(ClientForm):
     """Who is asking, on a clinic's self-referral link."""
 
     client_name = StringField(
@@ -334,7 +346,7 @@ SAFE_TIMES_MAX = 150
 YES_NO = [SelectChoice("yes", lazy_gettext("Yes")), SelectChoice("no", lazy_gettext("No"))]
 
 
-class ContactForm(FlaskForm):
+class ContactForm(ClientForm):
     """The contact step: how the clinic may reach the client, or that they would rather not say.
 
     Each field is checked on every post (Back and Save keep what is valid); moving on with

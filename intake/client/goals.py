@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -20,6 +19,7 @@ from ..questionnaire.answers import answer_text
 from ..questionnaire.conditions import is_answered
 from ..questionnaire.flow import GOALS, next_page
 from . import bp
+from .forms import ClientForm
 from .links import gate, load, moved_on, progress
 
 GOAL_MAX = 300
@@ -32,7 +32,7 @@ TEXT_FIRST = lazy_gettext("Please write the goal this number is for, or clear th
 def goals_form(earlier: list[ClientGoal], slots: int, data: dict[str, Any]) -> Any:
     """A form with a 0-10 rating for each earlier goal and room for new ones (text + rating)."""
 
-    class GoalsForm(FlaskForm):
+    class GoalsForm(ClientForm):
         pass
 
     for goal in earlier:
