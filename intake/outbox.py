@@ -392,12 +392,12 @@ class Sweeper:
                 else:
                     # Told to stop mid-sweep: its app is being torn down (its database may be
                     # gone already). Said in one line; the next process's sweep finds its jobs.
-                    first = str(exc).splitlines()[0] if str(exc) else ""
-                    log.info("the job sweep ended while stopping: %s %s", type(exc).__name__, first)
+                    reason = (str(exc).splitlines() or [""])[0]  # not the SQL that follows
+                    log.info("the sweep ended while stopping: %s %s", type(exc).__name__, reason)
 
 
 def stop_sweepers() -> None:
-    """Stop every sweeper this process started (at shutdown; tests, at the end of each)."""
+    """Stop every sweeper this process started and has not stopped (each test ends so)."""
     with _sweepers_lock:
         running = list(_sweepers)
     for sweeper in running:
