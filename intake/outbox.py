@@ -352,6 +352,12 @@ def waiting(kind: str, params_key: str, values: Iterable[int]) -> dict[int, Job]
     return {job.params[params_key]: job for job in rows if job.params.get(params_key) in wanted}
 
 
+# Every sweeper started in this process and not yet stopped, so that whoever ends the process
+# (or a test, its app) can stop them all: a sweeper left running outlives its app's database.
+_sweepers: set[Sweeper] = set()
+_sweepers_lock = threading.Lock()
+
+
 class Sweeper:
     """A daemon thread that sweeps every few seconds: the worker's, or the web process's own."""
 
@@ -362,20 +368,40 @@ class Sweeper:
 
     def start(self) -> Sweeper:
         """Start sweeping in the background."""
+        with _sweepers_lock:
+            _sweepers.add(self)
         self.thread.start()
         return self
 
-    def stop(self) -> None:
-        """Stop after the current sweep."""
+    def stop(self, timeout: float = 60) -> None:
+        """Stop sweeping, and wait for a sweep under way to finish (at most timeout seconds)."""
         self.stopped.set()
+        with _sweepers_lock:
+            _sweepers.discard(self)
+        if self.thread.is_alive() and self.thread is not threading.current_thread():
+            self.thread.join(timeout)
 
     def _loop(self) -> None:
         while not self.stopped.wait(self.every):
             try:
                 with self.app.app_context():
                     sweep()
-            except Exception:
-                log.exception("the job sweep failed; trying again in %.0f s", self.every)
+            except Exception as exc:
+                if not self.stopped.is_set():
+                    log.exception("the job sweep failed; trying again in %.0f s", self.every)
+                else:
+                    # Told to stop mid-sweep: its app is being torn down (its database may be
+                    # gone already). Said in one line; the next process's sweep finds its jobs.
+                    reason = (str(exc).splitlines() or [""])[0]  # not the SQL that follows
+                    log.info("the sweep ended while stopping: %s %s", type(exc).__name__, reason)
+
+
+def stop_sweepers() -> None:
+    """Stop every sweeper this process started and has not stopped (each test ends so)."""
+    with _sweepers_lock:
+        running = list(_sweepers)
+    for sweeper in running:
+        sweeper.stop()
 
 
 def start_web_sweeper(app: Flask) -> None:

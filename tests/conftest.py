@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from intake import catalogue, create_app, crypto, lifecycle, throttle
+from intake import catalogue, create_app, crypto, lifecycle, outbox, throttle
 from intake.accounts import auth
 from intake.accounts.auth import hash_password
 from intake.db import db
@@ -103,8 +103,13 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(autouse=True)
 def _clean(app: Flask) -> Iterator[None]:
-    """Each test starts empty but for the built-in questionnaires, whatever tables exist."""
+    """Each test starts empty but for the built-in questionnaires, whatever tables exist.
+
+    A job sweeper a test started (an app of its own with the web sweeper on) stops first: left
+    running, it would sweep a database that is emptied here or deleted later.
+    """
     yield
+    outbox.stop_sweepers()
     throttle.reset(app)  # counters of failed sign-ins and floods start at zero too
     with app.app_context():
         db.session.rollback()

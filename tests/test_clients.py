@@ -4,6 +4,7 @@ access (another clinic's client is 404), and the migration that gives each intak
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,48 @@ def test_staff_reinvite_from_the_client_page_links_the_new_intake(
         "phq9",
         "gad7",
     ]
+
+
+@pytest.mark.parametrize(
+    ("region", "stored", "shown"),
+    [
+        (None, "+12015550123", "+1 201-555-0123"),
+        ("US", "+12015550123", "+1 201-555-0123"),
+        ("US", "+442079460958", "+44 20 7946 0958"),  # another country's, in its own format
+    ],
+)
+def test_the_re_invitation_shows_the_phone_as_staff_read_it_and_keeps_it(
+    client: FlaskClient, clinic: int, region: str | None, stored: str, shown: str
+) -> None:
+    found = db.session.get(Clinic, clinic)
+    assert found is not None
+    found.phone_region = region
+    db.session.commit()
+    first = invite(clinic)
+    first.phone = stored
+    db.session.commit()
+    html = client.get(f"/staff/clients/{first.client_id}").get_data(as_text=True)
+    match = re.search(r'<input[^>]*name="phone"[^>]*>', html)
+    assert match, "no phone field on the re-invitation form"
+    value = re.search(r'value="([^"]*)"', match.group(0))
+    assert value and value.group(1) == shown
+    # Sent back unchanged, it is the same number.
+    version = catalogue.latest_builtin("phq9")
+    assert version is not None
+    response = post_form(
+        client,
+        f"/staff/clients/{first.client_id}",
+        {
+            "client_name": "Sam Rivera",
+            "phone": value.group(1),
+            "questionnaire_id": version.id,
+            "therapist_id": "",
+        },
+    )
+    assert response.status_code == 302
+    new = db.session.scalars(select(Intake).order_by(Intake.id.desc())).first()
+    assert new is not None and new.id != first.id and new.client_id == first.client_id
+    assert new.phone == stored
 
 
 def test_another_clinics_client_is_not_found(

@@ -3,12 +3,14 @@ runner dies, retried with backoff, and bounded in time (tests with real processe
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -21,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from intake import lifecycle, outbox
+from intake import create_app, lifecycle, outbox
 from intake.brief import jobs, render, timed
 from intake.brief.samples import example_brief
 from intake.db import db
@@ -125,6 +127,80 @@ def test_a_job_whose_runner_died_runs_again_once(
     row = db.session.scalar(select(BriefPdf).where(BriefPdf.intake_id == intake.id))
     assert row is not None and row.state == PdfState.READY
     assert jobs_of(jobs.RENDER)[0].attempts == 2
+
+
+# The sweeper thread: stopped with its app, so none sweeps a database that is gone.
+
+
+def sweeper_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "intake-sweeper"]
+
+
+def test_a_stopped_sweeper_finishes_its_sweep_and_its_thread_is_gone(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sweeps: list[str] = []
+    sweeping = threading.Event()
+    sweeper = outbox.Sweeper(app, every=0)
+
+    def sweep_until_stopped() -> int:
+        sweeps.append("started")
+        sweeping.set()
+        sweeper.stopped.wait()  # still sweeping when it is told to stop
+        sweeps.append("finished")
+        return 0
+
+    monkeypatch.setattr(outbox, "sweep", sweep_until_stopped)
+    sweeper.start()
+    assert sweeping.wait(60)
+    sweeper.stop()
+    assert sweeps == ["started", "finished"]  # stop() waited for the sweep under way
+    assert not sweeper.thread.is_alive()
+    assert sweeper.thread not in sweeper_threads()
+
+
+def test_a_failed_sweep_is_logged_unless_its_sweeper_is_stopping(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=outbox.__name__)
+    sweeping = threading.Event()
+    sweeper = outbox.Sweeper(app, every=0)
+    calls: list[int] = []
+
+    def failing_sweep() -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database unreachable")  # while running: a real failure
+        sweeping.set()
+        sweeper.stopped.wait()
+        raise RuntimeError("no such table: job")  # its app torn down while it swept
+
+    monkeypatch.setattr(outbox, "sweep", failing_sweep)
+    sweeper.start()
+    assert sweeping.wait(60)
+    sweeper.stop()
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == outbox.__name__]
+    assert said[0][0] == logging.ERROR and "the job sweep failed" in said[0][1]
+    assert [level for level, _ in said] == [logging.ERROR, logging.INFO]
+    assert "no such table: job" in said[1][1]
+
+
+def test_a_web_sweeper_of_an_app_a_test_builds_stops_with_the_test(tmp_path: Path) -> None:
+    other = create_app(
+        {
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite'}",
+            "JOB_RUNNER": "thread",
+            "WEB_SWEEPER": True,
+            "JOB_SWEEP_SECONDS": 3600,
+        }
+    )
+    outbox.start_web_sweeper(other)  # what its first request does
+    sweeper = other.extensions["intake.sweeper"]
+    assert sweeper is not None and sweeper.thread in sweeper_threads()
+    outbox.stop_sweepers()  # what every test's teardown does (tests/conftest.py)
+    assert not sweeper.thread.is_alive()
+    assert sweeper_threads() == []
 
 
 def test_render_limited_in_time_in_a_child_process() -> None:

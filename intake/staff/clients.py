@@ -7,7 +7,7 @@ from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit, clients, clinics, intake_sets
+from .. import audit, clients, clinics, intake_sets, phones
 from ..accounts import shown_once
 from ..brief.render import render_history
 from ..history import client_history
@@ -36,7 +36,8 @@ def _reinvite_form(client: Client) -> InviteForm:
         form.client_name.data = latest.client_name if latest else client.name
         if latest is not None:
             form.email.data = latest.email or ""
-            form.phone.data = latest.phone or ""
+            # As staff pages show numbers (+1 201-555-0123); it is read back to the same E.164.
+            form.phone.data = phones.display(latest.phone)
             form.questionnaire_id.data = _asked(latest)
             form.therapist_id.data = str(latest.therapist_id or current_user.id)
     return form
