@@ -189,6 +189,16 @@ def test_the_re_invitation_shows_the_phone_as_staff_read_it_and_keeps_it(
     assert new.phone == stored
 
 
+def test_the_invitation_page_shows_the_phone_as_staff_read_it(
+    client: FlaskClient, clinic: int
+) -> None:
+    invited = invite(clinic)
+    invited.phone = "+12015550123"
+    db.session.commit()
+    html = client.get(f"/staff/intakes/{invited.id}/invitation").get_data(as_text=True)
+    assert "<dt>Phone</dt><dd>+1 201-555-0123</dd>" in html
+
+
 def test_another_clinics_client_is_not_found(
     client: FlaskClient, clinic: int, make_clinic: Any
 ) -> None:

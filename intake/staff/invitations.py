@@ -10,7 +10,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import catalogue, clinics, intake_sets, lifecycle, mail
+from .. import catalogue, clinics, intake_sets, lifecycle, mail, phones
 from ..access import active_staff, active_staff_member, intake_or_404
 from ..accounts import shown_once
 from ..models import Client, Clinic, Intake, QuestionnaireVersion
@@ -144,6 +144,7 @@ def invitation(intake_id: int) -> str:
     return render_template(
         "staff/invitation.html",
         intake=item,
+        phone=phones.display(item.phone),
         link=_shown_link(item),
         problem=lifecycle.link_problem(item),
         copy_closes=lifecycle.copy_closes_at(item),
