@@ -9,7 +9,9 @@ on), makes a clinic and a consented intake on the default questionnaire, then po
 load.py posts (`now`, action next) BENCH_SAVES times through app.test_client(): no network and
 no gunicorn, so what is left is what the app itself spends on a save.
 
-Prints statements_per_save, cpu_ms_per_save (this process's CPU time, the database's not
+Prints statements_per_save, calls_per_save (Python and C function calls made by one save,
+counted with sys.setprofile: the same whatever else the machine is doing, so a change's
+effect shows on a busy machine), cpu_ms_per_save (this process's CPU time, the database's not
 counted), ms_per_save (median), ms_per_save_p90 and ms_per_save_p99; --sql
 also prints one save's statements; --profile runs the saves again under cProfile and prints
 the N (30) functions with the most time of their own, then the N with the most in total.
@@ -128,6 +130,24 @@ def saver(app: Any, token: str) -> Any:
     return post
 
 
+def calls_per_save(post: Any, saves: int = 100) -> float:
+    """Function calls (Python and C) made by one save, averaged over `saves` saves."""
+    calls = 0
+
+    def counter(_frame: Any, event: str, _arg: Any) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(counter)
+    try:
+        for seq in range(saves):
+            post(20_000 + seq)
+    finally:
+        sys.setprofile(None)
+    return calls / saves
+
+
 def main() -> None:
     """Measure, then (if asked) show one save's SQL and profile the saves."""
     from sqlalchemy import event
@@ -156,6 +176,7 @@ def main() -> None:
         times.append((time.perf_counter() - started) * 1000)
     cpu_ms = (time.process_time() - cpu_started) * 1000 / SAVES
     print(f"statements_per_save={len(statements) / SAVES:.1f}")
+    print(f"calls_per_save={calls_per_save(post):.0f}")
     print(f"cpu_ms_per_save={cpu_ms:.2f}")
     print(f"ms_per_save={statistics.median(times):.2f}")
     print(f"ms_per_save_p90={percentile(times, 90):.2f}")
