@@ -14,7 +14,8 @@ from argon2 import PasswordHasher, profiles
 from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import Engine
 
 from intake import catalogue, create_app, crypto, lifecycle, outbox, throttle
 from intake.accounts import auth
@@ -101,13 +102,42 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         db.engine.dispose()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, tests marked no_database are left out: the SQLite pass runs them.
+
+    What they check (scoring, rendering, the published instruments' tables) reads nothing
+    from a database, so a second run would only spend CI's time; _clean holds them to it.
+    """
+    if not os.environ.get("INTAKE_TEST_DATABASE_URL"):
+        return
+    once = [item for item in items if item.get_closest_marker("no_database")]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if not item.get_closest_marker("no_database")]
+
+
 @pytest.fixture(autouse=True)
-def _clean(app: Flask) -> Iterator[None]:
+def _clean(app: Flask, request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test starts empty but for the built-in questionnaires, whatever tables exist.
 
     A job sweeper a test started (an app of its own with the web sweeper on) stops first: left
-    running, it would sweep a database that is emptied here or deleted later.
+    running, it would sweep a database that is emptied here or deleted later. A test marked
+    no_database fails if it runs any SQL at all (it runs on SQLite only; see above).
     """
+    if request.node.get_closest_marker("no_database"):
+        ran: list[str] = []
+
+        def refuse(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            ran.append(statement)  # kept, in case the code under test swallows the error
+            raise AssertionError(f"a test marked no_database ran SQL: {statement[:80]}")
+
+        event.listen(Engine, "before_cursor_execute", refuse)
+        try:
+            yield
+        finally:
+            event.remove(Engine, "before_cursor_execute", refuse)
+        assert not ran, f"a test marked no_database ran SQL: {ran[0][:80]}"
+        return
     yield
     outbox.stop_sweepers()
     throttle.reset(app)  # counters of failed sign-ins and floods start at zero too

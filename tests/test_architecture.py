@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Reads and writes no database: run once, in the SQLite pass (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 PACKAGE = Path(__file__).resolve().parents[1] / "intake"
 CORE = ("intake.questionnaire", "intake.scoring", "intake.brief.content", "intake.change")
 WEB = ("flask", "flask_sqlalchemy", "sqlalchemy", "flask_wtf", "flask_login", "werkzeug")

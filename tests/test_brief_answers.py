@@ -30,6 +30,9 @@ from intake.questionnaire import load_file
 from intake.questionnaire.model import Definition, ItemType
 from intake.scoring import inputs_scored, score
 
+# Reads and writes no database: run once, in the SQLite pass (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 ROOT = Path(__file__).resolve().parents[1]
 V3_LIKE = load_file(ROOT / "tests" / "data" / "readiness-v3-like.yaml")
 V2 = load_file(ROOT / "forms" / "readiness-v2.yaml")

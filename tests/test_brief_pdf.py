@@ -16,6 +16,9 @@ from intake.brief.render import TEMPLATES_DIR, Branding, render_html, render_pdf
 from intake.brief.samples import BRANDINGS, example_brief, instrument_brief, write_examples
 from tests.helpers import DIMENSION_LABELS
 
+# Reads and writes no database: run once, in the SQLite pass (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 URGENT_PINK = (0xFB, 0xE9, 0xE7)  # the urgent box's background in brief.css
 
 

@@ -24,6 +24,9 @@ from intake.questionnaire.model import Definition
 from intake.scoring import score
 from tests.helpers import DIMENSION_LABELS
 
+# Reads and writes no database: run once, in the SQLite pass (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 FORM = Path(__file__).resolve().parents[1] / "forms" / "readiness-v2.yaml"
 GOAL = "I hope to finish the boat-building course I abandoned in the spring."
 WHY = "Since the move to Leeds I have stopped sleeping properly and my brother noticed."

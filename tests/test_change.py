@@ -15,6 +15,9 @@ from intake.change import Criterion, chart, crossing, reliable_change
 from intake.questionnaire import load_file
 from intake.questionnaire.model import ReliableChange
 
+# Reads and writes no database: run once, in the SQLite pass (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 
 # PHQ-9 as declared in forms/phq9.yaml: SD 3.5, reliability 0.89.

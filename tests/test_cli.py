@@ -131,6 +131,7 @@ def test_seed_demo_sets_labelled_demo_crisis_contacts_and_a_demo_phone(app: Flas
 BUILT_IN = ["readiness", "phq9", "gad7"]
 
 
+@pytest.mark.no_database
 @pytest.mark.parametrize("form", BUILT_IN)
 def test_forms_score_gives_every_built_in_example_its_expected_result(
     app: Flask, forms_dir: Path, tmp_path: Path, form: str

@@ -14,6 +14,9 @@ import pytest
 from intake import create_app, crypto
 from intake.config import ConfigError
 
+# Reads and writes no database: run once, in the SQLite pass (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 # What production mode needs, all set: each refusal test takes one away.
 PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 40,

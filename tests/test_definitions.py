@@ -14,6 +14,9 @@ from intake.questionnaire.examples import check_examples
 from intake.questionnaire.loader import check_translations
 from intake.questionnaire.schema import json_schema, main, write_schema
 
+# Reads and writes no database: run once, in the SQLite pass (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 ROOT = Path(__file__).resolve().parents[1]
 FORMS = ROOT / "forms"
 SOURCE = "mini.yaml"

@@ -22,6 +22,9 @@ import pytest
 from intake.questionnaire import DECLINED, Definition, load_file
 from intake.scoring import score
 
+# Reads and writes no database: run once, in the SQLite pass (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 
 Reference = tuple[int | None, str, str | None]

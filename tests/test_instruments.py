@@ -15,6 +15,9 @@ from intake.questionnaire.examples import check_examples, example_rows
 from intake.questionnaire.loader import check_translations
 from intake.scoring import NEVER_IMPUTED, TOO_FEW, Result, score, summary
 
+# Reads and writes no database: run once, in the SQLite pass (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 PHQ9 = load_file(FORMS / "phq9.yaml")
 GAD7 = load_file(FORMS / "gad7.yaml")

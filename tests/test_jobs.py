@@ -203,6 +203,7 @@ def test_a_web_sweeper_of_an_app_a_test_builds_stops_with_the_test(tmp_path: Pat
     assert sweeper_threads() == []
 
 
+@pytest.mark.no_database
 def test_render_limited_in_time_in_a_child_process() -> None:
     brief = example_brief("A")
     pdf = render.render_pdf(brief, time_limit=60)  # laid out in the warm child process
@@ -370,8 +371,9 @@ class Workers:
 
 
 @pytest.fixture
-def workers(database_url: str, redis: Redis, tmp_path: Path) -> Iterator[Workers]:
-    running = Workers(database_url, redis, tmp_path / "worker")
+def workers(postgres_url: str, redis: Redis, tmp_path: Path) -> Iterator[Workers]:
+    """Worker processes: live processes, so their tests run in the PostgreSQL pass only."""
+    running = Workers(postgres_url, redis, tmp_path / "worker")
     yield running
     running.stop_all()
 

@@ -13,6 +13,9 @@ from intake.questionnaire.conditions import Context, holds
 from intake.questionnaire.model import Condition
 from intake.scoring import DimensionScore, Result, band_of, is_urgent, safety_status, score
 
+# Reads and writes no database: run once, in the SQLite pass (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 ROOT = Path(__file__).resolve().parents[1]
 READINESS = load_file(ROOT / "forms" / "readiness-v2.yaml")
 
