@@ -135,7 +135,7 @@ def test_progress_is_shown(client: FlaskClient, started: Intake) -> None:
 def test_back_and_next_keep_answers(client: FlaskClient, started: Intake) -> None:
     fill_page(client, started, "now", FULL)
     response = fill_page(client, started, "change", {"cr_want": "2"}, action="back")
-    assert response.headers["Location"].endswith(page_url(started, "now"))
+    assert response.headers["Location"].endswith(page_url(started, "now") + "?saved=1")
     html = client.get(page_url(started, "now")).get_data(as_text=True)
     assert "I keep losing sleep over work" in html
     html = client.get(page_url(started, "change")).get_data(as_text=True)
@@ -224,7 +224,7 @@ def test_conditional_page_appears_only_when_it_applies(
     fill_page(client, other, "change", FULL)
     fill_page(client, other, "reasons", FULL)
     response = fill_page(client, other, "expectations", FULL)
-    assert response.headers["Location"].endswith(page_url(other, "ways"))
+    assert response.headers["Location"].endswith(page_url(other, "ways") + "?saved=1")
     assert client.get(page_url(other, "before")).status_code == 302
 
 
@@ -311,7 +311,7 @@ def test_safety_item_left_blank_is_asked_once_more(client: FlaskClient, started:
     assert again.status_code == 200
     assert "This question helps us look after you" in again.get_data(as_text=True)
     onwards = fill_page(client, started, "wellbeing", {})
-    assert onwards.headers["Location"].endswith(f"/i/{started.token}/review")
+    assert onwards.headers["Location"].endswith(f"/i/{started.token}/review?saved=1")
     post_form(client, f"/i/{started.token}/review", {})
     stored = reload(started)
     assert stored.result is not None
@@ -357,7 +357,7 @@ def test_question_shown_by_an_answer_on_its_page_is_asked_before_moving_on(
     assert reload(started).answers["contact"] == "phone"
     response = fill_page(client, started, "practical", {"contact": "phone", "leave_message": "no"})
     # On to the contact step, which comes before the safety question's page.
-    assert response.headers["Location"].endswith(contact_url(started))
+    assert response.headers["Location"].endswith(contact_url(started) + "?saved=1")
     assert reload(started).answers["leave_message"] == "no"
 
 
@@ -367,7 +367,7 @@ def test_question_already_on_screen_moves_on_at_once(client: FlaskClient, starte
     data = {"contact": "phone", "leave_message": "yes", "shown": shown}
     response = fill_page(client, started, "practical", data)
     # On to the contact step, which comes before the safety question's page.
-    assert response.headers["Location"].endswith(contact_url(started))
+    assert response.headers["Location"].endswith(contact_url(started) + "?saved=1")
     assert reload(started).answers["leave_message"] == "yes"
 
 
