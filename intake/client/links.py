@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, g, make_response, redirect, render_template, request, url_for
 from flask_babel import refresh
 from werkzeug.wrappers import Response
@@ -99,7 +101,7 @@ def gate(intake: Intake, definition: Definition) -> Response | None:
 def page_url(intake: Intake, page_id: str, *, saved: bool = False) -> str:
     """The address of a page of the intake, of its contact or goals step, or of the review;
     with saved, flagged to say the answers were just saved."""
-    flag = {SAVED: 1} if saved else {}
+    flag: dict[str, Any] = {SAVED: 1} if saved else {}
     if page_id == REVIEW:
         return url_for(".review", token=intake.token, **flag)
     if page_id == CONTACT:
