@@ -40,8 +40,10 @@ def init_app(app: Flask) -> None:
 
 
 def switch_language_url(language: str) -> str:
-    """This page again in another language: same address and query, with ?lang= set."""
+    """This page again in another language: same address and query, with ?lang= set, less
+    the flag that says the answers were just saved (a language switch saves nothing)."""
     values: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict()}
+    values.pop("saved", None)  # client.links.SAVED (i18n sits below the client's modules)
     values["lang"] = language
     return url_for(request.endpoint or "home", **values)
 

@@ -246,7 +246,8 @@ def complete(
         else:
             response = fill_page(client, intake, page_id, answers, definition=definition)
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-        url = response.headers["Location"]
+        # A save leads on with ?saved=1 (the next step says the answers are saved).
+        url = response.headers["Location"].removesuffix("?saved=1")
         if "/support" in url:
             url = url.split("next=")[1]
             url = f"/i/{intake.token}/review" if url == "review" else page_url(intake, url)

@@ -90,7 +90,7 @@ def walk(client: FlaskClient, intake: Intake, answers: dict[str, Any]) -> Any:
         else:
             response = post_step(client, intake, step, answers)
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-        url = response.headers["Location"]
+        url = response.headers["Location"].removesuffix("?saved=1")
         if "/support" in url:
             target = url.split("next=")[1]
             url = f"/i/{intake.token}" + (

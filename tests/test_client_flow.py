@@ -31,6 +31,7 @@ from tests.helpers import (
     contact_url,
     csrf_token,
     fill_page,
+    give_contact,
     page_url,
     pdf_text,
     post_form,
@@ -135,7 +136,7 @@ def test_progress_is_shown(client: FlaskClient, started: Intake) -> None:
 def test_back_and_next_keep_answers(client: FlaskClient, started: Intake) -> None:
     fill_page(client, started, "now", FULL)
     response = fill_page(client, started, "change", {"cr_want": "2"}, action="back")
-    assert response.headers["Location"].endswith(page_url(started, "now"))
+    assert response.headers["Location"].endswith(page_url(started, "now") + "?saved=1")
     html = client.get(page_url(started, "now")).get_data(as_text=True)
     assert "I keep losing sleep over work" in html
     html = client.get(page_url(started, "change")).get_data(as_text=True)
@@ -169,6 +170,86 @@ def test_save_and_continue_later(client: FlaskClient, started: Intake) -> None:
     assert "Your answers are saved" in html and started.token in html
     assert reload(started).answers["why_now"] == "Half a thought"
     assert client.get(f"/i/{started.token}").headers["Location"].endswith(page_url(started, "now"))
+
+
+# "Your answers are saved." after Next or Back: a flag on the next step's address (?saved=1).
+
+SAVE_STATUS = re.compile(r'<p class="save-status" id="save-status" role="status">([^<]*)</p>')
+
+
+def save_status(html: str) -> str:
+    """The wizard step's status line (the page also carries the text for its script)."""
+    match = SAVE_STATUS.search(html)
+    assert match, html[:2000]
+    return match.group(1)
+
+
+def session_cookies(response: Any, app: Flask) -> list[str]:
+    """The Set-Cookie headers of a response that set the session cookie."""
+    name = app.config["SESSION_COOKIE_NAME"] + "="
+    return [c for c in response.headers.getlist("Set-Cookie") if c.startswith(name)]
+
+
+def test_a_page_save_sets_no_session_cookie(client: FlaskClient, started: Intake) -> None:
+    # The session holds the CSRF token, set when the first page was shown; a save and the
+    # page after it leave it as it is (a flash wrote to it on each save, and again to clear).
+    response = fill_page(client, started, "now", FULL)
+    assert response.status_code == 302 and reload(started).answers["why_now"]
+    assert session_cookies(response, client.application) == []
+    shown = client.get(response.headers["Location"])
+    assert session_cookies(shown, client.application) == []
+    assert save_status(shown.get_data(as_text=True)) == "Your answers are saved."
+
+
+def test_the_saved_notice_shows_after_a_save_only(client: FlaskClient, started: Intake) -> None:
+    html = client.get(page_url(started, "now")).get_data(as_text=True)
+    assert save_status(html) == ""
+    response = fill_page(client, started, "now", FULL)
+    assert response.headers["Location"] == page_url(started, "change") + "?saved=1"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert save_status(html) == "Your answers are saved."
+    # Back says so too; a plain visit (a link, the address typed again) does not.
+    back = fill_page(client, started, "change", FULL, action="back")
+    assert back.headers["Location"] == page_url(started, "now") + "?saved=1"
+    assert save_status(client.get(back.headers["Location"]).get_data(as_text=True))
+    assert save_status(client.get(page_url(started, "change")).get_data(as_text=True)) == ""
+    # A page posted from the flagged address (its form posts to it) and shown again with
+    # what needs fixing: no notice there.
+    url = page_url(started, "now") + "?saved=1"
+    again = post_form(client, url, {"why_now": "x" * 4001, "action": "next"})
+    assert again.status_code == 200 and save_status(again.get_data(as_text=True)) == ""
+
+
+def test_the_saved_notice_shows_on_the_contact_step_and_the_review(
+    client: FlaskClient, started: Intake
+) -> None:
+    for page_id in ("now", "change", "reasons", "expectations", "ways"):
+        fill_page(client, started, page_id, FULL)
+    to_contact = fill_page(client, started, "practical", FULL)
+    assert to_contact.headers["Location"] == contact_url(started) + "?saved=1"
+    html = client.get(to_contact.headers["Location"]).get_data(as_text=True)
+    assert save_status(html) == "Your answers are saved."
+    give_contact(client, started)
+    onwards = fill_page(client, started, "wellbeing", FULL)
+    assert onwards.headers["Location"] == f"/i/{started.token}/review?saved=1"
+    notice = '<p class="notice" role="status">Your answers are saved.</p>'
+    assert notice in client.get(onwards.headers["Location"]).get_data(as_text=True)
+    assert notice not in client.get(f"/i/{started.token}/review").get_data(as_text=True)
+
+
+def test_the_saved_notice_speaks_spanish_and_a_language_switch_does_not_repeat_it(
+    client: FlaskClient, intake: Intake
+) -> None:
+    client.get(f"/i/{intake.token}?lang=es")
+    sign(client, intake)
+    response = fill_page(client, intake, "now", FULL)
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert save_status(html) == "Sus respuestas están guardadas."
+    # The switcher links to the same page without the flag: switching saves nothing.
+    assert f'href="{page_url(intake, "change")}?lang=en" lang="en"' in html
+    assert "saved=1&amp;" not in html and "&amp;saved=1" not in html
+    english = client.get(f"{page_url(intake, 'change')}?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in english and save_status(english) == ""
 
 
 def test_missing_required_answer_shows_message_beside_field(
@@ -224,7 +305,7 @@ def test_conditional_page_appears_only_when_it_applies(
     fill_page(client, other, "change", FULL)
     fill_page(client, other, "reasons", FULL)
     response = fill_page(client, other, "expectations", FULL)
-    assert response.headers["Location"].endswith(page_url(other, "ways"))
+    assert response.headers["Location"].endswith(page_url(other, "ways") + "?saved=1")
     assert client.get(page_url(other, "before")).status_code == 302
 
 
@@ -293,6 +374,7 @@ def test_safety_answer_shows_crisis_information_next_and_flags_at_once(
     response = fill_page(client, started, "wellbeing", {"self_harm": "1"})
     assert response.status_code == 302
     assert f"/i/{started.token}/support" in response.headers["Location"]
+    assert "saved" not in response.headers["Location"]  # the crisis page leads, not a notice
     # Flagged before the crisis page is even requested: holds if the client leaves now.
     stored = reload(started)
     assert stored.urgent and stored.urgent_at is not None and stored.status == "in_progress"
@@ -311,7 +393,7 @@ def test_safety_item_left_blank_is_asked_once_more(client: FlaskClient, started:
     assert again.status_code == 200
     assert "This question helps us look after you" in again.get_data(as_text=True)
     onwards = fill_page(client, started, "wellbeing", {})
-    assert onwards.headers["Location"].endswith(f"/i/{started.token}/review")
+    assert onwards.headers["Location"].endswith(f"/i/{started.token}/review?saved=1")
     post_form(client, f"/i/{started.token}/review", {})
     stored = reload(started)
     assert stored.result is not None
@@ -357,7 +439,7 @@ def test_question_shown_by_an_answer_on_its_page_is_asked_before_moving_on(
     assert reload(started).answers["contact"] == "phone"
     response = fill_page(client, started, "practical", {"contact": "phone", "leave_message": "no"})
     # On to the contact step, which comes before the safety question's page.
-    assert response.headers["Location"].endswith(contact_url(started))
+    assert response.headers["Location"].endswith(contact_url(started) + "?saved=1")
     assert reload(started).answers["leave_message"] == "no"
 
 
@@ -367,7 +449,7 @@ def test_question_already_on_screen_moves_on_at_once(client: FlaskClient, starte
     data = {"contact": "phone", "leave_message": "yes", "shown": shown}
     response = fill_page(client, started, "practical", data)
     # On to the contact step, which comes before the safety question's page.
-    assert response.headers["Location"].endswith(contact_url(started))
+    assert response.headers["Location"].endswith(contact_url(started) + "?saved=1")
     assert reload(started).answers["leave_message"] == "yes"
 
 

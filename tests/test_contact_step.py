@@ -101,7 +101,7 @@ def test_the_step_follows_the_page_before_safety_and_is_prefilled(
     for page_id in BEFORE_SAFETY[:-1]:
         fill_page(client, invited, page_id, FULL)
     response = fill_page(client, invited, "practical", FULL)
-    assert response.headers["Location"].endswith(contact_url(invited))
+    assert response.headers["Location"].endswith(contact_url(invited) + "?saved=1")
     html = client.get(contact_url(invited)).get_data(as_text=True)
     assert "How we can reach you" in html and "Step 7 of 8" in html
     assert 'value="+1 201-555-0123"' in html and 'type="tel"' in html
@@ -113,7 +113,7 @@ def test_a_local_number_is_read_in_the_clinics_region_and_stored_in_e164(
 ) -> None:
     data = {"phone": "(201) 555-0199", "voicemail_ok": "no", "texts_ok": "yes", "email": ""}
     response = give_contact(client, invited, {**data, "safe_times": "Evenings only"})
-    assert response.headers["Location"].endswith(page_url(invited, "wellbeing"))
+    assert response.headers["Location"].endswith(page_url(invited, "wellbeing") + "?saved=1")
     contact = reload(invited).contact
     assert contact is not None
     assert (contact.phone, contact.email) == ("+12015550199", None)
@@ -166,7 +166,7 @@ def test_the_client_may_decline(client: FlaskClient, make_clinic: Any, make_inta
     clinic_id, _ = make_clinic()
     intake = make_intake(clinic_id)
     response = give_contact(client, intake, {"declined": "y"})
-    assert response.headers["Location"].endswith(page_url(intake, "wellbeing"))
+    assert response.headers["Location"].endswith(page_url(intake, "wellbeing") + "?saved=1")
     contact = reload(intake).contact
     assert contact is not None and contact.declined and contact.confirmed_at is not None
     review = client.get(f"/i/{intake.token}/review").get_data(as_text=True)
@@ -188,7 +188,7 @@ def test_back_and_save_keep_what_is_valid_without_confirming(
     assert contact is not None and contact.email == "robin@example.org"
     assert contact.confirmed_at is None
     back = give_contact(client, invited, {**data, "email": ""}, action="back")
-    assert back.headers["Location"].endswith(page_url(invited, "practical"))
+    assert back.headers["Location"].endswith(page_url(invited, "practical") + "?saved=1")
     # Coming back later shows what they gave, not the invitation's details.
     html = client.get(contact_url(invited)).get_data(as_text=True)
     assert 'value="+44 20 7946 0958"' in html and "robin@example.org" not in html

@@ -102,7 +102,7 @@ def test_phq9_intake_end_to_end_and_its_brief(
     # Item 5 left blank; item 9 "not at all"; the difficulty question answered.
     answers = answers_of([3, 2, 2, 2, None, 2, 1, 2, 0], phq9_difficulty="very")
     response = fill_page(client, intake, "phq9", answers, definition=PHQ9)
-    assert response.headers["Location"].endswith(f"/i/{intake.token}/review")
+    assert response.headers["Location"].endswith(f"/i/{intake.token}/review?saved=1")
     review = client.get(f"/i/{intake.token}/review").get_data(as_text=True)
     assert "Poor appetite or overeating" in review and "Not answered" in review
     assert "Very difficult" in review
@@ -200,7 +200,7 @@ def test_phq9_item_9_left_blank_is_asked_again_and_never_filled_in(
     assert again.status_code == 200
     assert "This question helps us look after you" in again.get_data(as_text=True)
     onwards = fill_page(client, intake, "phq9", answers, definition=PHQ9)
-    assert onwards.headers["Location"].endswith(f"/i/{intake.token}/review")
+    assert onwards.headers["Location"].endswith(f"/i/{intake.token}/review?saved=1")
     post_form(client, f"/i/{intake.token}/review", {})
     stored = reload(intake)
     assert stored.result is not None
@@ -229,7 +229,7 @@ def test_difficulty_question_appears_in_turn_without_javascript(
     done = fill_page(
         client, intake, "phq9", {**answers, "phq9_difficulty": "extremely"}, definition=PHQ9
     )
-    assert done.headers["Location"].endswith("/review")
+    assert done.headers["Location"].endswith("/review?saved=1")
     assert reload(intake).answers["phq9_difficulty"] == "extremely"
 
 

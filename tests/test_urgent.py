@@ -276,7 +276,7 @@ def test_a_safety_answer_left_blank_twice_shows_on_the_dashboard(
     fill_page(client, intake, "wellbeing", {})  # asked once more
     assert "please check in" not in client.get("/staff/").get_data(as_text=True)
     onwards = fill_page(client, intake, "wellbeing", {})
-    assert onwards.headers["Location"].endswith("/review")
+    assert onwards.headers["Location"].endswith("/review?saved=1")
     dashboard = client.get("/staff/").get_data(as_text=True)
     assert "Safety question not answered: please check in." in dashboard
     assert 'href="tel:+44-20-7946-0958"' in dashboard

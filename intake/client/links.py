@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext, refresh
+from typing import Any
+
+from flask import abort, g, make_response, redirect, render_template, request, url_for
+from flask_babel import refresh
 from werkzeug.wrappers import Response
 
 from .. import clients, clinics, i18n, intake_sets, lifecycle
@@ -11,6 +13,11 @@ from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition
 from ..questionnaire.flow import CONTACT, GOALS, REVIEW, steps
 from . import bp
+
+# The query flag on the address a save leads to: the page shown says the answers are saved.
+# A flag, not a flash: a flash is kept in the session, so every save (and the page after it)
+# signed and set the session cookie again.
+SAVED = "saved"
 
 
 def load(token: str) -> tuple[Intake, Definition]:
@@ -91,15 +98,24 @@ def gate(intake: Intake, definition: Definition) -> Response | None:
     return None
 
 
-def page_url(intake: Intake, page_id: str) -> str:
-    """The address of a page of the intake, of its contact or goals step, or of the review."""
+def page_url(intake: Intake, page_id: str, *, saved: bool = False) -> str:
+    """The address of a page of the intake, of its contact or goals step, or of the review;
+    with saved, flagged to say the answers were just saved."""
+    flag: dict[str, Any] = {SAVED: 1} if saved else {}
     if page_id == REVIEW:
-        return url_for(".review", token=intake.token)
+        return url_for(".review", token=intake.token, **flag)
     if page_id == CONTACT:
-        return url_for(".contact", token=intake.token)
+        return url_for(".contact", token=intake.token, **flag)
     if page_id == GOALS:
-        return url_for(".goals", token=intake.token)
-    return url_for(".page", token=intake.token, page_id=page_id)
+        return url_for(".goals", token=intake.token, **flag)
+    return url_for(".page", token=intake.token, page_id=page_id, **flag)
+
+
+@bp.app_template_global()
+def just_saved() -> bool:
+    """Whether this page is shown right after a save (?saved=1), to say the answers are saved."""
+    # Only a page shown, never a post: a page's form posts to its own address, flag and all.
+    return request.method == "GET" and request.args.get(SAVED) == "1"
 
 
 def moved_on(intake: Intake, moving: bool, action: str, target: str) -> Response | None:
@@ -109,8 +125,7 @@ def moved_on(intake: Intake, moving: bool, action: str, target: str) -> Response
         return None
     if action == "save":
         return redirect(url_for(".saved", token=intake.token))
-    flash(gettext("Your answers are saved."))
-    return redirect(page_url(intake, target))
+    return redirect(page_url(intake, target, saved=True))
 
 
 def progress(intake: Intake, definition: Definition, step: str) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from intake import catalogue
 from intake.db import db
 from intake.models import ClientGoal, Clinic, Intake
-from tests.browser.conftest import PHONE, axe_violations, describe, screenshot
+from tests.browser.conftest import PHONE, after_save, axe_violations, describe, screenshot
 from tests.browser.test_urgent_path import click_and_wait, local, sign_in
 
 NEXT = "button.primary[value=next]"
@@ -42,7 +42,7 @@ def no_sideways_scroll(page: Any, what: str) -> None:
 
 def answer_phq9(page: Any, values: list[int]) -> None:
     """The PHQ-9 page: one answer per question, then Next."""
-    page.wait_for_url("**/p/phq9")
+    page.wait_for_url(after_save("/p/phq9"))
     for n, value in enumerate(values, start=1):
         page.check(f"#phq9_{n}-{value}")
     if page.locator("#phq9_difficulty-1").is_visible():
@@ -58,11 +58,11 @@ def consent_then_goals(page: Any, link: str) -> None:
 
 
 def contact_and_send(page: Any, values: list[int]) -> None:
-    page.wait_for_url("**/contact")
+    page.wait_for_url(after_save("/contact"))
     page.check("#declined")
     click_and_wait(page, NEXT)
     answer_phq9(page, values)
-    page.wait_for_url("**/review")
+    page.wait_for_url(after_save("/review"))
     click_and_wait(page, "button.primary")
     page.wait_for_url("**/done")
 

@@ -8,7 +8,14 @@ import pytest
 
 from intake.db import db
 from intake.models import Clinic, Intake
-from tests.browser.conftest import DESKTOP, PHONE, axe_violations, describe, screenshot
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    after_save,
+    axe_violations,
+    describe,
+    screenshot,
+)
 
 NEXT = "button.primary[value=next]"
 
@@ -105,18 +112,22 @@ def test_every_client_page_passes_axe(phone: Any, live_url: str, intake: Intake)
     check(page, "04-now-error")
     page.fill("#why_now", "Since the move I have stopped sleeping properly.")
     click_and_wait(page, NEXT)
+    # Next leads on with ?saved=1, and the step says so (not a flash: no session write).
+    assert page.url.endswith("/p/change?saved=1")
+    assert page.inner_text("#save-status") == "Your answers are saved."
     for name in ("05-change", "06-reasons", "07-expectations", "08-ways"):
         assert focused(page, "h1"), name
         check(page, name)
         click_and_wait(page, NEXT)
-    page.wait_for_url("**/p/practical")
+    page.wait_for_url(after_save("/p/practical"))
     page.check("#contact-1")  # by phone: a question appears in place
     page.wait_for_selector("#q-leave_message:not([hidden])")
-    page.wait_for_selector("#save-status:has-text('saved')")
+    # The autosave's own "saved" (the line already says so after Next): its time beside it.
+    page.wait_for_selector("#save-status:has-text('saved') + .save-time:not(:empty)")
     check(page, "09-practical-autosaved")
     click_and_wait(page, NEXT)
     # The contact step (every questionnaire has it, before its safety question).
-    page.wait_for_url("**/contact")
+    page.wait_for_url(after_save("/contact"))
     assert focused(page, "h1")
     check(page, "09b-contact")
     click_and_wait(page, NEXT)  # neither a number nor an email, nor declined
@@ -124,7 +135,7 @@ def test_every_client_page_passes_axe(phone: Any, live_url: str, intake: Intake)
     check(page, "09c-contact-error")
     page.check("#declined")
     click_and_wait(page, NEXT)
-    page.wait_for_url("**/p/wellbeing")
+    page.wait_for_url(after_save("/p/wellbeing"))
     check(page, "10-wellbeing")
     click_and_wait(page, NEXT)  # left blank: asked once more
     page.wait_for_selector(".ask-again")
@@ -181,10 +192,10 @@ def test_review_with_a_missing_answer_and_a_question_added_by_the_server(
     assert bare.is_visible("#q-leave_message")  # contact=phone is saved by now
     bare.check("#contact-0")
     click_and_wait(bare, NEXT)
-    assert bare.url.endswith("/contact")  # the contact step, a plain form too
+    assert after_save("/contact").search(bare.url)  # the contact step, a plain form too
     bare.fill("#email", "robin@example.org")
     click_and_wait(bare, NEXT)
-    assert bare.url.endswith("/p/wellbeing")
+    assert after_save("/p/wellbeing").search(bare.url)
     screenshot(bare, "22-wellbeing-without-script-phone")
     context.close()
     assert "leave_message" not in reload(intake).answers
@@ -368,7 +379,7 @@ def test_phq9_alone_in_spanish_on_a_phone(
     page.fill("#phone", "+34 612 345 678")
     check(page, "40b-phq9-contact-es")
     click_and_wait(page, NEXT)
-    page.wait_for_url("**/p/phq9")
+    page.wait_for_url(after_save("/p/phq9"))
     assert "Poco interés o placer en hacer cosas" in page.inner_text("main")
     assert page.is_hidden("#q-phq9_difficulty")  # asked once a problem is ticked
     check(page, "41-phq9-es")
@@ -379,7 +390,8 @@ def test_phq9_alone_in_spanish_on_a_phone(
     page.check("#phq9_difficulty-1")
     check(page, "42-phq9-es-difficulty-shown")
     click_and_wait(page, NEXT)
-    page.wait_for_url("**/review")
+    page.wait_for_url(after_save("/review"))
+    assert page.inner_text("main .notice") == "Sus respuestas están guardadas."
     check(page, "43-phq9-review-es")
     click_and_wait(page, "button.primary")
     page.wait_for_url("**/done")

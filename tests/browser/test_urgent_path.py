@@ -24,6 +24,7 @@ from intake.models import Clinic, Intake, Job, JobState, Role, Staff, utcnow
 from tests.browser.conftest import (
     PHONE,
     SCREENSHOTS,
+    after_save,
     axe_violations,
     describe,
     screenshot,
@@ -123,7 +124,7 @@ def answer_until_the_safety_question(page: Any, link: str) -> None:
 
 def crisis_answer(page: Any) -> None:
     """The safety question answered above 'not at all': the crisis page comes next."""
-    page.wait_for_url("**/p/wellbeing")
+    page.wait_for_url(after_save("/p/wellbeing"))
     page.check("#self_harm-1")  # several days
     # The follow-ups appear in place (the autosave's answer); Next before that would be a
     # Next on a page the client has not finished seeing: the crisis page, then back here.
@@ -150,7 +151,7 @@ def test_from_the_flag_to_a_person_who_has_called_the_client(
     client = client_context.new_page()
     client.set_default_timeout(15_000)
     answer_until_the_safety_question(client, link)
-    client.wait_for_url("**/contact")
+    client.wait_for_url(after_save("/contact"))
     assert client.input_value("#phone") == "+1 201-555-0123"
     client.check("#voicemail_ok-1")  # no messages
     client.check("#texts_ok-0")

@@ -10,7 +10,7 @@ import pytest
 
 from intake.db import db
 from intake.models import Clinic, Intake
-from tests.browser.conftest import PHONE, axe_violations, describe, screenshot
+from tests.browser.conftest import PHONE, after_save, axe_violations, describe, screenshot
 from tests.helpers import safety_v3_intake
 
 NEXT = "button.primary[value=next]"
@@ -62,10 +62,10 @@ def test_right_now_yes_puts_the_number_and_stay_with_someone_first(
     try:
         page.check("#adult-0")
         click_and_wait(page, NEXT)
-        page.wait_for_url("**/contact")
+        page.wait_for_url(after_save("/contact"))
         page.check("#declined")
         click_and_wait(page, NEXT)
-        page.wait_for_url("**/p/wellbeing")
+        page.wait_for_url(after_save("/p/wellbeing"))
         assert not page.is_visible("#safety_now-0")
         page.check("#self_harm-2")
         # The follow-ups appear in place after a positive answer.
