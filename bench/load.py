@@ -165,7 +165,7 @@ def percentile(values: list[float], p: float) -> float:
 # The database.
 
 
-def bench_clinic() -> Any:
+def bench_clinic(name: str = "Bench Practice") -> Any:
     """The benchmarks' clinic, added and flushed (a clinic may invite once its crisis
     contacts are set)."""
     from intake.db import db
@@ -173,7 +173,7 @@ def bench_clinic() -> Any:
 
     clinic = Clinic(
         slug="bench",
-        name="Bench Practice",
+        name=name,
         emergency_number="911",
         crisis_texts={"en": "Call or text 988 at any time.", "es": "Llame al 988."},
     )
