@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,48 @@ def test_a_page_save_sets_no_session_cookie(client: FlaskClient, started: Intake
     shown = client.get(response.headers["Location"])
     assert session_cookies(shown, client.application) == []
     assert save_status(shown.get_data(as_text=True)) == "Your answers are saved."
+
+
+def own_context_get(client: FlaskClient, address: str) -> Any:
+    """A GET with the client's cookies, in a thread of its own so that it runs in an app
+    context of its own, as in production (within a test every request otherwise shares the
+    test's context, and so its `g`)."""
+    cookie = client.get_cookie(client.application.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    browser = client.application.test_client(use_cookies=False)
+    headers = {"Cookie": f"{cookie.key}={cookie.value}"}
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(browser.get, address, headers=headers).result()
+
+
+def test_client_pages_leave_the_cookies_alone(client: FlaskClient, started: Intake) -> None:
+    # A client's pages never consult the staff sign-in: its protection finds a session with
+    # no staff member's mark, and would rewrite it (and clear a staff member's remember-me
+    # cookie) on every page. A client's page acts for the link's holder alone.
+    assert own_context_get(client, page_url(started, "now")).status_code == 200
+    for address in (
+        page_url(started, "now"),
+        f"/i/{started.token}/contact",
+        page_url(started, "change") + "?saved=1",
+        f"/i/{started.token}/review",
+    ):
+        shown = own_context_get(client, address)
+        assert shown.status_code == 200, address
+        assert shown.headers.getlist("Set-Cookie") == [], address
+
+
+def test_a_client_page_opened_by_signed_in_staff_leaves_their_sign_in_alone(
+    client: FlaskClient, make_clinic: Any, make_intake: Any, login: Any
+) -> None:
+    clinic_id, therapist = make_clinic()
+    intake = make_intake(clinic_id)
+    login(therapist)
+    assert own_context_get(client, "/staff/").status_code == 200
+    client.get(f"/i/{intake.token}")  # the welcome page's form: a CSRF token in the session
+    shown = own_context_get(client, f"/i/{intake.token}")
+    assert shown.status_code == 200 and "Sign out" not in shown.get_data(as_text=True)
+    assert shown.headers.getlist("Set-Cookie") == []
+    assert own_context_get(client, "/staff/").status_code == 200  # still signed in
 
 
 def test_the_saved_notice_shows_after_a_save_only(client: FlaskClient, started: Intake) -> None:
