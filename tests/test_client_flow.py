@@ -175,7 +175,9 @@ def test_save_and_continue_later(client: FlaskClient, started: Intake) -> None:
 
 # "Your answers are saved." after Next or Back: a flag on the next step's address (?saved=1).
 
-SAVE_STATUS = re.compile(r'<p class="save-status" id="save-status" role="status">([^<]*)</p>')
+SAVE_STATUS = re.compile(
+    r'<span class="save-status" id="save-status" role="status">([^<]*)</span>'
+)
 
 
 def save_status(html: str) -> str:

@@ -106,7 +106,12 @@ def test_every_client_page_passes_axe(phone: Any, live_url: str, intake: Intake)
     click_and_wait(page, "button.primary")
     page.wait_for_url("**/p/now")
     check(page, "03-now")
+    heading_at = "document.querySelector('main h1').getBoundingClientRect().top + scrollY"
+    before = page.evaluate(heading_at)
     page.fill("#hopes", "Sleep again.")
+    # The autosave's "saved" fills a line kept for it: nothing the client reads moves.
+    page.wait_for_selector("#save-status:has-text('saved')")
+    assert page.evaluate(heading_at) == before
     click_and_wait(page, NEXT)
     assert focused(page, ".error-summary")
     check(page, "04-now-error")
