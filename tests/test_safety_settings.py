@@ -219,7 +219,9 @@ def test_the_builtin_crisis_defaults_never_reach_a_client(
         fill_page(client, intake, page_id, FULL)
     response = fill_page(client, intake, "wellbeing", {"self_harm": "2"})
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "911" not in page and "988" not in page and 'href="tel:' not in page
+    # The page's links carry the random token, which may hold "911" or "988" by chance.
+    words = page.replace(intake.token, "")
+    assert "911" not in words and "988" not in words and 'href="tel:' not in page
     assert "call your local emergency number" in page
     shown = reload(intake).crisis_shown
     assert shown is not None
