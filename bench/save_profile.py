@@ -99,8 +99,8 @@ def build() -> tuple[Any, str]:
 def saver(app: Any, token: str) -> Any:
     """A signed-in browser's page save, as bench/load.py posts it; returns post(seq).
 
-    Like load.py's clients it sends the cookie of its first visit every time (never the one a
-    save sets, which carries the "saved" message the next page would show and clear).
+    Like load.py's clients it sends the cookie of its first visit every time (a save sets
+    none: the next step says the answers are saved by a flag in its address).
     """
     client = app.test_client(use_cookies=False)
     page = client.get(f"/i/{token}/p/{PAGE}")

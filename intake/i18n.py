@@ -16,6 +16,10 @@ from werkzeug.datastructures import LanguageAccept
 
 from .config import PROJECT_ROOT
 
+# The query flag on the address a save leads to: that page says the answers are saved
+# (client.links); a language link leaves it out, since switching saves nothing.
+SAVED = "saved"
+
 TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
 DEFAULT_LANGUAGE = "en"
 
@@ -43,7 +47,7 @@ def switch_language_url(language: str) -> str:
     """This page again in another language: same address and query, with ?lang= set, less
     the flag that says the answers were just saved (a language switch saves nothing)."""
     values: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict()}
-    values.pop("saved", None)  # client.links.SAVED (i18n sits below the client's modules)
+    values.pop(SAVED, None)
     values["lang"] = language
     return url_for(request.endpoint or "home", **values)
 

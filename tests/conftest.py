@@ -136,6 +136,8 @@ def _clean(app: Flask, request: pytest.FixtureRequest) -> Iterator[None]:
             yield
         finally:
             event.remove(Engine, "before_cursor_execute", refuse)
+        outbox.stop_sweepers()
+        throttle.reset(app)
         assert not ran, f"a test marked no_database ran SQL: {ran[0][:80]}"
         return
     yield

@@ -153,6 +153,11 @@ def page_url(intake: Intake, page_id: str) -> str:
     return f"/i/{intake.token}/p/{page_id}"
 
 
+def onward(response: Any) -> str:
+    """Where a save leads, without the ?saved=1 that makes the next step say it saved."""
+    return str(response.headers["Location"]).removesuffix("?saved=1")
+
+
 def fill_page(
     client: FlaskClient,
     intake: Intake,
@@ -247,7 +252,7 @@ def complete(
             response = fill_page(client, intake, page_id, answers, definition=definition)
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         # A save leads on with ?saved=1 (the next step says the answers are saved).
-        url = response.headers["Location"].removesuffix("?saved=1")
+        url = onward(response)
         if "/support" in url:
             url = url.split("next=")[1]
             url = f"/i/{intake.token}/review" if url == "review" else page_url(intake, url)

@@ -36,6 +36,7 @@ from tests.helpers import (
     FULL,
     fill_page,
     give_contact,
+    onward,
     page_url,
     pdf_text,
     post_form,
@@ -90,7 +91,7 @@ def walk(client: FlaskClient, intake: Intake, answers: dict[str, Any]) -> Any:
         else:
             response = post_step(client, intake, step, answers)
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-        url = response.headers["Location"].removesuffix("?saved=1")
+        url = onward(response)
         if "/support" in url:
             target = url.split("next=")[1]
             url = f"/i/{intake.token}" + (

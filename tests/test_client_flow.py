@@ -15,6 +15,7 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 
 from intake import intake_sets, lifecycle
+from intake.accounts.auth import login_manager
 from intake.brief.build import brief_for
 from intake.client import forms as client_forms
 from intake.client.forms import page_form
@@ -193,17 +194,6 @@ def session_cookies(response: Any, app: Flask) -> list[str]:
     return [c for c in response.headers.getlist("Set-Cookie") if c.startswith(name)]
 
 
-def test_a_page_save_sets_no_session_cookie(client: FlaskClient, started: Intake) -> None:
-    # The session holds the CSRF token, set when the first page was shown; a save and the
-    # page after it leave it as it is (a flash wrote to it on each save, and again to clear).
-    response = fill_page(client, started, "now", FULL)
-    assert response.status_code == 302 and reload(started).answers["why_now"]
-    assert session_cookies(response, client.application) == []
-    shown = own_context_get(client, response.headers["Location"])
-    assert shown.headers.getlist("Set-Cookie") == []
-    assert save_status(shown.get_data(as_text=True)) == "Your answers are saved."
-
-
 def own_context_get(client: FlaskClient, address: str) -> Any:
     """A GET with the client's cookies, in a thread of its own so that it runs in an app
     context of its own, as in production (within a test every request otherwise shares the
@@ -216,11 +206,22 @@ def own_context_get(client: FlaskClient, address: str) -> Any:
         return pool.submit(browser.get, address, headers=headers).result()
 
 
+def test_a_page_save_sets_no_session_cookie(client: FlaskClient, started: Intake) -> None:
+    # The session holds the CSRF token, set when the first page was shown; a save and the
+    # page after it leave it as it is (a flash wrote to it on each save, and again to clear).
+    response = fill_page(client, started, "now", FULL)
+    assert response.status_code == 302 and reload(started).answers["why_now"]
+    assert session_cookies(response, client.application) == []
+    shown = own_context_get(client, response.headers["Location"])
+    assert shown.headers.getlist("Set-Cookie") == []
+    assert save_status(shown.get_data(as_text=True)) == "Your answers are saved."
+
+
 def test_client_pages_leave_the_cookies_alone(client: FlaskClient, started: Intake) -> None:
-    # A client's pages never consult the staff sign-in: its protection finds a session with
-    # no staff member's mark, and would rewrite it (and clear a staff member's remember-me
-    # cookie) on every page. A client's page acts for the link's holder alone.
-    assert own_context_get(client, page_url(started, "now")).status_code == 200
+    # A client's pages never consult the staff sign-in: its strong protection finds a session
+    # with no staff member's mark and rewrites it (the session cookie signed again, and a
+    # remember-me deletion) on every page. A client's page acts for the link's holder alone.
+    client.get(page_url(started, "now"))  # the form's CSRF token, in the session from now on
     for address in (
         page_url(started, "now"),
         f"/i/{started.token}/contact",
@@ -232,18 +233,29 @@ def test_client_pages_leave_the_cookies_alone(client: FlaskClient, started: Inta
         assert shown.headers.getlist("Set-Cookie") == [], address
 
 
-def test_a_client_page_opened_by_signed_in_staff_leaves_their_sign_in_alone(
-    client: FlaskClient, make_clinic: Any, make_intake: Any, login: Any
+def test_a_client_page_opened_by_signed_in_staff_acts_for_the_client_alone(
+    client: FlaskClient,
+    make_clinic: Any,
+    make_intake: Any,
+    login: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clinic_id, therapist = make_clinic()
     intake = make_intake(clinic_id)
     login(therapist)
-    assert own_context_get(client, "/staff/").status_code == 200
-    client.get(f"/i/{intake.token}")  # the welcome page's form: a CSRF token in the session
+    loaded: list[str] = []
+    load_staff = login_manager._user_callback
+    assert load_staff is not None
+
+    def counted(session_id: str) -> Any:
+        loaded.append(session_id)
+        return load_staff(session_id)
+
+    monkeypatch.setattr(login_manager, "_user_callback", counted)
     shown = own_context_get(client, f"/i/{intake.token}")
-    assert shown.status_code == 200 and "Sign out" not in shown.get_data(as_text=True)
-    assert shown.headers.getlist("Set-Cookie") == []
-    assert own_context_get(client, "/staff/").status_code == 200  # still signed in
+    assert shown.status_code == 200 and loaded == []  # the staff member is never loaded
+    assert own_context_get(client, "/staff/").status_code == 200  # and is still signed in
+    assert len(loaded) == 1
 
 
 def test_the_saved_notice_shows_after_a_save_only(client: FlaskClient, started: Intake) -> None:

@@ -393,7 +393,7 @@ def on_redis(app: Flask, redis: Redis, monkeypatch: pytest.MonkeyPatch) -> Redis
 
 
 def test_kill_9_of_a_worker_mid_render_still_makes_each_pdf_once(
-    make_clinic: Any, make_intake: Any, on_redis: Redis, workers: Workers
+    make_clinic: Any, make_intake: Any, workers: Workers, on_redis: Redis
 ) -> None:
     clinic_id, _ = make_clinic()
     intakes = [make_intake(clinic_id, f"Client {n}") for n in range(8)]
@@ -418,8 +418,8 @@ def test_kill_9_of_a_worker_mid_render_still_makes_each_pdf_once(
 def test_redis_stopped_during_submissions_loses_nothing(
     make_clinic: Any,
     make_intake: Any,
-    on_redis: Redis,
     workers: Workers,
+    on_redis: Redis,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clinic_id, _ = make_clinic()

@@ -15,6 +15,7 @@ from tests.helpers import (
     contact_url,
     fill_page,
     give_contact,
+    onward,
     page_url,
     post_form,
     reload,
@@ -34,7 +35,7 @@ def walk_to_review(client: FlaskClient, intake: Intake, answers: dict[str, Any])
         else:
             response = fill_page(client, intake, url.rsplit("/", 1)[1], answers)
         assert response.status_code == 302, response.get_data(as_text=True)[:1000]
-        url = response.headers["Location"].removesuffix("?saved=1")
+        url = onward(response)
         if "/support" in url:
             target = url.split("next=")[1]
             url = f"/i/{intake.token}/review" if target == "review" else page_url(intake, target)

@@ -13,8 +13,10 @@ bp = Blueprint("client", __name__)
 def _as_the_link_holder() -> None:
     # A client's pages act for the holder of the link alone, never as a staff member signed
     # in in the same browser (nothing done here is theirs). Nor do they load the staff
-    # sign-in: its "strong" protection would find a session with no staff member's mark and
-    # rewrite it, clearing any remember-me cookie, on every page the client opens.
+    # sign-in: its "strong" protection finds a session with no staff member's mark and
+    # rewrites it, so every page the client opened signed the session cookie again and sent
+    # a remember-me deletion. Flask-Login's own setter (private, like g._login_user below;
+    # test_client_pages_leave_the_cookies_alone notices if either changes).
     login_manager._update_request_context_with_user()  # the anonymous user
 
 

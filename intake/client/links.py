@@ -14,10 +14,9 @@ from ..questionnaire import Definition
 from ..questionnaire.flow import CONTACT, GOALS, REVIEW, steps
 from . import bp
 
-# The query flag on the address a save leads to: the page shown says the answers are saved.
-# A flag, not a flash: a flash is kept in the session, so every save (and the page after it)
-# signed and set the session cookie again.
-SAVED = "saved"
+# The flag on the address a save leads to is a query flag (i18n.SAVED), not a flash: a flash
+# is kept in the session, so every save (and the page after it) signed the cookie again.
+SAVED = i18n.SAVED
 
 
 def load(token: str) -> tuple[Intake, Definition]:

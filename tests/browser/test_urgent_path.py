@@ -126,8 +126,9 @@ def crisis_answer(page: Any) -> None:
     """The safety question answered above 'not at all': the crisis page comes next."""
     page.wait_for_url(after_save("/p/wellbeing"))
     page.check("#self_harm-1")  # several days
-    # The follow-ups appear in place (the autosave's answer); Next before that would be a
-    # Next on a page the client has not finished seeing: the crisis page, then back here.
+    # The follow-ups appear in place (the autosave's answer). Next before they have shown
+    # leads, rightly, to the crisis page and back to this page (/support?next=wellbeing),
+    # not on to /p/change.
     page.locator("#safety_now-0").wait_for(state="visible")
     click_and_wait(page, NEXT)
     page.wait_for_url(re.compile(r"/support\?next=change$"))
