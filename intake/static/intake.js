@@ -6,6 +6,7 @@
  * - Answers are saved a moment after each change and every few seconds while typing, with
  *   a visible "saved" line; questions that depend on an answer on the same page appear and
  *   disappear in place. The server decides what is shown (the same rules as on Next).
+ * - The "just saved" flag a save leads on with (?saved=1) leaves the address once shown.
  */
 (function () {
   "use strict";
@@ -199,7 +200,24 @@
     });
   }
 
+  function forgetSaved() {
+    // "?saved=1" says "just saved" to this one page view: a reload, a bookmark or a link
+    // copied from the address bar must not say it again.
+    if (!window.history.replaceState || !window.URLSearchParams) {
+      return;
+    }
+    var params = new URLSearchParams(window.location.search);
+    if (params.get("saved") !== "1") {
+      return;
+    }
+    params.delete("saved");
+    var query = params.toString();
+    window.history.replaceState(window.history.state, "",
+      window.location.pathname + (query ? "?" + query : "") + window.location.hash);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    forgetSaved();
     focusStart();
     questionLinks();
     var form = document.querySelector("form[data-autosave]");
