@@ -124,25 +124,25 @@ def _clean(app: Flask, request: pytest.FixtureRequest) -> Iterator[None]:
     running, it would sweep a database that is emptied here or deleted later. A test marked
     no_database fails if it runs any SQL at all (it runs on SQLite only; see above).
     """
-    if request.node.get_closest_marker("no_database"):
-        ran: list[str] = []
+    no_sql = request.node.get_closest_marker("no_database") is not None
+    ran: list[str] = []
 
-        def refuse(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            ran.append(statement)  # kept, in case the code under test swallows the error
-            raise AssertionError(f"a test marked no_database ran SQL: {statement[:80]}")
+    def refuse(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        ran.append(statement)  # kept, in case the code under test swallows the error
+        raise AssertionError(f"a test marked no_database ran SQL: {statement[:80]}")
 
+    if no_sql:
         event.listen(Engine, "before_cursor_execute", refuse)
-        try:
-            yield
-        finally:
+    try:
+        yield
+    finally:
+        if no_sql:
             event.remove(Engine, "before_cursor_execute", refuse)
-        outbox.stop_sweepers()
-        throttle.reset(app)
-        assert not ran, f"a test marked no_database ran SQL: {ran[0][:80]}"
-        return
-    yield
     outbox.stop_sweepers()
     throttle.reset(app)  # counters of failed sign-ins and floods start at zero too
+    if no_sql:
+        assert not ran, f"a test marked no_database ran SQL: {ran[0][:80]}"
+        return  # nothing written, nothing to empty
     with app.app_context():
         db.session.rollback()
         with db.engine.begin() as conn:

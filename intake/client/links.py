@@ -14,9 +14,8 @@ from ..questionnaire import Definition
 from ..questionnaire.flow import CONTACT, GOALS, REVIEW, steps
 from . import bp
 
-# The flag on the address a save leads to is a query flag (i18n.SAVED), not a flash: a flash
-# is kept in the session, so every save (and the page after it) signed the cookie again.
-SAVED = i18n.SAVED
+# The steps that have addresses of their own (every other step is a page of questions).
+_STEP_ENDPOINTS = {REVIEW: ".review", CONTACT: ".contact", GOALS: ".goals"}
 
 
 def load(token: str) -> tuple[Intake, Definition]:
@@ -99,14 +98,11 @@ def gate(intake: Intake, definition: Definition) -> Response | None:
 
 def page_url(intake: Intake, page_id: str, *, saved: bool = False) -> str:
     """The address of a page of the intake, of its contact or goals step, or of the review;
-    with saved, flagged to say the answers were just saved."""
-    flag: dict[str, Any] = {SAVED: 1} if saved else {}
-    if page_id == REVIEW:
-        return url_for(".review", token=intake.token, **flag)
-    if page_id == CONTACT:
-        return url_for(".contact", token=intake.token, **flag)
-    if page_id == GOALS:
-        return url_for(".goals", token=intake.token, **flag)
+    with saved, flagged to say the answers were just saved (i18n.SAVED: a query flag, not a
+    flash, which is kept in the session and so signed the cookie again on every save)."""
+    flag: dict[str, Any] = {i18n.SAVED: 1} if saved else {}
+    if (endpoint := _STEP_ENDPOINTS.get(page_id)) is not None:
+        return url_for(endpoint, token=intake.token, **flag)
     return url_for(".page", token=intake.token, page_id=page_id, **flag)
 
 
@@ -114,7 +110,7 @@ def page_url(intake: Intake, page_id: str, *, saved: bool = False) -> str:
 def just_saved() -> bool:
     """Whether this page is shown right after a save (?saved=1), to say the answers are saved."""
     # Only a page shown, never a post: a page's form posts to its own address, flag and all.
-    return request.method == "GET" and request.args.get(SAVED) == "1"
+    return request.method == "GET" and request.args.get(i18n.SAVED) == "1"
 
 
 def moved_on(intake: Intake, moving: bool, action: str, target: str) -> Response | None:
