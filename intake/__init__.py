@@ -18,7 +18,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: config, extensions, blueprints, CLI."""
     import os
 
-    from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import cli, config, crypto, headers, health, i18n, logs, metrics, throttle, web
@@ -28,7 +27,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .db import db, migrate
     from .staff import bp as staff_bp
 
-    app = Flask(__name__, instance_relative_config=True, instance_path=config.instance_path())
+    app = web.App(__name__, instance_relative_config=True, instance_path=config.instance_path())
     app.config.from_mapping(config.defaults(app))
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -55,18 +55,32 @@ def policy(nonce: str | None = None) -> str:
 def secure(response: Response) -> Response:
     """Add the headers; a view that set a stricter CSP of its own (the logo) keeps it."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", policy(g.get("csp_nonce")))
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
+    # What the view set, read once (werkzeug's setdefault reads the whole list three times).
+    present = {key.lower() for key in headers.keys()}
+
+    def put(key: str, value: str, *, keep: bool = False) -> None:
+        if key.lower() not in present:
+            headers.add(key, value)
+        elif not keep:
+            headers.set(key, value)
+
+    nonce = g.get("csp_nonce")
+    put("Content-Security-Policy", policy(nonce) if nonce else _POLICY, keep=True)
+    put("X-Content-Type-Options", "nosniff", keep=True)
+    put("X-Frame-Options", "DENY", keep=True)
     # Client links carry their token in the address: no page ever sends it on as a Referer.
-    headers["Referrer-Policy"] = "no-referrer"
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    put("Referrer-Policy", "no-referrer")
+    put("Cross-Origin-Opener-Policy", "same-origin", keep=True)
     if request.endpoint in CACHEABLE_ENDPOINTS and response.status_code < 400:
         response.cache_control.no_cache = True
     else:
         # Clinical content and personal data: never kept by the browser or any cache.
-        headers["Cache-Control"] = "no-store"
-        headers["Pragma"] = "no-cache"
+        put("Cache-Control", "no-store")
+        put("Pragma", "no-cache")
     if current_app.config.get("PRODUCTION"):
-        headers["Strict-Transport-Security"] = HSTS
+        put("Strict-Transport-Security", HSTS)
     return response
+
+
+# The policy of every response without a nonce (all but the brief's page), made once.
+_POLICY = policy()

@@ -106,13 +106,15 @@ def seen_answers(definition: Definition, answers: Answers) -> dict[str, Any]:
     the stale answer must then neither be scored nor appear in the brief.
     """
     seen: dict[str, Any] = {}
+    # Conditions read earlier pages only, so evaluating against what is seen so far gives
+    # the same result as against everything, and drops chains of stale answers. (The
+    # context reads `seen` itself, so it sees each answer as it is added.)
+    so_far = Context(seen)
     for page in definition.pages:
-        # Conditions read earlier pages only, so evaluating against what is seen so far
-        # gives the same result as against everything, and drops chains of stale answers.
-        if page.show_if is not None and not holds(page.show_if, Context(seen)):
+        if page.show_if is not None and not holds(page.show_if, so_far):
             continue
         for item in page.items:
-            if item.show_if is not None and not holds(item.show_if, Context(seen)):
+            if item.show_if is not None and not holds(item.show_if, so_far):
                 continue
             if item.id in answers:
                 seen[item.id] = answers[item.id]

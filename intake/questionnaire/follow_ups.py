@@ -43,7 +43,11 @@ def follow_up_answers(
     safety = definition.safety
     if safety is None or safety.follow_ups is None:
         return None
-    answers = seen_answers(definition, answers)
+    asked = (safety.follow_ups.now, safety.follow_ups.ever)
+    # Only an answer given can be one still shown; most intakes (and most of every page's
+    # saves) have none, and working out what is shown walks the whole questionnaire.
+    if any(item in answers for item in asked):
+        answers = seen_answers(definition, answers)
 
     def value(item_id: str) -> str | None:
         given = answers.get(item_id)

@@ -209,7 +209,8 @@ class Condition(Frozen):
             raise ValueError("'mean' needs at least one item")
         return self
 
-    @property
+    # Cached: every page and save evaluates the questionnaire's conditions several times over.
+    @cached_property
     def subject(self) -> tuple[str, Any]:
         """The subject kind and its reference, for a comparison."""
         for key in SUBJECTS:
@@ -218,7 +219,7 @@ class Condition(Frozen):
                 return key, value
         raise ValueError("not a comparison")
 
-    @property
+    @cached_property
     def operator(self) -> tuple[str, Any]:
         """The operator name and its operand, for a comparison."""
         for key in OPERATORS:
