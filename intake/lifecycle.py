@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import render_template
 from sqlalchemy import bindparam, event, inspect, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, clients, clinics, crypto, intake_sets, mail, metrics, names, notify, webhooks
@@ -295,6 +295,26 @@ def by_token(token: str, *, lock: bool = False) -> Intake | None:
     return found
 
 
+# The clinic's settings no client page reads (only staff pages, jobs and the brief): left out
+# of the read every client page and save starts with (each column read is work for every
+# save). The logo is served by its own address; pages ask only whether there is one. Were a
+# client page to read one of these after all, it would cost that page one more query.
+_NOT_ON_CLIENT_PAGES = (
+    Clinic.logo,
+    Clinic.safety_procedure,
+    Clinic.paper_size,
+    Clinic.link_expiry_days,
+    Clinic.default_questionnaire,
+    Clinic.referral_set_id,
+    Clinic.self_referral_hash,
+    Clinic.referral_daily_cap,
+    Clinic.require_two_factor,
+    Clinic.retention_months,
+    Clinic.unopened_days,
+    Clinic.unfinished_days,
+    Clinic.settings_updated_at,
+    Clinic.created_at,
+)
 # Built once: SQLAlchemy then reuses the statement's cache key instead of working it out again
 # on every request (a client's every page and save starts here).
 _BY_TOKEN = (
@@ -305,8 +325,9 @@ _BY_TOKEN = (
     .where(Intake.token_hash == bindparam("token_hash"))
     .options(
         joinedload(Intake.questionnaire, innerjoin=True).defer(QuestionnaireVersion.source),
-        # The logo is served by its own address; pages ask only whether there is one.
-        joinedload(Intake.clinic, innerjoin=True).defer(Clinic.logo),
+        joinedload(Intake.clinic, innerjoin=True).options(
+            *(defer(column) for column in _NOT_ON_CLIENT_PAGES)
+        ),
     )
 )
 # Only the intake's row is locked (the clinic and versions are read, never written, here).

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, request
+from flask import Flask, request, request_started
 from flask.testing import FlaskClient
 from flask_babel import force_locale
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 from sqlalchemy.exc import OperationalError
 
 from intake import intake_sets, lifecycle
@@ -441,6 +441,43 @@ def test_safety_answer_shows_crisis_information_next_and_flags_at_once(
     # The emergency number comes first, as a link a phone can call.
     assert html.index('href="tel:911"') < html.index("988")
     assert 'href="/i/' + started.token + '/review"' in html
+
+
+def test_client_pages_read_no_clinic_setting_on_its_own(
+    app: Flask, client: FlaskClient, started: Intake
+) -> None:
+    """The clinic's settings no client page reads are left out of every client page's first
+    read (lifecycle._NOT_ON_CLIENT_PAGES); a page that read one after all would load it
+    alone, one more query on every such page. The whole path, urgent answer included."""
+    alone = re.compile(r"^SELECT clinic\.(\w+)(?: AS \w+)?\s+FROM clinic\s+WHERE", re.M)
+    loaded: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        loaded.extend(alone.findall(statement))
+
+    def forget(_: Flask, **__: Any) -> None:
+        # As in production, each request starts with nothing loaded (a test's requests
+        # otherwise share one session, which holds the clinic loaded whole by the fixtures).
+        db.session.expunge_all()
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    request_started.connect(forget, app)
+    try:
+        for page in ("now", "change", "reasons", "expectations", "ways", "practical"):
+            client.get(page_url(started, page))
+            autosave(client, started, page, {"why_now": "Sleep."} if page == "now" else {})
+            fill_page(client, started, page, FULL)
+        support = fill_page(client, started, "wellbeing", {"self_harm": "1"}).headers["Location"]
+        client.get(support)
+        client.get(contact_url(started))
+        give_contact(client, started, None)
+        client.get(f"/i/{started.token}/review")
+        client.get(f"/i/{started.token}/saved")
+    finally:
+        request_started.disconnect(forget, app)
+        event.remove(db.engine, "before_cursor_execute", watch)
+    assert reload(started).urgent
+    assert loaded == []
 
 
 def test_safety_item_left_blank_is_asked_once_more(client: FlaskClient, started: Intake) -> None:
