@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
+import secrets
 import sys
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
@@ -92,8 +92,8 @@ def worker_class() -> type[Any]:
 
 
 def new_id() -> str:
-    """A fresh request id."""
-    return uuid.uuid4().hex
+    """A fresh request id: 32 random hex digits."""
+    return secrets.token_hex(16)
 
 
 def redact(path: str) -> str:

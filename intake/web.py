@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, g, has_request_context, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter
 
@@ -48,6 +50,29 @@ class App(Flask):
         return super().ensure_sync(func)
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer made once per set of keys.
+
+    Flask makes it anew on every request (some forty calls of every client page and save);
+    it keeps nothing between uses, so one made for the same keys serves every request.
+    """
+
+    def __init__(self) -> None:
+        self._made: tuple[tuple[Any, ...], URLSafeTimedSerializer] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer for the app's current keys (made again if they change)."""
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        made = self._made
+        if made is None or made[0] != keys:
+            serializer = super().get_signing_serializer(app)
+            assert serializer is not None  # a secret key is set
+            made = self._made = (keys, serializer)
+        return made[1]
+
+
 class IdConverter(IntegerConverter):
     """<int:...> in every route: ids beyond what a column holds are a 404, never a database
     overflow."""
@@ -61,6 +86,7 @@ class IdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     """CSRF on every form, friendly error pages, the home page, template filters and names."""
     app.url_map.converters["int"] = IdConverter
+    app.session_interface = CookieSessions()
     csrf.init_app(app)
     app.before_request(refuse_nul)
     _errors(app)
@@ -141,11 +167,16 @@ def refuse_nul(*_: Any) -> None:
     No person types one, PostgreSQL cannot store one, and no field of ours means anything
     with it: the request is answered 400 before any view (or database) sees it.
     """
-    values = [*(request.view_args or {}).values(), request.path]
-    values += [v for _, v in request.args.items(multi=True)]
-    if request.method in ("POST", "PUT", "PATCH"):
-        values += [v for _, v in request.form.items(multi=True)]
-        values += list(request.form.keys()) + list(request.args.keys())
+    # The request itself, not its proxy: read here many times, on every request.
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    values = [current.path, *(current.view_args or {}).values()]
+    sent = [current.args]
+    if current.method in ("POST", "PUT", "PATCH"):
+        sent.append(current.form)
+    for fields in sent:
+        for key, given in fields.lists():
+            values.append(key)
+            values.extend(given)
     if any("\x00" in str(value) for value in values):
         abort(400)
 
