@@ -12,9 +12,15 @@ no gunicorn, so what is left is what the app itself spends on a save.
 Prints statements_per_save, calls_per_save (Python and C function calls made by one save,
 counted with sys.setprofile: the same whatever else the machine is doing, so a change's
 effect shows on a busy machine), cpu_ms_per_save (this process's CPU time, the database's not
-counted), ms_per_save (median), ms_per_save_p90 and ms_per_save_p99; --sql
-also prints one save's statements; --profile runs the saves again under cProfile and prints
-the N (30) functions with the most time of their own, then the N with the most in total.
+counted), ms_per_save (median), ms_per_save_p90 and ms_per_save_p99. Then the same for
+bench/bare.py's POST on the same database, in the same run (bare_calls_per_post,
+bare_cpu_ms_per_post), and, when the database runs on this machine, the CPU its server
+process spent on each (pg_cpu_ms_per_save, bare_pg_cpu_ms_per_post, read from /proc), and
+cpu_ratio=: the bare POST's CPU over a save's, both sides' database CPU included, which is
+what bench/load.py's page_save_vs_bare_ratio comes close to when the machine's cores are the
+limit. --sql also prints one save's statements; --profile runs the saves again under cProfile
+and prints the N (30) functions with the most time of their own, then the N with the most in
+total.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import statistics
 import sys
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +155,77 @@ def calls_per_save(post: Any, saves: int = 100) -> float:
     return calls / saves
 
 
+def bare_poster() -> Any:
+    """bench/bare.py on the same database, and its POST as load.py sends it: post(seq)."""
+    from bench.bare import create_app
+
+    os.environ["INTAKE_DATABASE_URL"] = DB_URL
+    client = create_app().test_client(use_cookies=False)
+
+    def post(seq: int) -> None:
+        text = f"Save number {seq}. To sleep properly again."
+        response = client.post("/save", data={"client": "c1", "seq": seq, "text": text})
+        assert response.status_code == 302, response.status_code
+
+    return post
+
+
+def server_cpu_ms() -> Callable[[], float | None]:
+    """The CPU the database's server processes for DB_URL's database have used (ms), as a
+    reader to call before and after; None when they are not on this machine."""
+    import psycopg
+
+    name = urllib.parse.urlsplit(DB_URL).path.lstrip("/")
+    admin_url = DB_URL.replace("postgresql+psycopg://", "postgresql://", 1).rsplit("/", 1)[0]
+    with psycopg.connect(admin_url + "/postgres", autocommit=True) as admin:
+        rows = admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))
+        pids = [row[0] for row in rows]
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+
+    def read() -> float | None:
+        try:
+            total = 0
+            for pid in pids:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime + stime, in ticks
+        except (OSError, IndexError, ValueError):
+            return None
+        return total * tick_ms
+
+    return read
+
+
+def server_cpu_per_call(post: Any, calls: int) -> float | None:
+    """The database server's CPU (ms) for each of `calls` posts; None when not measurable."""
+    read = server_cpu_ms()
+    before = read()
+    for seq in range(calls):
+        post(30_000 + seq)
+    after = read()
+    return None if before is None or after is None else (after - before) / calls
+
+
+def compare(post: Any, cpu_ms: float) -> None:
+    """The bare app's POST measured the same way, and both sides' database CPU."""
+    bare = bare_poster()
+    for seq in range(20):
+        bare(seq)
+    cpu_started = time.process_time()
+    for seq in range(SAVES):
+        bare(1000 + seq)
+    bare_cpu_ms = (time.process_time() - cpu_started) * 1000 / SAVES
+    print(f"bare_calls_per_post={calls_per_save(bare):.0f}")
+    print(f"bare_cpu_ms_per_post={bare_cpu_ms:.2f}")
+    ours_db = server_cpu_per_call(post, SAVES)
+    bare_db = server_cpu_per_call(bare, SAVES)
+    if ours_db is None or bare_db is None:
+        print("# the database server is not on this machine: its CPU is not counted")
+        return
+    print(f"pg_cpu_ms_per_save={ours_db:.2f}")
+    print(f"bare_pg_cpu_ms_per_post={bare_db:.2f}")
+    print(f"cpu_ratio={(bare_cpu_ms + bare_db) / (cpu_ms + ours_db):.2f}")
+
+
 def main() -> None:
     """Measure, then (if asked) show one save's SQL and profile the saves."""
     from sqlalchemy import event
@@ -181,6 +259,7 @@ def main() -> None:
     print(f"ms_per_save={statistics.median(times):.2f}")
     print(f"ms_per_save_p90={percentile(times, 90):.2f}")
     print(f"ms_per_save_p99={percentile(times, 99):.2f}")
+    compare(post, cpu_ms)
     if "--sql" in sys.argv:
         statements.clear()
         post(5000)
