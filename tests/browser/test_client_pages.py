@@ -226,8 +226,17 @@ def test_whole_intake_by_keyboard_on_a_phone_in_spanish(
     assert focused(page, "h1")  # the screen reader starts at the top of the new page
     screenshot(page, "es-01-now")
     # A required answer forgotten: the summary is announced, focused and links to the box.
+    # At 320 px the autosave's "saved" and its time take two lines, kept for them: the
+    # question being typed in does not move.
+    page.set_viewport_size({"width": 320, "height": PHONE["height"]})
+    box_at = "document.querySelector('#hopes').getBoundingClientRect().top + scrollY"
+    before = page.evaluate(box_at)
     tab_to(page, "#hopes")
     page.keyboard.type("Volver a dormir bien.")
+    page.wait_for_selector("#save-status:not(:empty) + .save-time:not(:empty)")
+    assert page.evaluate("document.querySelector('.save-line').offsetHeight") > 40  # two lines
+    assert page.evaluate(box_at) == before
+    page.set_viewport_size(PHONE)
     tab_to(page, NEXT)
     press_and_wait(page)
     assert focused(page, ".error-summary")
