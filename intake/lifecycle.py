@@ -295,14 +295,14 @@ def by_token(token: str, *, lock: bool = False) -> Intake | None:
     return found
 
 
-# The clinic's settings no client page reads (only staff pages, jobs and the brief): left out
-# of the read every client page and save starts with (each column read is work for every
-# save). The logo is served by its own address; pages ask only whether there is one. Were a
-# client page to read one of these after all, it would cost that page one more query.
+# The clinic's settings no client page reads (only staff pages and jobs): left out of the
+# read every client page and save starts with (each column read is work for every save).
+# The logo is read alone by what needs it: its own address, and the brief's fingerprint when
+# the client sends (as before); pages ask only whether there is one. Were a client page to
+# read another of these after all, it would cost that page one more query
+# (test_client_pages_read_no_clinic_setting_on_its_own walks the client's path to check).
 _NOT_ON_CLIENT_PAGES = (
     Clinic.logo,
-    Clinic.safety_procedure,
-    Clinic.paper_size,
     Clinic.link_expiry_days,
     Clinic.default_questionnaire,
     Clinic.referral_set_id,
@@ -339,7 +339,6 @@ _PARTS = (
     .options(
         joinedload(IntakePart.questionnaire, innerjoin=True).defer(QuestionnaireVersion.source)
     )
-    .execution_options(populate_existing=True)
 )
 
 

@@ -45,7 +45,10 @@ class App(Flask):
         so in one attribute; anything else (a partial, a callable object) goes Flask's way.
         """
         code = getattr(func, "__code__", None)
-        if code is not None and not code.co_flags & inspect.CO_COROUTINE:
+        # From Python 3.12 a plain function may be marked as a coroutine function
+        # (inspect.markcoroutinefunction): marked ones go Flask's way too.
+        marked = getattr(func, "_is_coroutine_marker", None) is not None
+        if code is not None and not code.co_flags & inspect.CO_COROUTINE and not marked:
             return func
         return super().ensure_sync(func)
 
@@ -64,7 +67,8 @@ class CookieSessions(SecureCookieSessionInterface):
         """Flask's serializer for the app's current keys (made again if they change)."""
         if not app.secret_key:
             return None
-        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        # SECRET_KEY_FALLBACKS: Flask 3.1 on (read as Flask's own method reads it).
+        keys = (*(app.config.get("SECRET_KEY_FALLBACKS") or ()), app.secret_key)
         made = self._made
         if made is None or made[0] != keys:
             serializer = super().get_signing_serializer(app)
@@ -170,13 +174,12 @@ def refuse_nul(*_: Any) -> None:
     # The request itself, not its proxy: read here many times, on every request.
     current = request._get_current_object()  # type: ignore[attr-defined]
     values = [current.path, *(current.view_args or {}).values()]
-    sent = [current.args]
-    if current.method in ("POST", "PUT", "PATCH"):
-        sent.append(current.form)
-    for fields in sent:
+    writes = current.method in ("POST", "PUT", "PATCH")
+    for fields in (current.args, current.form) if writes else (current.args,):
         for key, given in fields.lists():
-            values.append(key)
             values.extend(given)
+            if writes:  # a change's field names are checked too
+                values.append(key)
     if any("\x00" in str(value) for value in values):
         abort(400)
 

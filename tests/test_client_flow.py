@@ -448,7 +448,8 @@ def test_client_pages_read_no_clinic_setting_on_its_own(
 ) -> None:
     """The clinic's settings no client page reads are left out of every client page's first
     read (lifecycle._NOT_ON_CLIENT_PAGES); a page that read one after all would load it
-    alone, one more query on every such page. The whole path, urgent answer included."""
+    alone, one more query on every such page. The whole path, urgent answer, sending and the
+    client's own copy included."""
     alone = re.compile(r"^SELECT clinic\.(\w+)(?: AS \w+)?\s+FROM clinic\s+WHERE", re.M)
     loaded: list[str] = []
 
@@ -471,13 +472,20 @@ def test_client_pages_read_no_clinic_setting_on_its_own(
         client.get(support)
         client.get(contact_url(started))
         give_contact(client, started, None)
-        client.get(f"/i/{started.token}/review")
         client.get(f"/i/{started.token}/saved")
+        client.get(f"/i/{started.token}/review")
+        sent = post_form(client, f"/i/{started.token}/review", {})
+        assert sent.headers["Location"].endswith("/done")
+        client.get(f"/i/{started.token}/done")
+        assert client.get(f"/i/{started.token}/answers.pdf").status_code == 200
     finally:
         request_started.disconnect(forget, app)
         event.remove(db.engine, "before_cursor_execute", watch)
-    assert reload(started).urgent
-    assert loaded == []
+    stored = reload(started)
+    assert stored.urgent and stored.submitted
+    # The logo alone is read on its own, by what needs it: the brief's fingerprint, once,
+    # when the client sends (its bytes are never read with the clinic).
+    assert loaded == ["logo"]
 
 
 def test_safety_item_left_blank_is_asked_once_more(client: FlaskClient, started: Intake) -> None:
