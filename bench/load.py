@@ -102,14 +102,14 @@ class Processes:
             self.stop(process)
 
 
-def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll check until true; raise after timeout."""
+def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
+    """Poll check every `every` seconds until true; raise after timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(Exception):
             if result := check():
                 return result
-        time.sleep(0.1)
+        time.sleep(every)
     raise SystemExit(f"timed out waiting for {what}")
 
 
@@ -636,9 +636,18 @@ def render_phase(base: str, tokens: list[str]) -> tuple[float, list[float]]:
         f" JOIN brief_pdf b ON b.intake_id = i.id WHERE i.token_hash IN ({marks})"
         " AND b.state = 'ready'"
     )
-    rows = wait_until(
-        lambda: (r := query(sql)) and len(r) == len(tokens) and r, 600, "every brief to render"
-    )
+    # One connection, asked four times a second: a new connection at every look (a server
+    # process forked each time) took CPU from the very workers being measured.
+    import psycopg
+
+    with psycopg.connect(DB_URL.replace("postgresql+psycopg://", "postgresql://", 1)) as poll:
+        poll.autocommit = True
+        rows = wait_until(
+            lambda: (r := poll.execute(sql).fetchall()) and len(r) == len(tokens) and r,
+            600,
+            "every brief to render",
+            every=0.25,
+        )
     first = min(r[0] for r in rows)
     last = max(r[1] for r in rows)
     latencies = [(r[1] - r[0]).total_seconds() for r in rows]
