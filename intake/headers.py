@@ -52,6 +52,10 @@ def policy(nonce: str | None = None) -> str:
     )
 
 
+# The policy of every response without a nonce (all but the brief's page), made once.
+_POLICY = policy()
+
+
 def secure(response: Response) -> Response:
     """Add the headers; a view that set a stricter CSP of its own (the logo) keeps it."""
     headers = response.headers
@@ -80,7 +84,3 @@ def secure(response: Response) -> Response:
     if current_app.config.get("PRODUCTION"):
         put("Strict-Transport-Security", HSTS)
     return response
-
-
-# The policy of every response without a nonce (all but the brief's page), made once.
-_POLICY = policy()

@@ -275,7 +275,7 @@ def by_token(token: str, *, lock: bool = False) -> Intake | None:
     without its YAML source, which is read only if this process has not parsed that version
     yet (see catalogue.definition_of). Further parts (an intake set) are read by a second
     query only for an intake that has them; most have none, and joining the parts into the
-    first query cost every page and save a third of its read.
+    first query cost every page and save a seventh of its read.
 
     lock: read the row under its lock (a client's post): whatever the post then changes
     starts from what is stored now, and no other tab or autosave can commit in between;
@@ -613,6 +613,8 @@ def _write(intake: Intake, row: Mapping[str, Any]) -> None:
     unit of work's bookkeeping (a seventh of a save's work), and nothing else of the
     row changes, so the loaded object is set to what was written without marking it dirty.
     """
+    # On the session's connection, in its transaction: the ORM's execute adds only its own
+    # bookkeeping to a table's UPDATE.
     db.session.connection().execute(_SAVE, {"row_id": intake.id, **row})
     for key, value in row.items():
         set_committed_value(intake, key, value)
