@@ -264,7 +264,7 @@ def main() -> None:
         statements.clear()
         post(5000)
         for statement in statements:
-            print("--", " ".join(statement.split())[:300])
+            print("--", " ".join(statement.split())[: None if "--full" in sys.argv else 300])
     if "--profile" in sys.argv:
         at = sys.argv.index("--profile") + 1
         top = int(sys.argv[at]) if at < len(sys.argv) and sys.argv[at].isdigit() else 30

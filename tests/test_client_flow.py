@@ -488,6 +488,45 @@ def test_client_pages_read_no_clinic_setting_on_its_own(
     assert loaded == ["logo"]
 
 
+def test_answering_reads_no_column_on_its_own(
+    app: Flask, client: FlaskClient, started: Intake
+) -> None:
+    """A page of questions, its saves and autosave leave out what they never read of the
+    intake, its clinic and its version (lifecycle._INTAKE_NOT_WHILE_ANSWERING and its kin);
+    one that read such a column after all would load it alone, one more query on every save.
+    Pages shown, sent with a question still to answer, saved, autosaved, the safety question
+    asked again and answered urgently."""
+    alone = re.compile(
+        r"^SELECT ((?:intake|clinic|questionnaire_version)\.\w+)(?: AS \w+)?\s+FROM", re.M
+    )
+    loaded: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        loaded.extend(alone.findall(statement))
+
+    def forget(_: Flask, **__: Any) -> None:
+        db.session.expunge_all()  # as in production: each request starts with nothing loaded
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    request_started.connect(forget, app)
+    try:
+        assert fill_page(client, started, "now", {}).status_code == 200  # what needs fixing
+        for page in ("now", "change", "reasons", "expectations", "ways", "practical"):
+            client.get(page_url(started, page))
+            autosave(client, started, page, {"why_now": "Sleep."} if page == "now" else {})
+            fill_page(client, started, page, FULL, action="save")
+            fill_page(client, started, page, FULL)
+        assert fill_page(client, started, "wellbeing", {}).status_code == 200  # asked again
+        urgent = fill_page(client, started, "wellbeing", {"self_harm": "1"})
+        assert "/support" in urgent.headers["Location"]
+    finally:
+        request_started.disconnect(forget, app)
+        event.remove(db.engine, "before_cursor_execute", watch)
+    stored = reload(started)
+    assert stored.urgent and stored.answers["why_now"] == FULL["why_now"]
+    assert loaded == []
+
+
 def test_safety_item_left_blank_is_asked_once_more(client: FlaskClient, started: Intake) -> None:
     for page in ("now", "change", "reasons", "expectations", "ways", "practical"):
         fill_page(client, started, page, FULL)

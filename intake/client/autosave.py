@@ -21,7 +21,7 @@ def autosave(token: str, page_id: str) -> tuple[Response, int]:
     header (Flask-WTF checks it). The safety answer is left for the client's own Next, so
     that the crisis page always follows it (the page post flags the intake at once).
     """
-    intake, definition = load(token)
+    intake, definition = load(token, answering=True)
     if intake.submitted or intake.under_age_at is not None or not consented(intake, definition):
         return jsonify(saved=False, reason="closed"), 409
     pages = visible_pages(definition, intake.answers)

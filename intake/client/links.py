@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import abort, g, make_response, redirect, render_template, request, url_for
 from flask_babel import refresh
 from werkzeug.wrappers import Response
@@ -18,16 +16,17 @@ from . import bp
 _STEP_ENDPOINTS = {REVIEW: ".review", CONTACT: ".contact", GOALS: ".goals"}
 
 
-def load(token: str) -> tuple[Intake, Definition]:
+def load(token: str, *, answering: bool = False) -> tuple[Intake, Definition]:
     """The intake behind a link, and its questionnaire in the client's language.
 
     An unknown link is a friendly 404; a withdrawn or expired one a 410 that says whom
     to contact. A post reads the row under its lock (held until the post saves, or until
     it is answered), so what it checks is what it changes. A post that first settles the
     client's language commits that, which ends the lock: the save then reads the row again
-    under it (lifecycle._lock).
+    under it (lifecycle._lock). answering: a page of questions or its save, which reads
+    less of the intake (lifecycle.by_token).
     """
-    intake = lifecycle.by_token(token, lock=request.method == "POST")
+    intake = lifecycle.by_token(token, lock=request.method == "POST", answering=answering)
     if intake is None:
         abort(404)
     if problem := lifecycle.link_problem(intake):
@@ -100,10 +99,13 @@ def page_url(intake: Intake, page_id: str, *, saved: bool = False) -> str:
     """The address of a page of the intake, of its contact or goals step, or of the review;
     with saved, flagged to say the answers were just saved (i18n.SAVED: a query flag, not a
     flash, which is kept in the session and so signed the cookie again on every save)."""
-    flag: dict[str, Any] = {i18n.SAVED: 1} if saved else {}
     if (endpoint := _STEP_ENDPOINTS.get(page_id)) is not None:
-        return url_for(endpoint, token=intake.token, **flag)
-    return url_for(".page", token=intake.token, page_id=page_id, **flag)
+        url = url_for(endpoint, token=intake.token)
+    else:
+        url = url_for(".page", token=intake.token, page_id=page_id)
+    # The flag is the whole query: added as is, not by url_for's general query encoding
+    # (a fiftieth of a page save).
+    return f"{url}?{i18n.SAVED}=1" if saved else url
 
 
 @bp.app_template_global()

@@ -70,7 +70,7 @@ def start(token: str) -> Response | str:
 @bp.route("/i/<token>/p/<page_id>", methods=["GET", "POST"])
 def page(token: str, page_id: str) -> Response | str:
     """One page of questions; Next validates, Back and Save keep whatever is valid."""
-    intake, definition = load(token)
+    intake, definition = load(token, answering=True)
     if (elsewhere := gate(intake, definition)) is not None:
         return elsewhere
     current = next((p for p in visible_pages(definition, intake.answers) if p.id == page_id), None)

@@ -110,12 +110,10 @@ def seen_answers(definition: Definition, answers: Answers) -> dict[str, Any]:
     # the same result as against everything, and drops chains of stale answers. (The
     # context reads `seen` itself, so it sees each answer as it is added.)
     so_far = Context(seen)
-    for page in definition.pages:
-        if page.show_if is not None and not holds(page.show_if, so_far):
+    for page_shown_if, items in definition.conditions_in_order:
+        if page_shown_if is not None and not holds(page_shown_if, so_far):
             continue
-        for item in page.items:
-            if item.show_if is not None and not holds(item.show_if, so_far):
-                continue
-            if item.id in answers:
-                seen[item.id] = answers[item.id]
+        for item_id, shown_if in items:
+            if item_id in answers and (shown_if is None or holds(shown_if, so_far)):
+                seen[item_id] = answers[item_id]
     return seen

@@ -874,6 +874,17 @@ class Definition(Frozen):
             low, high = low + a, high + b
         return low, high
 
+    # Cached: seen_answers walks this on every page and save, several times over.
+    @cached_property
+    def conditions_in_order(
+        self,
+    ) -> tuple[tuple[Condition | None, tuple[tuple[str, Condition | None], ...]], ...]:
+        """Each page's condition, with its items' ids and conditions, in order."""
+        return tuple(
+            (page.show_if, tuple((item.id, item.show_if) for item in page.items))
+            for page in self.pages
+        )
+
     @cached_property
     def _translated(self) -> dict[str, Definition]:
         return {}
