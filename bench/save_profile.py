@@ -1,6 +1,6 @@
 """One client page save measured in-process on PostgreSQL: SQL statements, milliseconds, profile.
 
-Usage: python bench/save_profile.py [--sql] [--profile [N]]
+Usage: python bench/save_profile.py [--sql [--full]] [--profile [N]]
 Database: INTAKE_BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/
 intake_bench_save, dropped and created afresh). Settings: BENCH_SAVES (300).
 
@@ -18,15 +18,16 @@ bare_cpu_ms_per_post), and, when the database runs on this machine, the CPU its 
 process spent on each (pg_cpu_ms_per_save, bare_pg_cpu_ms_per_post, read from /proc), and
 cpu_ratio=: the bare POST's CPU over a save's, both sides' database CPU included, which is
 what bench/load.py's page_save_vs_bare_ratio comes close to when the machine's cores are the
-limit. --sql also prints one save's statements; --profile runs the saves again under cProfile
-and prints the N (30) functions with the most time of their own, then the N with the most in
-total.
+limit. --sql also prints one save's statements (their first 300 characters; with --full,
+whole); --profile runs the saves again under cProfile and prints the N (30) functions with
+the most time of their own, then the N with the most in total.
 """
 
 from __future__ import annotations
 
 import base64
 import cProfile
+import gc
 import os
 import pstats
 import statistics
@@ -137,6 +138,15 @@ def saver(app: Any, token: str) -> Any:
     return post
 
 
+def settle() -> None:
+    """Freeze what is loaded so far out of the garbage collector's sight, as gunicorn.conf.py
+    does before it forks: a worker's full collections never walk the app's own objects, so
+    neither do the figures here (one such collection falling among the saves measured
+    added tens of ms to them, differently from run to run)."""
+    gc.collect()
+    gc.freeze()
+
+
 def calls_per_save(post: Any, saves: int = 100) -> float:
     """Function calls (Python and C) made by one save, averaged over `saves` saves."""
     calls = 0
@@ -210,6 +220,7 @@ def compare(post: Any, cpu_ms: float) -> None:
     bare = bare_poster()
     for seq in range(20):
         bare(seq)
+    settle()
     cpu_started = time.process_time()
     for seq in range(SAVES):
         bare(1000 + seq)
@@ -245,6 +256,7 @@ def main() -> None:
     event.listen(engine, "before_cursor_execute", count)
     for seq in range(20):  # warm: the pool, the statement caches
         post(seq)
+    settle()
     statements.clear()
     times = []
     cpu_started = time.process_time()
