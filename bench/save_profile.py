@@ -2,22 +2,24 @@
 
 Usage: python bench/save_profile.py [--sql [--full]] [--profile [N]]
 Database: INTAKE_BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/
-intake_bench_save, dropped and created afresh). Settings: BENCH_SAVES (300).
+intake_bench_save, dropped and created afresh). Settings: BENCH_SAVES (300), BENCH_ROUNDS (10).
 
 Builds the app as bench/load.py's server does (PostgreSQL, keys from the environment, CSRF
 on), makes a clinic and a consented intake on the default questionnaire, then posts the page
 load.py posts (`now`, action next) BENCH_SAVES times through app.test_client(): no network and
-no gunicorn, so what is left is what the app itself spends on a save.
+no gunicorn, so what is left is what the app itself spends on a save. bench/bare.py's POST is
+measured the same way, on the same database, in the same run.
 
 Prints statements_per_save, calls_per_save (Python and C function calls made by one save,
 counted with sys.setprofile: the same whatever else the machine is doing, so a change's
-effect shows on a busy machine), cpu_ms_per_save (this process's CPU time, the database's not
-counted), ms_per_save (median), ms_per_save_p90 and ms_per_save_p99. Then the same for
-bench/bare.py's POST on the same database, in the same run (bare_calls_per_post,
-bare_cpu_ms_per_post), and, when the database runs on this machine, the CPU its server
-process spent on each (pg_cpu_ms_per_save, bare_pg_cpu_ms_per_post, read from /proc), and
-cpu_ratio=: the bare POST's CPU over a save's, both sides' database CPU included, which is
-what bench/load.py's page_save_vs_bare_ratio comes close to when the machine's cores are the
+effect shows on a busy machine), ms_per_save (median), ms_per_save_p90 and ms_per_save_p99;
+bare_calls_per_post; cpu_ms_per_save and bare_cpu_ms_per_post (this process's CPU, the
+database's not counted: the median of BENCH_ROUNDS rounds that alternate between the two)
+and app_cpu_ratio_rounds (the lowest and highest round's ratio, to show how much the machine
+moved); and, when the database runs on this machine, the CPU its server process spent on
+each (pg_cpu_ms_per_save, bare_pg_cpu_ms_per_post, read from /proc), and cpu_ratio=: the
+bare POST's CPU over a save's, both sides' database CPU included, which is what
+bench/load.py's page_save_vs_bare_ratio comes close to when the machine's cores are the
 limit. --sql also prints one save's statements (their first 300 characters; with --full,
 whole); --profile runs the saves again under cProfile and prints the N (30) functions with
 the most time of their own, then the N with the most in total.
@@ -48,6 +50,7 @@ DB_URL = os.environ.get(
     "INTAKE_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/intake_bench_save"
 )
 SAVES = int(os.environ.get("BENCH_SAVES", 300))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 10))
 KEYS = tuple(base64.urlsafe_b64encode(os.urandom(32)).decode() for _ in range(2))
 
 
@@ -215,18 +218,36 @@ def server_cpu_per_call(post: Any, calls: int) -> float | None:
     return None if before is None or after is None else (after - before) / calls
 
 
-def compare(post: Any, cpu_ms: float) -> None:
-    """The bare app's POST measured the same way, and both sides' database CPU."""
-    bare = bare_poster()
-    for seq in range(20):
-        bare(seq)
-    settle()
-    cpu_started = time.process_time()
-    for seq in range(SAVES):
-        bare(1000 + seq)
-    bare_cpu_ms = (time.process_time() - cpu_started) * 1000 / SAVES
+def cpu_rounds(post: Any, bare: Any) -> tuple[list[float], list[float]]:
+    """This process's CPU (ms) per save and per bare POST, in ROUNDS alternating rounds.
+
+    Alternating, so that both sides see the same machine: on a shared machine the CPU a
+    call takes drifts by a third within a minute, and one block after the other measured
+    the drift as much as the two apps.
+    """
+    ours: list[float] = []
+    theirs: list[float] = []
+    per_round = max(1, SAVES // ROUNDS)
+    seq = 40_000
+    for _ in range(ROUNDS):
+        for calls, side in ((post, ours), (bare, theirs)):
+            started = time.process_time()
+            for _ in range(per_round):
+                calls(seq)
+                seq += 1
+            side.append((time.process_time() - started) * 1000 / per_round)
+    return ours, theirs
+
+
+def compare(post: Any, bare: Any) -> None:
+    """Both sides' calls, their CPU in alternating rounds, and their database's CPU."""
     print(f"bare_calls_per_post={calls_per_save(bare):.0f}")
+    ours, theirs = cpu_rounds(post, bare)
+    cpu_ms, bare_cpu_ms = statistics.median(ours), statistics.median(theirs)
+    ratios = sorted(b / o for o, b in zip(ours, theirs, strict=True))
+    print(f"cpu_ms_per_save={cpu_ms:.2f}")
     print(f"bare_cpu_ms_per_post={bare_cpu_ms:.2f}")
+    print(f"app_cpu_ratio_rounds={ratios[0]:.2f}..{ratios[-1]:.2f}")
     ours_db = server_cpu_per_call(post, SAVES)
     bare_db = server_cpu_per_call(bare, SAVES)
     if ours_db is None or bare_db is None:
@@ -254,24 +275,23 @@ def main() -> None:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
+    bare = bare_poster()
     for seq in range(20):  # warm: the pool, the statement caches
         post(seq)
+        bare(seq)
     settle()
     statements.clear()
     times = []
-    cpu_started = time.process_time()
     for seq in range(SAVES):
         started = time.perf_counter()
         post(1000 + seq)
         times.append((time.perf_counter() - started) * 1000)
-    cpu_ms = (time.process_time() - cpu_started) * 1000 / SAVES
     print(f"statements_per_save={len(statements) / SAVES:.1f}")
     print(f"calls_per_save={calls_per_save(post):.0f}")
-    print(f"cpu_ms_per_save={cpu_ms:.2f}")
     print(f"ms_per_save={statistics.median(times):.2f}")
     print(f"ms_per_save_p90={percentile(times, 90):.2f}")
     print(f"ms_per_save_p99={percentile(times, 99):.2f}")
-    compare(post, cpu_ms)
+    compare(post, bare)
     if "--sql" in sys.argv:
         statements.clear()
         post(5000)
