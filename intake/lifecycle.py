@@ -340,17 +340,16 @@ _BY_TOKEN = (
 # frequent requests, never read: of the intake, the client's own details (the welcome, the
 # contact step, sending and staff read them) and its bookkeeping; of the clinic, what the
 # crisis page, the contact step and the brief read; of the version, all but its digest
-# (catalogue.definition_of). Each column read is work for every save (the four encrypted
+# (catalogue.definition_of). Each column read is work for every save (the five encrypted
 # ones are decrypted): leaving these out is a twentieth of a save.
 # test_answering_reads_no_column_on_its_own checks that no page, save or autosave reads
-# one of them after all (each would cost one more query).
+# one of them after all (each would cost one more query), nor the page of a closed link.
 _INTAKE_NOT_WHILE_ANSWERING = (
     Intake.client_name,
     Intake.email,
     Intake.phone,
     Intake.consent_name,
     Intake.consent_version,
-    Intake.therapist_id,
     Intake.client_id,
     Intake.token_hash,
     Intake.reminder_sent_at,
@@ -367,11 +366,9 @@ _INTAKE_NOT_WHILE_ANSWERING = (
 _CLINIC_NOT_WHILE_ANSWERING = (
     Clinic.slug,
     Clinic.crisis_texts,
-    Clinic.emergency_number,
     Clinic.safety_procedure,
     Clinic.phone_region,
     Clinic.paper_size,
-    Clinic.copy_link_days,
     Clinic.time_zone,
 )
 _VERSION_NOT_WHILE_ANSWERING = (
