@@ -341,7 +341,7 @@ _BY_TOKEN = (
 # contact step, sending and staff read them) and its bookkeeping; of the clinic, what the
 # crisis page, the contact step and the brief read; of the version, all but its digest
 # (catalogue.definition_of). Each column read is work for every save (the five encrypted
-# ones are decrypted): leaving these out is a twentieth of a save.
+# ones are decrypted): leaving these out is about 3.5% of a save's work.
 # test_answering_reads_no_column_on_its_own checks that no page, save or autosave reads
 # one of them after all (each would cost one more query), nor the page of a closed link.
 _INTAKE_NOT_WHILE_ANSWERING = (

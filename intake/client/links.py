@@ -104,7 +104,7 @@ def page_url(intake: Intake, page_id: str, *, saved: bool = False) -> str:
     else:
         url = url_for(".page", token=intake.token, page_id=page_id)
     # The flag is the whole query: added as is, not by url_for's general query encoding
-    # (a fiftieth of a page save).
+    # (half a percent of a page save's work).
     return f"{url}?{i18n.SAVED}=1" if saved else url
 
 
