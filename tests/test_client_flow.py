@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -443,6 +445,28 @@ def test_safety_answer_shows_crisis_information_next_and_flags_at_once(
     assert 'href="/i/' + started.token + '/review"' in html
 
 
+@contextmanager
+def statements_seen(app: Flask) -> Iterator[list[str]]:
+    """Every SQL statement run meanwhile; as in production, each request starts with nothing
+    loaded (a test's requests otherwise share one session, which holds what the fixtures
+    loaded)."""
+    seen: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    def forget(_: Flask, **__: Any) -> None:
+        db.session.expunge_all()
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    request_started.connect(forget, app)
+    try:
+        yield seen
+    finally:
+        request_started.disconnect(forget, app)
+        event.remove(db.engine, "before_cursor_execute", watch)
+
+
 def test_client_pages_read_no_clinic_setting_on_its_own(
     app: Flask, client: FlaskClient, started: Intake
 ) -> None:
@@ -451,19 +475,7 @@ def test_client_pages_read_no_clinic_setting_on_its_own(
     alone, one more query on every such page. The whole path, urgent answer, sending and the
     client's own copy included."""
     alone = re.compile(r"^SELECT clinic\.(\w+)(?: AS \w+)?\s+FROM clinic\s+WHERE", re.M)
-    loaded: list[str] = []
-
-    def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        loaded.extend(alone.findall(statement))
-
-    def forget(_: Flask, **__: Any) -> None:
-        # As in production, each request starts with nothing loaded (a test's requests
-        # otherwise share one session, which holds the clinic loaded whole by the fixtures).
-        db.session.expunge_all()
-
-    event.listen(db.engine, "before_cursor_execute", watch)
-    request_started.connect(forget, app)
-    try:
+    with statements_seen(app) as statements:
         for page in ("now", "change", "reasons", "expectations", "ways", "practical"):
             client.get(page_url(started, page))
             autosave(client, started, page, {"why_now": "Sleep."} if page == "now" else {})
@@ -478,9 +490,7 @@ def test_client_pages_read_no_clinic_setting_on_its_own(
         assert sent.headers["Location"].endswith("/done")
         client.get(f"/i/{started.token}/done")
         assert client.get(f"/i/{started.token}/answers.pdf").status_code == 200
-    finally:
-        request_started.disconnect(forget, app)
-        event.remove(db.engine, "before_cursor_execute", watch)
+    loaded = [column for statement in statements for column in alone.findall(statement)]
     stored = reload(started)
     assert stored.urgent and stored.submitted
     # The logo alone is read on its own, by what needs it: the brief's fingerprint, once,
@@ -501,24 +511,12 @@ def test_answering_reads_no_column_on_its_own(
     alone = re.compile(
         r"^SELECT ((?:intake|clinic|questionnaire_version)\.\w+)(?: AS \w+)?\s+FROM", re.M
     )
-    loaded: list[str] = []
-    reads: list[str] = []
-
-    def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        loaded.extend(alone.findall(statement))
-        if "WHERE intake.token_hash" in statement:  # a page's read of its intake
-            reads.append(statement)
-
-    def forget(_: Flask, **__: Any) -> None:
-        db.session.expunge_all()  # as in production: each request starts with nothing loaded
 
     def change(**values: Any) -> None:
         db.session.execute(update(Intake).where(Intake.id == started.id).values(**values))
         db.session.commit()
 
-    event.listen(db.engine, "before_cursor_execute", watch)
-    request_started.connect(forget, app)
-    try:
+    with statements_seen(app) as statements:
         assert fill_page(client, started, "now", {}).status_code == 200  # what needs fixing
         for page in ("now", "change", "reasons", "expectations", "ways", "practical"):
             client.get(page_url(started, page))
@@ -532,9 +530,9 @@ def test_answering_reads_no_column_on_its_own(
         assert client.get(page_url(started, "now")).status_code == 410
         change(revoked_at=None, status=IntakeStatus.SUBMITTED, submitted_at=utcnow())
         assert client.get(page_url(started, "now")).headers["Location"].endswith("/done")
-    finally:
-        request_started.disconnect(forget, app)
-        event.remove(db.engine, "before_cursor_execute", watch)
+    loaded = [column for statement in statements for column in alone.findall(statement)]
+    # A page's read of its intake.
+    reads = [statement for statement in statements if "WHERE intake.token_hash" in statement]
     stored = reload(started)
     assert stored.urgent and stored.answers["why_now"] == FULL["why_now"]
     assert loaded == []
