@@ -106,7 +106,8 @@ def test_the_clinic_is_told_once_without_answers(
     assert (
         smtp.messages[0]["Subject"] == "An intake has stopped: please get in touch with the client"
     )
-    body = smtp.body()
+    # The text around the staff link: the link's intake id may hold "18" (e.g. /intakes/918).
+    body = smtp.body().replace(smtp.link(), "")
     for private in ("18", "exams", "Robin", "under"):
         assert private not in body, private
     assert f"/staff/intakes/{intake.id}" in smtp.link()
