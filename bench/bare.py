@@ -2,6 +2,10 @@
 
 Served by the same gunicorn.conf.py as intake, on the same PostgreSQL, with the same pool
 settings, so the ratio measures what a client's page save costs beyond the bare minimum.
+
+A second route, POST /keep, does the least a save of answers must: read the client's row
+under its lock, change it, commit (no form, CSRF, session or encryption). load.py measures
+it too, so the gap between the two yardsticks shows what the read-modify-write itself costs.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import os
 
 from flask import Flask, redirect, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.wrappers import Response
 
@@ -29,6 +33,16 @@ class Row(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Kept(db.Model):  # type: ignore[name-defined]
+    """One client's row, changed in place by every POST /keep."""
+
+    __tablename__ = "bench_bare_kept"
+
+    client: Mapped[str] = mapped_column(String(40), primary_key=True)
     seq: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
 
@@ -53,6 +67,18 @@ def create_app() -> Flask:
                 text=request.form.get("text", ""),
             )
         )
+        db.session.commit()
+        return redirect("/saved")
+
+    @app.post("/keep")
+    def keep() -> Response:
+        client = request.form["client"]
+        row = db.session.scalar(select(Kept).where(Kept.client == client).with_for_update())
+        if row is None:
+            row = Kept(client=client, seq=0, text="")
+            db.session.add(row)
+        row.seq = int(request.form["seq"])
+        row.text = request.form.get("text", "")
         db.session.commit()
         return redirect("/saved")
 

@@ -9,7 +9,9 @@ BENCH_BRIEFS per render round (24), BENCH_RENDER_ROUNDS (2 with one worker, 2 wi
 alternating), WEB_CONCURRENCY (gunicorn.conf.py's default).
 
 Prints one `name=value` per line:
-  page_saves_per_s, bare_per_s, page_save_vs_bare_ratio, p99_ms, bare_p99_ms, p99_ratio,
+  page_saves_per_s, bare_per_s, page_save_vs_bare_ratio, bare_keep_per_s (the bare app's
+  locked read and update of one row per client, bench/bare.py's /keep),
+  bare_keep_vs_bare_ratio, page_save_vs_bare_keep_ratio, p99_ms, bare_p99_ms, p99_ratio,
   errors, lost, render_per_s_1, render_per_s_2, render_workers_2_vs_1, render_s_1w,
   render_s_2w, cpu_busy_2w, submit_to_pdf_p95_s, dashboard_p95_ms_under_load.
 """
@@ -338,13 +340,13 @@ def our_clients(base: str, tokens: list[str]) -> list[Callable[[int], tuple[str,
     return made  # type: ignore[return-value]
 
 
-def bare_clients() -> list[Any]:
-    """Per client: the form the bare app inserts."""
+def bare_clients(path: str = "/save") -> list[Any]:
+    """Per client: the form the bare app inserts (/save) or keeps in the client's row (/keep)."""
     return [
         (
             "",
             lambda seq, n=n: (
-                "/save",
+                path,
                 {
                     "client": f"c{n}",
                     "seq": seq,
@@ -475,30 +477,37 @@ def measure(procs: Processes, folder: Path) -> None:
 
     # 1. Page saves against the bare app, alternating rounds so both see the same machine.
     savers = our_clients(ours, seeded["savers"])
-    plain = bare_clients()
+    plain, keepers = bare_clients(), bare_clients("/keep")
     run_load(ours, savers, Side("warm"), 2)
     run_load(bare, plain, Side("warm"), 2)
+    run_load(bare, keepers, Side("warm"), 2)
     saves_before = metric_sum(ours, 'intake_page_saves_total{kind="page"}')
     query("TRUNCATE bench_bare_row")
-    mine, theirs = Side("intake"), Side("bare")
+    mine, theirs, kept = Side("intake"), Side("bare"), Side("bare keep")
     for n in range(ROUNDS):
         run_load(bare, plain, theirs, SECONDS, seq_start=n * 1_000_000)
         run_load(ours, savers, mine, SECONDS, seq_start=n * 1_000_000)
+        run_load(bare, keepers, kept, SECONDS, seq_start=n * 1_000_000)
     committed = metric_sum(ours, 'intake_page_saves_total{kind="page"}') - saves_before
     bare_rows = query("SELECT count(*) FROM bench_bare_row")[0][0]
     lost = max(0, theirs.ok - bare_rows) + max(0, mine.ok - int(committed))
     for n, seq in mine.last_ok.items():
         lost += stored_answer(seeded["savers"][n], "why_now") != f"Save number {seq}."
+    kept_seq = dict(query("SELECT client, seq FROM bench_bare_kept"))  # type: ignore[arg-type]
+    lost += sum(kept_seq.get(f"c{n}") != seq for n, seq in kept.last_ok.items())
     p99, bare_p99 = percentile(mine.latencies, 99), percentile(theirs.latencies, 99)
     out("page_saves_per_s", f"{mine.per_second:.0f}")
     out("bare_per_s", f"{theirs.per_second:.0f}")
     out("page_save_vs_bare_ratio", f"{mine.per_second / theirs.per_second:.2f}")
+    out("bare_keep_per_s", f"{kept.per_second:.0f}")
+    out("bare_keep_vs_bare_ratio", f"{kept.per_second / theirs.per_second:.2f}")
+    out("page_save_vs_bare_keep_ratio", f"{mine.per_second / kept.per_second:.2f}")
     out("p50_ms", f"{percentile(mine.latencies, 50) * 1000:.1f}")
     out("bare_p50_ms", f"{percentile(theirs.latencies, 50) * 1000:.1f}")
     out("p99_ms", f"{p99 * 1000:.1f}")
     out("bare_p99_ms", f"{bare_p99 * 1000:.1f}")
     out("p99_ratio", f"{p99 / bare_p99:.2f}")
-    out("errors", str(mine.errors + theirs.errors))
+    out("errors", str(mine.errors + theirs.errors + kept.errors))
     out("lost", str(lost))
 
     if os.environ.get("BENCH_PHASES") == "saves":

@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
         compile_catalogs(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     except OSError:
         pass  # a read-only install: `make` compiled the catalogs when it was built
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=_request_locale)
 
     @app.context_processor
     def language_context() -> dict[str, Any]:
@@ -65,6 +65,17 @@ def interface_languages() -> tuple[str, ...]:
 
 
 _LANGUAGES = "intake.interface_languages"
+
+
+def _request_locale() -> Locale:
+    """Flask-Babel's locale selector: select_locale's choice, as a Locale made once per
+    language (Flask-Babel would parse the code again on every request)."""
+    return _locale(select_locale())
+
+
+@lru_cache(maxsize=16)
+def _locale(code: str) -> Locale:
+    return Locale.parse(code.replace("-", "_"))
 
 
 def select_locale() -> str:
