@@ -493,7 +493,7 @@ def measure(procs: Processes, folder: Path) -> None:
     lost = max(0, theirs.ok - bare_rows) + max(0, mine.ok - int(committed))
     for n, seq in mine.last_ok.items():
         lost += stored_answer(seeded["savers"][n], "why_now") != f"Save number {seq}."
-    kept_seq = dict(query("SELECT client, seq FROM bench_bare_kept"))  # type: ignore[arg-type]
+    kept_seq = dict(query("SELECT client, seq FROM bench_bare_kept"))
     lost += sum(kept_seq.get(f"c{n}") != seq for n, seq in kept.last_ok.items())
     p99, bare_p99 = percentile(mine.latencies, 99), percentile(theirs.latencies, 99)
     out("page_saves_per_s", f"{mine.per_second:.0f}")
