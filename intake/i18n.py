@@ -75,6 +75,7 @@ def _request_locale() -> Locale:
 
 @lru_cache(maxsize=16)
 def _locale(code: str) -> Locale:
+    # Our codes are written as in HTML ("pt-BR"); Babel's as "pt_BR".
     return Locale.parse(code.replace("-", "_"))
 
 
@@ -131,7 +132,8 @@ def choose(
 def language_name(code: str) -> str:
     """A language's name in that language ('español'), for the switcher."""
     try:
-        name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_"))
+        locale = _locale(code)
+        name = locale.get_display_name(locale)
     except (ValueError, UnknownLocaleError):
         return code
     return (name or code)[:1].upper() + (name or code)[1:]
