@@ -24,6 +24,7 @@ from tests.helpers import (
     SAFETY_V3,
     SmtpInbox,
     audit_actions,
+    autosave,
     complete,
     fill_page,
     reload,
@@ -129,6 +130,21 @@ def test_a_later_right_now_yes_shows_the_crisis_page_again(
         client, intake, "wellbeing", {"self_harm": "1", "safety_now": "yes"}, definition=SAFETY_V3
     )
     assert "/support" not in same.headers["Location"]
+
+
+def test_autosave_leaves_the_follow_ups_to_the_clients_next(
+    client: FlaskClient, intake: Intake
+) -> None:
+    answer_safety(client, intake, self_harm="1", safety_now="no")
+    # Back on the page, the script saves as the client changes "right now" to yes...
+    sent = {"self_harm": "1", "safety_now": "yes", "safety_ever": "yes"}
+    assert autosave(client, intake, "wellbeing", sent).get_json()["saved"] is True
+    stored = reload(intake).answers
+    assert (stored["safety_now"], stored.get("safety_ever")) == ("no", None)
+    # ...so their own Next still shows the crisis page, led by the number.
+    again = fill_page(client, intake, "wellbeing", sent, definition=SAFETY_V3)
+    assert "/support" in again.headers["Location"]
+    assert STAY["en"] in text_of(client.get(again.headers["Location"]).get_data(as_text=True))
 
 
 def test_the_clinic_sees_the_answers_but_the_email_does_not(

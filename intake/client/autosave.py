@@ -18,8 +18,9 @@ def autosave(token: str, page_id: str) -> tuple[Response, int]:
     """Save a page's valid answers as the client types; say which questions to show.
 
     The same form validation as the page's Save button; CSRF comes in the X-CSRFToken
-    header (Flask-WTF checks it). The safety answer is left for the client's own Next, so
-    that the crisis page always follows it (the page post flags the intake at once).
+    header (Flask-WTF checks it). The safety answer and its follow-ups are left for the
+    client's own Next, so that the crisis page always follows them (the page post flags the
+    intake at once, and a later "right now: yes" shows the crisis page again).
     """
     intake, definition = load(token, answering=True)
     if intake.submitted or intake.under_age_at is not None or not consented(intake, definition):
@@ -34,8 +35,8 @@ def autosave(token: str, page_id: str) -> tuple[Response, int]:
     form.validate()
     sent = answers_from(form, current.items, valid_only=True)
     shown = visible_items(definition, current, merge_answers(intake.answers, sent))
-    safety = definition.safety.item if definition.safety else None
-    values = {i.id: sent[i.id] for i in shown if i.id in sent and i.id != safety}
+    held = definition.safety.asked_items if definition.safety else ()
+    values = {i.id: sent[i.id] for i in shown if i.id in sent and i.id not in held}
     try:
         # None: where the client resumes stays what it is under the row lock, so a late
         # autosave can never pull them back a page after they pressed Next.

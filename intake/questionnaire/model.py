@@ -623,6 +623,13 @@ class Safety(Frozen):
         }
     )
 
+    @property
+    def asked_items(self) -> tuple[str, ...]:
+        """The safety item and its follow-ups: what only the client's own Next saves."""
+        if self.follow_ups is None:
+            return (self.item,)
+        return (self.item, self.follow_ups.now, self.follow_ups.ever)
+
 
 class Goals(Frozen):
     """The wizard's goals step: the client names one to three goals in their own words and
