@@ -342,6 +342,22 @@ def test_bad_input_gets_a_clear_message(
     assert message in response.get_data(as_text=True)
 
 
+def test_line_breaks_count_as_the_browser_counts_them(
+    client: FlaskClient, started: Intake
+) -> None:
+    # The browser's maxlength counts a line break once but sends it as CR LF: a box filled
+    # to its limit in the browser is within the limit here too, and stored with LF.
+    lines = ["x" * 79] * 50
+    sent = "\r\n".join(lines) + "\r\n"
+    assert len(sent) > 4000 and len(sent.replace("\r\n", "\n")) == 4000
+    response = fill_page(client, started, "now", {"why_now": sent, "hopes": "h"})
+    assert response.status_code == 302
+    assert reload(started).answers["why_now"] == "\n".join(lines)
+    # One character more is still too long.
+    response = fill_page(client, started, "now", {"why_now": sent + "x", "hopes": "h"})
+    assert "under 4000 characters" in response.get_data(as_text=True)
+
+
 def test_conditional_page_appears_only_when_it_applies(
     client: FlaskClient, intake: Intake
 ) -> None:

@@ -14,10 +14,7 @@ from wtforms import (
     DateField,
     Field,
     RadioField,
-    SelectMultipleField,
     StringField,
-    TextAreaField,
-    widgets,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -30,6 +27,7 @@ from wtforms.validators import (
 )
 
 from .. import phones
+from ..fields import CheckboxesField, TextBoxField
 from ..questionnaire.model import DECLINED, Definition, Item, ItemType
 
 # Lazy: the words are looked up in the client's language when a form is shown.
@@ -44,11 +42,8 @@ SHORT_TEXT_MAX = 300
 NAME_MAX = 200
 
 
-class CheckboxesField(SelectMultipleField):
-    """Several checkboxes: a multiple choice that works without JavaScript."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
+class ChoicesField(CheckboxesField):
+    """A multiple choice question's checkboxes, "prefer not to answer" among them."""
 
     def pre_validate(self, form: Any) -> None:
         """Reject unknown values, and 'prefer not to answer' combined with a choice."""
@@ -160,7 +155,7 @@ def _field(definition: Definition, item: Item, strict: bool) -> Field:
         return StringField(validators=required + [_length(limit), _not_the_marker], **kw)
     if t is ItemType.LONG_TEXT:
         limit = item.max_length or 4000
-        return TextAreaField(validators=required + [_length(limit), _not_the_marker], **kw)
+        return TextBoxField(validators=required + [_length(limit), _not_the_marker], **kw)
     if t is ItemType.DATE:
         later = [] if item.allow_past else [NotBefore(earliest_date())]
         if not item.allow_past:
@@ -176,7 +171,7 @@ def _field(definition: Definition, item: Item, strict: bool) -> Field:
         return BooleanField(validators=[RequiredWhen(strict and item.required, message)], **kw)
     if t is ItemType.MULTIPLE_CHOICE:
         choices = [SelectChoice(str(o.value), o.label) for o in item.options or ()] + decline
-        return CheckboxesField(
+        return ChoicesField(
             validators=required, choices=choices, invalid_choice_message=CHOICE_MESSAGE, **kw
         )
     choices = _choices(definition, item) + decline

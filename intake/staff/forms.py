@@ -17,10 +17,7 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
-    TextAreaField,
-    widgets,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -37,6 +34,7 @@ from wtforms.validators import (
 
 from .. import colours, dates, phones
 from ..accounts.auth import MIN_PASSWORD, password_problem
+from ..fields import CheckboxesField, TextBoxField
 from ..models import ApiScope, FollowUp, Role
 
 # The everyday role first: an invitation is for a therapist unless the admin says otherwise.
@@ -422,7 +420,7 @@ class NewQuestionnaireForm(FlaskForm):
 class EditQuestionnaireForm(FlaskForm):
     """The YAML text, and optionally a file that replaces it."""
 
-    source = TextAreaField("Definition (YAML)", validators=[Length(max=MAX_SOURCE)])
+    source = TextBoxField("Definition (YAML)", validators=[Length(max=MAX_SOURCE)])
     upload = FileField(
         "Or upload a .yaml file, or a FHIR R4 Questionnaire as .json (replaces the text above)"
     )
@@ -470,13 +468,6 @@ class WebhookForm(FlaskForm):
     )
 
 
-class CheckboxesField(SelectMultipleField):
-    """Several checkboxes (works without JavaScript)."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
 CRISIS_TEXT_MAX = 2000
 # Printed on page 1 of every urgent brief, so it must stay short.
 PROCEDURE_MAX = 400
@@ -497,7 +488,7 @@ class SafetySettingsForm(FlaskForm):
         "Emergency number",
         validators=[Optional(), Length(max=40), phone_number()],
     )
-    safety_procedure = TextAreaField(
+    safety_procedure = TextBoxField(
         "Your safety procedure (for staff)",
         validators=[
             Optional(),
@@ -578,7 +569,7 @@ def safety_form(
         setattr(
             Form,
             f"crisis_text_{code}",
-            TextAreaField(
+            TextBoxField(
                 f"Crisis text shown to clients answering in {name}",
                 validators=[Optional(), Length(max=CRISIS_TEXT_MAX)],
             ),
@@ -612,7 +603,7 @@ class FollowUpForm(FlaskForm):
         choices=[SelectChoice(o.value, o.label) for o in FollowUp],
         validators=[InputRequired("Please say whether you spoke with the client or tried to.")],
     )
-    note = TextAreaField(
+    note = TextBoxField(
         "A short note (how, what was agreed; no clinical detail needed)",
         validators=[
             Optional(),
