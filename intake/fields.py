@@ -25,5 +25,6 @@ class TextBoxField(TextAreaField):
     def process_formdata(self, valuelist: list[Any]) -> None:
         """Take the posted text with its line breaks as LF."""
         super().process_formdata(valuelist)
-        if isinstance(self.data, str):
-            self.data = self.data.replace("\r\n", "\n").replace("\r", "\n")
+        text: Any = self.data
+        if isinstance(text, str):
+            self.data = text.replace("\r\n", "\n").replace("\r", "\n")
