@@ -22,9 +22,10 @@ class TextBoxField(TextAreaField):
     otherwise fail the same limit on the server.
     """
 
+    data: str | None
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         """Take the posted text with its line breaks as LF."""
         super().process_formdata(valuelist)
-        text: Any = self.data
-        if isinstance(text, str):
-            self.data = text.replace("\r\n", "\n").replace("\r", "\n")
+        if isinstance(self.data, str):
+            self.data = self.data.replace("\r\n", "\n").replace("\r", "\n")
