@@ -64,10 +64,13 @@
       status.insertAdjacentElement("afterend", time);
     }
 
-    function say(message) {
+    function say(message, problem) {
       // Only a change of wording is announced; the time beside it is for the eyes.
       if (status && status.textContent !== message) {
         status.textContent = message;
+      }
+      if (status) {
+        status.classList.toggle("unsaved", Boolean(problem));
       }
     }
 
@@ -99,6 +102,18 @@
       }
     }
 
+    function unsaved(errors) {
+      // Each answer the server refused, as "question: what to change", in page order.
+      var found = [];
+      Array.prototype.forEach.call(form.querySelectorAll(".question[data-item]"), function (q) {
+        var id = q.getAttribute("data-item");
+        if (Object.prototype.hasOwnProperty.call(errors, id)) {
+          found.push(q.getAttribute("data-prompt") + " \u2014 " + errors[id]);
+        }
+      });
+      return found.join(" ");
+    }
+
     function save() {
       clearTimeout(timer);
       if (submitting || !dirty) {
@@ -124,6 +139,13 @@
           return;
         }
         showQuestions(result.visible || []);
+        var problems = unsaved(result.errors || {});
+        if (problems) {
+          // What failed a check was not kept: say which answer, and why, instead of "saved".
+          time.textContent = "";
+          say(form.getAttribute("data-msg-check") + " " + problems, true);
+          return;
+        }
         say(form.getAttribute("data-msg-saved"));
         var now = new Date();
         var stamp = now.toLocaleTimeString(document.documentElement.lang || undefined,
@@ -132,7 +154,7 @@
       }).catch(function () {
         dirty = true;
         time.textContent = "";
-        say(form.getAttribute("data-msg-failed"));
+        say(form.getAttribute("data-msg-failed"), true);
       }).then(function () {
         pending = null;
       });

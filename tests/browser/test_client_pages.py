@@ -210,6 +210,34 @@ def test_review_with_a_missing_answer_and_a_question_added_by_the_server(
     assert "leave_message" not in reload(intake).answers
 
 
+def test_an_answer_the_autosave_refused_is_named_not_called_saved(
+    phone: Any, live_url: str, intake: Intake
+) -> None:
+    page = phone
+    base = intake_url(live_url, intake)
+    page.goto(base)
+    page.fill("#consent_name", "Robin Ashdown")
+    click_and_wait(page, "button.primary")
+    page.goto(f"{base}/p/practical")
+    page.check("#contact-1")
+    page.wait_for_selector("#save-status:has-text('saved')")
+    # A date already past fails its check: the line names the question and what to change.
+    page.fill("#earliest_start", "2020-01-01")
+    page.wait_for_selector("#save-status:has-text('Still to change')")
+    status = page.inner_text("#save-status")
+    assert "From what date could you start? \u2014 This date has already passed." in status
+    assert page.get_attribute("#save-status", "class") == "save-status unsaved"
+    assert page.inner_text(".save-time") == ""
+    stored = reload(intake).answers
+    assert stored["contact"] == "phone" and "earliest_start" not in stored
+    check(page, "23-practical-autosave-refused")
+    # Changed to a date ahead, it is saved, and the line says so again.
+    page.fill("#earliest_start", "2099-01-01")
+    page.wait_for_selector("#save-status:text-is('Your answers are saved.')")
+    assert page.get_attribute("#save-status", "class") == "save-status"
+    assert reload(intake).answers["earliest_start"] == "2099-01-01"
+
+
 def test_whole_intake_by_keyboard_on_a_phone_in_spanish(
     browser: Any, live_url: str, intake: Intake
 ) -> None:
