@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import defer, joinedload
 
-from . import catalogue, crypto, intake_sets, names
+from . import catalogue, crypto, follow_up, intake_sets, names
 from .db import db
 from .follow_up import Latest
 from .models import (
@@ -178,7 +178,9 @@ def page(
     found = found[:PAGE_SIZE]
     rows: list[Intake] = [row[0] for row in found]
     follow_ups = {
-        row[0].id: Latest(row[1], row[2], row[3] or "") for row in found if row[1] is not None
+        row[0].id: Latest(row.followed_at, row.followed_how, row.followed_by or "", row.reached)
+        for row in found
+        if row.followed_at is not None
     }
     said = _said(found)
     if backwards:
@@ -225,14 +227,14 @@ def _urgent_answers() -> tuple[Any, Any, Any]:
     in_set = exists(select(IntakePart.id).where(IntakePart.intake_id == Intake.id)).correlate(
         Intake
     )
-    return answers, digest, in_set
+    return answers.label("urgent_answers"), digest.label("digest"), in_set.label("in_set")
 
 
 def _said(found: list[Any]) -> dict[int, FollowUpAnswers]:
     """The safety follow-up answers of the urgent rows that have any."""
     said: dict[int, FollowUpAnswers] = {}
     for row in found:
-        intake, answers, digest, in_set = row[0], row[4], row[5], row[6]
+        intake, answers, digest, in_set = row[0], row.urgent_answers, row.digest, row.in_set
         if not intake.urgent or not answers or digest is None:
             continue
         definition = (
@@ -246,8 +248,9 @@ def _said(found: list[Any]) -> dict[int, FollowUpAnswers]:
     return said
 
 
-def _latest_follow_up() -> tuple[Any, Any, Any]:
-    """When, what and by whom the latest contact was recorded, as columns of each row.
+def _latest_follow_up() -> tuple[Any, Any, Any, Any]:
+    """When, what and by whom the latest contact was recorded, and whether anyone has spoken
+    with the client, as columns of each row.
 
     Correlated subqueries on the (indexed, small) follow-up table: no query per row, and no
     extra query per page.
@@ -268,16 +271,17 @@ def _latest_follow_up() -> tuple[Any, Any, Any]:
         .where(UrgentFollowUp.id == latest)
     )
     return (
-        at.correlate(Intake).scalar_subquery(),
-        outcome.correlate(Intake).scalar_subquery(),
-        by.correlate(Intake).scalar_subquery(),
+        at.correlate(Intake).scalar_subquery().label("followed_at"),
+        outcome.correlate(Intake).scalar_subquery().label("followed_how"),
+        by.correlate(Intake).scalar_subquery().label("followed_by"),
+        follow_up.reached_clause().correlate(Intake).label("reached"),
     )
 
 
 def _urgent_summary(clinic_id: int) -> tuple[int, int, datetime | None]:
-    """Urgent intakes not yet reviewed; those with no contact recorded, and the oldest flag
-    among them (one query, counted up to COUNT_CAP)."""
-    followed = exists().where(UrgentFollowUp.intake_id == Intake.id)
+    """Urgent intakes not yet reviewed; those where nobody has spoken with the client yet, and
+    the oldest flag among them (one query, counted up to COUNT_CAP)."""
+    followed = follow_up.reached_clause()
     urgent = (
         select(
             case((Intake.reviewed_at.is_(None), 1), else_=0).label("open"),

@@ -1,11 +1,15 @@
 """After a worrying safety answer: staff record that they contacted the client (or tried), by
-whom, when, with a short note; until someone has, the intake is waiting, and the dashboard
-says for how long (notify.py reminds the admins when it waits too long)."""
+whom, when, with a short note; until someone has spoken with the client, the intake is
+waiting (a call that reached nobody does not end the wait), and the dashboard says for how
+long (notify.py reminds the admins when it waits too long)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy import ColumnElement, exists
 
 from . import audit
 from .db import db
@@ -21,6 +25,18 @@ class NotNeeded(Exception):
 def needs_follow_up(intake: Intake) -> bool:
     """Whether staff should reach the client: urgent, or the safety question left blank."""
     return bool(intake.urgent or intake.safety_skipped_at)
+
+
+def reached(follow_ups: Iterable[UrgentFollowUp]) -> bool:
+    """Whether staff recorded speaking with the client (trying alone does not count)."""
+    return any(f.outcome is FollowUp.CONTACTED for f in follow_ups)
+
+
+def reached_clause() -> ColumnElement[bool]:
+    """reached() in SQL, correlated to the intake of the enclosing query."""
+    return exists().where(
+        UrgentFollowUp.intake_id == Intake.id, UrgentFollowUp.outcome == FollowUp.CONTACTED
+    )
 
 
 def record(intake: Intake, staff: Staff, outcome: FollowUp, note: str | None) -> UrgentFollowUp:
@@ -73,8 +89,10 @@ def waited(moment: datetime | None, now: datetime | None = None) -> str:
 
 @dataclass(frozen=True)
 class Latest:
-    """The latest follow-up of an intake, as the dashboard shows it."""
+    """The latest follow-up of an intake, as the dashboard shows it, and whether anyone has
+    spoken with the client yet."""
 
     at: datetime
     outcome: FollowUp
     by: str
+    reached: bool

@@ -18,9 +18,9 @@ from typing import Any
 from flask import current_app, render_template
 from sqlalchemy import or_, select
 
-from . import audit, mail, metrics, outbox, referrals
+from . import audit, follow_up, mail, metrics, outbox, referrals
 from .db import db
-from .models import AuditEvent, Intake, IntakeStatus, Job, Role, Staff, UrgentFollowUp, utcnow
+from .models import AuditEvent, Intake, IntakeStatus, Job, Role, Staff, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -125,15 +125,13 @@ def _escalate(params: dict[str, Any]) -> None:
 
 
 def escalate(intake_id: int) -> None:
-    """Remind the admins of an urgent intake with no contact recorded; nothing once someone
-    has recorded one, or once the reminder went out (a job run twice sends it once)."""
+    """Remind the admins of an urgent intake where nobody has spoken with the client yet (a
+    recorded call that reached nobody does not count); nothing once someone has, or once the
+    reminder went out (a job run twice sends it once)."""
     intake = db.session.get(Intake, intake_id)
     if intake is None or not intake.urgent:
         return
-    followed = db.session.scalar(
-        select(UrgentFollowUp.id).where(UrgentFollowUp.intake_id == intake.id).limit(1)
-    )
-    if followed is not None or _escalated(intake):
+    if follow_up.reached(intake.follow_ups) or _escalated(intake):
         return
     people = admins(intake)
     if not people:

@@ -96,7 +96,7 @@ def test_no_contact_recorded_in_time_reminds_the_admins_once(
     assert reminder["Subject"] == notify.ESCALATION_SUBJECT
     assert reminder["To"] == "admin@north.example"  # admins only
     body = smtp.body()
-    assert "no one has recorded contact" in body
+    assert "no one has recorded speaking with the client" in body
     assert f"/staff/intakes/{intake.id}" in smtp.link()
     for private in ("Several", "More than half", FULL["why_now"], "+44"):
         assert private not in body  # email is not a safe channel for clinical content
@@ -108,24 +108,41 @@ def test_no_contact_recorded_in_time_reminds_the_admins_once(
     assert len(smtp.messages) == 2 and len(audit_actions("intake.urgent_escalated")) == 1
 
 
-def test_contact_recorded_in_time_means_no_reminder(
-    client: FlaskClient, login: Any, smtp: SmtpInbox, north: dict[str, Any]
+@pytest.mark.parametrize(
+    ("outcomes", "reminded"),
+    [
+        (["contacted"], False),
+        (["tried", "contacted"], False),
+        # A call that reached nobody is recorded, but the client still waits for someone.
+        (["tried"], True),
+        (["tried", "tried"], True),
+    ],
+)
+def test_only_speaking_with_the_client_in_time_means_no_reminder(
+    client: FlaskClient,
+    login: Any,
+    smtp: SmtpInbox,
+    north: dict[str, Any],
+    outcomes: list[str],
+    reminded: bool,
 ) -> None:
     intake: Intake = north["intake"]
     flag(client, intake)
     login(north["therapist"])
-    token = csrf_token(client, f"/staff/intakes/{intake.id}")
-    done = client.post(
-        f"/staff/intakes/{intake.id}/follow-up",
-        data={"outcome": "tried", "note": "No answer; left no message.", "csrf_token": token},
-    )
-    assert done.status_code == 302
+    for outcome in outcomes:
+        token = csrf_token(client, f"/staff/intakes/{intake.id}")
+        done = client.post(
+            f"/staff/intakes/{intake.id}/follow-up",
+            data={"outcome": outcome, "note": "No answer; left no message.", "csrf_token": token},
+        )
+        assert done.status_code == 302
     (job,) = jobs_of(notify.ESCALATE)
     bring_forward(job)
     outbox.sweep()
-    assert [m["Subject"] for m in smtp.messages] == [notify.SUBJECT]
+    expected = [notify.SUBJECT, notify.ESCALATION_SUBJECT] if reminded else [notify.SUBJECT]
+    assert [m["Subject"] for m in smtp.messages] == expected
     assert jobs_of(notify.ESCALATE)[0].state == JobState.DONE
-    assert audit_actions("intake.urgent_escalated") == []
+    assert len(audit_actions("intake.urgent_escalated")) == reminded
 
 
 def test_a_reminder_that_cannot_be_sent_is_tried_again(
@@ -239,7 +256,10 @@ def test_every_page_staff_look_at_shows_how_to_reach_the_client(
     row = row[: row.index("</tr>")]
     assert 'href="tel:+44-20-7946-0958"' in row and "(no messages)" in row
     assert "Spanish" in row and "No contact recorded yet: waiting less than a minute" in row
-    assert "1 waiting for a first contact; the longest for less than a minute" in dashboard
+    assert (
+        "1 waiting for someone to speak with the client; the longest for less than a minute"
+        in dashboard
+    )
 
 
 def test_the_dashboard_shows_how_long_and_then_who(
@@ -260,9 +280,21 @@ def test_the_dashboard_shows_how_long_and_then_who(
     )
     dashboard = client.get("/staff/").get_data(as_text=True)
     assert "Tried to reach the client: T," in dashboard
-    assert (
-        "waiting for a first contact" not in dashboard and "No contact recorded" not in dashboard
+    # Nobody reached yet: the row and the banner still say how long the client has waited.
+    assert "Not reached yet: waiting 1 h 35 min." in dashboard
+    assert "1 waiting for someone to speak with the client" in dashboard
+    assert "No contact recorded" not in dashboard
+    page = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
+    assert "Not reached yet: waiting 1 h 35 min." in page
+    token = csrf_token(client, f"/staff/intakes/{intake.id}")
+    client.post(
+        f"/staff/intakes/{intake.id}/follow-up", data={"outcome": "contacted", "csrf_token": token}
     )
+    dashboard = client.get("/staff/").get_data(as_text=True)
+    assert "Spoke with the client: T," in dashboard
+    assert "Not reached yet" not in dashboard and "waiting for someone" not in dashboard
+    page = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
+    assert "Not reached yet" not in page and "No contact recorded" not in page
 
 
 def test_a_safety_answer_left_blank_twice_shows_on_the_dashboard(

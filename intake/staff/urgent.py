@@ -34,7 +34,8 @@ def panel(item: Intake, form: FollowUpForm | None = None) -> dict[str, Any]:
         "procedure": item.clinic.safety_procedure,
         "follow_ups": list(item.follow_ups),
         "answers": safety_answers(item) if item.urgent else None,
-        "waited": follow_up.waited(since) if not item.follow_ups else "",
+        # Until someone has spoken with the client: a call that reached nobody still waits.
+        "waited": "" if follow_up.reached(item.follow_ups) else follow_up.waited(since),
         "form": form or FollowUpForm(formdata=None),
     }
 
@@ -59,10 +60,7 @@ def safety_summary(item: Intake) -> dict[str, Any]:
     answers = item.answers or {}
     questions: list[tuple[str, str]] = []
     if definition.safety is not None:
-        ids = [definition.safety.item]
-        if definition.safety.follow_ups is not None:
-            ids += [definition.safety.follow_ups.now, definition.safety.follow_ups.ever]
-        for item_id in ids:
+        for item_id in definition.safety.asked_items:
             prompt = " ".join(
                 definition.item(item_id).prompt.in_language(definition.language).split()
             )
