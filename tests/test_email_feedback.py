@@ -103,3 +103,21 @@ def test_a_reminder_that_could_not_be_sent_shows_its_new_link_once(
     assert "It is shown this once" in page and "/i/" in page
     again = client.get(f"{url}/invitation").get_data(as_text=True)
     assert "It is shown this once" not in again
+
+
+def test_a_reminder_written_to_the_outbox_shows_its_new_link_once(
+    app: Flask, client: FlaskClient, therapist: int, tmp_path: Any, monkeypatch: Any
+) -> None:
+    # No mail server: the reminder's new link sits in a file on the server, and the old link
+    # no longer opens, so staff are given the new one to pass on.
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    invite(client, email="robin@example.org")
+    intake = db.session.scalar(select(Intake))
+    assert intake is not None
+    url = f"/staff/intakes/{intake.id}"
+    csrf = csrf_token(client, f"{url}/invitation")
+    page = client.post(f"{url}/remind", data={"csrf_token": csrf}, follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert "written to the outbox folder" in html
+    assert "It is shown this once" in html and "/i/" in html
+    assert "It is shown this once" not in client.get(f"{url}/invitation").get_data(as_text=True)

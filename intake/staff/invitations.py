@@ -198,8 +198,9 @@ def remind(intake_id: int) -> BaseResponse:
     else:
         delivery = lifecycle.remind(item)
         _say(delivery, item.email, "a reminder")
-        if delivery == "failed":
-            # The reminder made a new link and the old one no longer opens: shown here once,
-            # so staff can pass it on another way.
+        if delivery != "sent":
+            # The reminder made a new link and the old one no longer opens: unless it reached
+            # the client (not sent, or only written to the outbox folder), it is shown here
+            # once, so staff can pass it on another way.
             show_once(item)
     return redirect(url_for("staff.invitation", intake_id=intake_id))
