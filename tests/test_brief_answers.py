@@ -518,6 +518,22 @@ def test_the_strip_gives_the_follow_ups_and_the_urgent_box_leads() -> None:
     assert text.index("URGENT") < text.index("Safety question")
 
 
+@pytest.mark.parametrize(
+    ("changes", "available"),
+    [
+        ({}, "Weekday evenings (5 pm to 8 pm)"),
+        # What makes coming hard is never given as when they can come.
+        ({"availability": None}, None),
+        ({"availability": None, "barriers": ["work"]}, None),
+    ],
+)
+def test_available_is_the_availability_answer_only(
+    changes: dict[str, Any], available: str | None
+) -> None:
+    brief = brief_of(V3, {**CALM, **changes})
+    assert brief.strip is not None and brief.strip.availability == available
+
+
 def test_the_name_used_falls_back_to_the_invited_name() -> None:
     brief = brief_of(V3_LIKE, {**CALM, "name_used": None})
     assert brief.strip is not None and brief.strip.name_used == META.client_name

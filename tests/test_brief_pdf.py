@@ -380,6 +380,21 @@ def test_page_one_holds_everything_with_the_longest_answers(
     assert LONG["why_now"][-60:].strip() in " ".join(pages[1:])
 
 
+def test_an_unbroken_answer_wraps_inside_the_page(tmp_path: Path) -> None:
+    # A pasted address or a long run of one character has no place to break: it is broken
+    # anywhere rather than run past the page's edge, where it would be cut off.
+    unbroken = "https://example.org/" + "a" * 600
+    brief = example_brief("A", {"why_now": unbroken, "keep": "x" * 400})
+    path = tmp_path / "brief.pdf"
+    path.write_bytes(render_pdf(brief))
+    for number, image in enumerate(page_images(path), start=1):
+        grey = image.convert("L")
+        width, height = grey.size
+        # The right margin (16 mm of the page's width), above the running footer.
+        margin = grey.crop((int(width * 0.95), 0, width, int(height * 0.93)))
+        assert min(margin.get_flattened_data()) > 200, f"ink in the right margin of page {number}"
+
+
 def test_relative_autonomy_is_shown_beside_own_motivation_in_plain_words(
     examples: dict[str, Path],
 ) -> None:

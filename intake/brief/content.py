@@ -676,15 +676,12 @@ def _text_answer(
 
 
 def _availability(definition: Definition, seen: Mapping[str, Any]) -> str | None:
-    """When the client can come, in words: the availability item, else the practical
-    section's first choice question they answered."""
-    refs = [r for r in AVAILABILITY_ITEMS if definition.has_item(r)]
-    refs += [
-        r
-        for r in definition.brief.practical
-        if definition.item(r).type is ItemType.MULTIPLE_CHOICE and r not in refs
-    ]
-    for ref in refs:
+    """When the client can come, in words, from the availability item; None without one.
+
+    Never another practical question in its place: the next choice question may ask what
+    makes coming hard, and its answer is the opposite of when they can come.
+    """
+    for ref in (r for r in AVAILABILITY_ITEMS if definition.has_item(r)):
         if is_answered(seen.get(ref)):
             return answer_text(definition, definition.item(ref), seen.get(ref))
     return None
