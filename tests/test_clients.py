@@ -347,6 +347,13 @@ def test_goals_named_then_rerated_on_a_later_intake(client: FlaskClient, clinic:
     review = client.get(f"/i/{later.token}/review").get_data(as_text=True)
     assert "Sleep through the night most weeks" in review and "7 out of 10" in review
     assert "Go back to choir" in review and "2 out of 10" in review
+    # Changed from the review, Next goes back to it.
+    assert f'href="{goals_url(later)}?from=review"' in review
+    again = client.get(f"{goals_url(later)}?from=review").get_data(as_text=True)
+    assert "Back to checking your answers" in again
+    rerated = {f"rate_{goal.id}": "7", "goal_1": "Go back to choir", "goal_1_rating": "2"}
+    back = post_form(client, f"{goals_url(later)}?from=review", {**rerated, "action": "next"})
+    assert back.headers["Location"] == f"/i/{later.token}/review?saved=1"
     complete(client, later, phq9(SIX), PHQ9)
     ratings = sorted(db.session.scalars(select(GoalRating.rating)))
     assert ratings == [2, 3, 7]

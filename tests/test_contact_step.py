@@ -209,7 +209,7 @@ def test_review_shows_the_contact_details_before_the_safety_page(
     assert html.index("How we can reach you") < html.index("How you have been lately")
     assert html.index("Practical matters") < html.index("How we can reach you")
     assert "+44 20 7946 0958" in html and "After 6 pm; not at work." in html
-    assert f'href="{contact_url(invited)}"' in html
+    assert f'href="{contact_url(invited)}?from=review"' in html
 
 
 def test_in_spanish(client: FlaskClient, invited: Intake) -> None:

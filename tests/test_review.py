@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from intake.models import Intake
 from tests.helpers import (
+    CONTACT,
     DEFINITION,
     FULL,
     contact_url,
@@ -60,6 +61,27 @@ def test_change_then_next_returns_to_the_review(client: FlaskClient, intake: Int
     # Without coming from the review, Next still walks on to the next page.
     plain = post_form(client, page_url(intake, "change"), {"cr_want": "3", "action": "next"})
     assert plain.headers["Location"] == page_url(intake, "reasons") + "?saved=1"
+
+
+def test_changing_how_to_reach_them_returns_to_the_review(
+    client: FlaskClient, intake: Intake
+) -> None:
+    walk_to_review(client, intake, FULL)
+    review = client.get(f"/i/{intake.token}/review").get_data(as_text=True)
+    assert f'href="{contact_url(intake)}?from=review"' in review
+    page = client.get(f"{contact_url(intake)}?from=review").get_data(as_text=True)
+    assert 'name="from" value="review"' in page and "Back to checking your answers" in page
+    url = f"{contact_url(intake)}?from=review"
+    # A mistake first: the step comes back, still on its way to the review.
+    wrong = post_form(client, url, {"email": "not an email", "from": "review", "action": "next"})
+    assert wrong.status_code == 200
+    assert "Back to checking your answers" in wrong.get_data(as_text=True)
+    changed = {**CONTACT, "email": "robin@example.org", "from": "review", "action": "next"}
+    response = post_form(client, url, changed)
+    assert response.headers["Location"] == f"/i/{intake.token}/review?saved=1"
+    # Without coming from the review, Next walks on to the safety question's page.
+    plain = give_contact(client, intake)
+    assert "/review" not in plain.headers["Location"]
 
 
 def test_a_nearly_empty_profile_is_named_before_sending(

@@ -20,7 +20,7 @@ from ..questionnaire.conditions import is_answered
 from ..questionnaire.flow import GOALS, next_page
 from . import bp
 from .forms import ClientForm
-from .links import gate, load, moved_on, progress
+from .links import gate, load, moved_on, next_or_review, progress
 
 GOAL_MAX = 300
 RATING_CHOICES = [SelectChoice(str(n), str(n)) for n in range(11)]
@@ -156,9 +156,10 @@ def goals(token: str) -> Response | str:
         action = request.form.get("action", "next")
         valid = form.validate()
         moving = valid and (action != "next" or _complete(form, earlier, slots))
-        target = (
-            next_page(definition, intake.answers, GOALS, action, goals=True) if moving else GOALS
-        )
+        target = GOALS
+        if moving:
+            after = next_page(definition, intake.answers, GOALS, action, goals=True)
+            target = next_or_review(after, action)
         rated, named = _values(form, earlier, slots)
         try:
             lifecycle.save_goals(intake, rated, named, target)

@@ -109,6 +109,19 @@ def page_url(intake: Intake, page_id: str, *, saved: bool = False) -> str:
 
 
 @bp.app_template_global()
+def from_review() -> bool:
+    """Whether the client came to this step from the review to change an answer (the step's
+    form carries it along, so a page sent back with what needs fixing still knows)."""
+    return (request.values.get("from") or "") == REVIEW
+
+
+def next_or_review(target: str, action: str) -> str:
+    """Where a step's Next goes: a change made from the review goes back to it, not through
+    every later step."""
+    return REVIEW if action == "next" and from_review() else target
+
+
+@bp.app_template_global()
 def just_saved() -> bool:
     """Whether this page is shown right after a save (?saved=1), to say the answers are saved."""
     # Only a page shown, never a post: a page's form posts to its own address, flag and all.

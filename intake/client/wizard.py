@@ -30,7 +30,16 @@ from ..referrals import SELF_REFERRAL
 from . import bp, own_copy
 from .display import contact_summary, profile_gaps, sections
 from .forms import ConsentForm, ContactForm, answers_from, contact_data, page_form
-from .links import consented, copyright_of, gate, load, moved_on, page_url, progress
+from .links import (
+    consented,
+    copyright_of,
+    gate,
+    load,
+    moved_on,
+    next_or_review,
+    page_url,
+    progress,
+)
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
@@ -124,16 +133,16 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     skipped = strict and moving and skips_safety(definition, shown, values, intake.safety_asked)
     target = current.id
     if moving:
-        target = next_page(
-            definition,
-            merge_answers(intake.answers, values),
-            current.id,
+        target = next_or_review(
+            next_page(
+                definition,
+                merge_answers(intake.answers, values),
+                current.id,
+                action,
+                goals=clients.asks_goals(intake, definition),
+            ),
             action,
-            goals=clients.asks_goals(intake, definition),
         )
-        if action == "next" and _from_review():
-            # A change made from the review goes back to it, not through every later page.
-            target = REVIEW
     help_now_before = needs_help_now(definition, intake.answers)
     try:
         urgent = lifecycle.save_page(
@@ -162,11 +171,6 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     return _render_page(
         intake, definition, current, form, answers, ask_again=ask_again, added=added
     )
-
-
-def _from_review() -> bool:
-    """Whether the client came to this page from the review to change an answer."""
-    return (request.values.get("from") or "") == REVIEW
 
 
 def _sent_values(intake: Intake, definition: Definition, current: Page) -> dict[str, Any]:
@@ -220,7 +224,6 @@ def _render_page(
         first=number == 1,
         ask_again=ask_again,
         autosave_url=url_for(".autosave", token=intake.token, page_id=current.id),
-        from_review=_from_review(),
         copyright=copyright_of(intake, definition, current.id),
     )
 
@@ -240,11 +243,10 @@ def contact(token: str) -> Response | str:
         valid = form.validate()
         moving = valid and (action != "next" or form.check_complete())
         goals = clients.asks_goals(intake, definition)
-        target = (
-            next_page(definition, intake.answers, CONTACT, action, goals=goals)
-            if moving
-            else CONTACT
-        )
+        target = CONTACT
+        if moving:
+            after = next_page(definition, intake.answers, CONTACT, action, goals=goals)
+            target = next_or_review(after, action)
         try:
             lifecycle.save_contact(
                 intake, form.values(), target, confirmed=moving and action == "next"
