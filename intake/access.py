@@ -18,16 +18,17 @@ R = TypeVar("R")
 
 
 def intake_or_404(intake_id: int) -> Intake:
-    """One of the user's clinic's intakes; another clinic's is indistinguishable from none."""
+    """One of the user's clinic's intakes; another clinic's is indistinguishable from none,
+    and an erased one (a tombstone, with nothing to show) answers 410 Gone."""
     intake = db.session.scalar(
-        select(Intake).where(
-            Intake.id == intake_id,
-            Intake.clinic_id == current_user.clinic_id,
-            Intake.status != IntakeStatus.ERASED,  # a tombstone has nothing to show
-        )
+        select(Intake).where(Intake.id == intake_id, Intake.clinic_id == current_user.clinic_id)
     )
     if intake is None:
         abort(404)
+    if intake.status == IntakeStatus.ERASED:
+        # Their own clinic's record (from an old email or the audit log): staff are told it
+        # was erased, not that it never was.
+        abort(410)
     return intake
 
 

@@ -72,6 +72,11 @@ def new_slots(earlier: list[ClientGoal]) -> int:
     return max(0, min(MORE_GOALS, MAX_GOALS - len(earlier)))
 
 
+def erased(client: Client) -> bool:
+    """Whether the client's last intake was erased (erasure.py empties the name kept here)."""
+    return client.display_name == ""
+
+
 def client_or_404(client_id: int, clinic_id: int) -> Client | None:
     """One client of a clinic; another clinic's is none (the caller answers 404)."""
     found: Client | None = db.session.scalar(

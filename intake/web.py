@@ -199,6 +199,10 @@ def _errors(app: Flask) -> None:
     def not_found(_: Exception) -> Any:
         return page(404)
 
+    @app.errorhandler(410)
+    def gone(_: Exception) -> Any:
+        return page(410)
+
     @app.errorhandler(405)
     def not_allowed(exc: Any) -> Any:
         response = page(405)

@@ -272,7 +272,16 @@ def test_an_admin_erases_a_client_after_typing_their_name(
     page = client.get(f"/i/{token}")
     assert page.status_code == 410 and "This link has closed" in page.get_data(as_text=True)
     assert client.get(f"/i/{token}/answers.pdf").status_code == 410
-    assert client.get(f"/staff/intakes/{intake.id}").status_code == 404
+    # Staff following an old link are told it was erased, in the staff's words.
+    gone = client.get(f"/staff/intakes/{intake.id}")
+    assert gone.status_code == 410 and "This record was erased" in gone.get_data(as_text=True)
+    assert "contact the clinic" not in gone.get_data(as_text=True)
+    assert client.get(f"/staff/intakes/{intake.id}/brief.pdf").status_code == 410
+    missing = client.get("/staff/intakes/999999").get_data(as_text=True)
+    assert "Back to intakes" in missing and "contact the clinic" not in missing
+    assert tombstone.client_id is not None
+    record = client.get(f"/staff/clients/{tombstone.client_id}")
+    assert record.status_code == 410 and "This record was erased" in record.get_data(as_text=True)
     assert "Kept Person" in client.get("/staff/").get_data(as_text=True)
     log = client.get("/staff/audit").get_data(as_text=True)
     assert f"Intake {intake.id} (erased)" in log and "Erased a client" in log

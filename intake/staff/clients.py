@@ -22,6 +22,9 @@ def client_or_404(client_id: int) -> Client:
     found = clients.client_or_404(client_id, current_user.clinic_id)
     if found is None:
         abort(404)
+    if clients.erased(found):
+        # Their own clinic's record: staff are told it was erased, not that it never was.
+        abort(410)
     return found
 
 
