@@ -260,6 +260,18 @@ def complete(
                 url = contact_url(intake)
             if url.endswith(f"/p/{GOALS_STEP}"):
                 url = goals_url(intake)
+    return send_from_review(client, intake, answers.get("_contact"))
+
+
+def send_from_review(
+    client: FlaskClient, intake: Intake, contact: dict[str, Any] | None = None
+) -> Any:
+    """Send from the review, giving the contact step first if it was never confirmed (a
+    questionnaire whose contact step comes before its first page, such as the PHQ-9's single
+    page, or a test that went straight to a page): sending needs it."""
+    stored = reload(intake)
+    if stored.contact is None or stored.contact.confirmed_at is None:
+        give_contact(client, intake, contact)
     return post_form(client, f"/i/{intake.token}/review", {})
 
 

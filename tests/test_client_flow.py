@@ -40,6 +40,7 @@ from tests.helpers import (
     pdf_text,
     post_form,
     reload,
+    send_from_review,
     sign,
 )
 
@@ -564,7 +565,7 @@ def test_safety_item_left_blank_is_asked_once_more(client: FlaskClient, started:
     assert "This question helps us look after you" in again.get_data(as_text=True)
     onwards = fill_page(client, started, "wellbeing", {})
     assert onwards.headers["Location"].endswith(f"/i/{started.token}/review?saved=1")
-    post_form(client, f"/i/{started.token}/review", {})
+    send_from_review(client, started)
     stored = reload(started)
     assert stored.result is not None
     assert stored.result["safety_unanswered"] is True and stored.result["urgent"] is False
@@ -887,7 +888,8 @@ def test_a_clients_post_holds_its_intake_from_the_first_read(
         return real_walk(row)
 
     if post == "review":
-        # Every answer given: the next post is the Send.
+        # Every answer given, and how to reach them: the next post is the Send.
+        give_contact(client, intake)
         lifecycle.save_page(intake, DEFINITION, {**EXAMPLE_A, **WORDS}, "review")
     monkeypatch.setattr(intake_sets, "walk_of", walk_of)
     if post == "page":

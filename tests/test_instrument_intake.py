@@ -23,6 +23,7 @@ from tests.helpers import (
     pdf_text,
     post_form,
     reload,
+    send_from_review,
     sign,
 )
 
@@ -106,7 +107,7 @@ def test_phq9_intake_end_to_end_and_its_brief(
     review = client.get(f"/i/{intake.token}/review").get_data(as_text=True)
     assert "Poor appetite or overeating" in review and "Not answered" in review
     assert "Very difficult" in review
-    done = post_form(client, f"/i/{intake.token}/review", {})
+    done = send_from_review(client, intake)
     assert done.headers["Location"].endswith(f"/i/{intake.token}/done")
 
     stored = reload(intake)
@@ -183,7 +184,7 @@ def test_phq9_item_9_takes_the_urgent_path(
     assert message["Subject"] == "An intake needs urgent attention"
     assert "Sam" not in smtp.body() and "phq9" not in smtp.body()
 
-    post_form(client, f"/i/{intake.token}/review", {})
+    send_from_review(client, intake)
     stored = reload(intake)
     assert stored.result is not None and stored.result["urgent"] is True
     assert stored.result["dimensions"][0]["score"] == 10
@@ -201,7 +202,7 @@ def test_phq9_item_9_left_blank_is_asked_again_and_never_filled_in(
     assert "This question helps us look after you" in again.get_data(as_text=True)
     onwards = fill_page(client, intake, "phq9", answers, definition=PHQ9)
     assert onwards.headers["Location"].endswith(f"/i/{intake.token}/review?saved=1")
-    post_form(client, f"/i/{intake.token}/review", {})
+    send_from_review(client, intake)
     stored = reload(intake)
     assert stored.result is not None
     assert (stored.result["urgent"], stored.result["safety_unanswered"]) == (False, True)

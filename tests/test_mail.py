@@ -26,9 +26,9 @@ from tests.helpers import (
     SmtpInbox,
     audit_actions,
     fill_page,
-    post_form,
     readiness_v2,
     reload,
+    send_from_review,
 )
 
 
@@ -196,7 +196,7 @@ def test_an_urgent_submit_queues_the_brief_even_when_the_notice_fails(
     # Answers that reached the database without a page save flagging them (an older intake).
     intake.answers = {**EXAMPLE_A, **WORDS, "self_harm": 2}
     db.session.commit()
-    response = post_form(client, f"/i/{intake.token}/review", {})
+    response = send_from_review(client, intake)
     assert response.headers["Location"].endswith(f"/i/{intake.token}/done")
     stored = reload(intake)
     assert stored.submitted and stored.urgent

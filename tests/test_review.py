@@ -84,6 +84,34 @@ def test_changing_how_to_reach_them_returns_to_the_review(
     assert "/review" not in plain.headers["Location"]
 
 
+def test_sending_waits_for_the_contact_step_and_the_safety_question(
+    client: FlaskClient, intake: Intake
+) -> None:
+    # A client who answered the required questions, then opened the review by its address,
+    # skipping the contact step and the safety question's page.
+    sign(client, intake)
+    fill_page(client, intake, "now", REQUIRED_ONLY)
+    fill_page(client, intake, "practical", REQUIRED_ONLY)
+    review = f"/i/{intake.token}/review"
+    blocked = post_form(client, review, {})
+    html = blocked.get_data(as_text=True)
+    assert blocked.status_code == 200 and reload(intake).status == "in_progress"
+    assert "Please check how we can reach you" in html
+    assert f'href="{contact_url(intake)}?from=review"' in html
+    give_contact(client, intake)
+    html = post_form(client, review, {}).get_data(as_text=True)
+    assert reload(intake).status == "in_progress"
+    assert "One question still needs an answer" in html
+    assert DEFINITION.item("self_harm").prompt in html
+    assert f'href="{page_url(intake, "wellbeing")}?from=review"' in html
+    # Asked twice and left blank, it no longer holds sending up (the clinic is asked to
+    # check in instead); answered, neither.
+    fill_page(client, intake, "wellbeing", {})
+    fill_page(client, intake, "wellbeing", {})
+    sent = post_form(client, review, {})
+    assert sent.headers["Location"] == f"/i/{intake.token}/done"
+
+
 def test_a_nearly_empty_profile_is_named_before_sending(
     client: FlaskClient, intake: Intake
 ) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, redirect, render_template, request, send_file, url_for
-from flask_babel import format_date
+from flask_babel import format_date, gettext
 from werkzeug.wrappers import Response
 
 from .. import clients, clinics, intake_sets, lifecycle, phones
@@ -22,6 +22,7 @@ from ..questionnaire.flow import (
     first_missing,
     merge_answers,
     next_page,
+    safety_not_asked,
     skips_safety,
     steps,
 )
@@ -317,7 +318,7 @@ def review(token: str) -> Response | str:
     intake, definition = load(token)
     if (elsewhere := gate(intake, definition)) is not None:
         return elsewhere
-    missing = first_missing(definition, intake.answers)
+    missing = _still_needed(intake, definition)
     if request.method == "POST" and missing is None:
         try:
             lifecycle.submit(intake, definition)
@@ -337,6 +338,24 @@ def review(token: str) -> Response | str:
         missing=missing,
         tried=request.method == "POST",
     )
+
+
+def _still_needed(intake: Intake, definition: Definition) -> tuple[str, str, str] | None:
+    """What must come before sending, as (heading, words, address of the step): a required
+    question; how to reach the client, never confirmed; or the safety question, never shown
+    (a client who came to the review by its address skipped both; the wizard asks the
+    contact step first)."""
+    found = first_missing(definition, intake.answers)
+    if found is None and (intake.contact is None or intake.contact.confirmed_at is None):
+        address = f"{page_url(intake, CONTACT)}?from={REVIEW}"
+        heading = gettext("Please check how we can reach you")
+        return heading, gettext("How we can reach you"), address
+    found = found or safety_not_asked(definition, intake.answers, intake.safety_asked)
+    if found is None:
+        return None
+    page, item = found
+    address = f"{page_url(intake, page.id)}?from={REVIEW}"
+    return gettext("One question still needs an answer"), item.prompt, address
 
 
 def _goals_summary(intake: Intake, definition: Definition) -> list[tuple[str, int | None]] | None:

@@ -105,6 +105,21 @@ def skips_safety(
     return not is_answered(value) or value == DECLINED
 
 
+def safety_not_asked(
+    definition: Definition, answers: Mapping[str, Any], asked: bool
+) -> tuple[Page, Item] | None:
+    """The safety question with its page, when the client has never been shown it (they came
+    to the review by its address): no answer, none declined, and never asked again."""
+    safety = definition.safety
+    if safety is None or asked or safety.item in answers:
+        return None
+    for page in visible_pages(definition, answers):
+        for item in visible_items(definition, page, answers):
+            if item.id == safety.item:
+                return page, item
+    return None
+
+
 def first_missing(definition: Definition, answers: Mapping[str, Any]) -> tuple[Page, Item] | None:
     """The first required question the client is shown and has not answered, with its page.
 
