@@ -1,4 +1,5 @@
-"""Languages of the client's side: Flask-Babel set-up and which language a request speaks."""
+"""Languages of the client's side: Flask-Babel set-up, which language a request speaks, and
+the time zone a client's dates are read in."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import Babel, get_locale
 from werkzeug.datastructures import LanguageAccept
 
+from . import dates
 from .config import PROJECT_ROOT
 
 # The query flag on the address a save leads to: that page says the answers are saved
@@ -34,7 +36,7 @@ def init_app(app: Flask) -> None:
         compile_catalogs(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     except OSError:
         pass  # a read-only install: `make` compiled the catalogs when it was built
-    babel.init_app(app, locale_selector=_request_locale)
+    babel.init_app(app, locale_selector=_request_locale, timezone_selector=_request_zone)
 
     @app.context_processor
     def language_context() -> dict[str, Any]:
@@ -71,6 +73,21 @@ def _request_locale() -> Locale:
     """Flask-Babel's locale selector: select_locale's choice, as a Locale made once per
     language (Flask-Babel would parse the code again on every request)."""
     return _locale(select_locale())
+
+
+# g key: the clinic whose client is on this page (client.links.load sets it).
+CLIENT_CLINIC = "client_clinic"
+
+
+def _request_zone() -> str | None:
+    """Flask-Babel's time zone selector: on a client's pages, the clinic's, so what a client
+    reads (the day they signed, sent, can download their copy until) is the day where the
+    clinic is; elsewhere Flask-Babel's default, UTC (staff pages show the clinic's zone by
+    intake.dates)."""
+    # Read only when a page formats a time: most client pages show none.
+    clinic = g.get(CLIENT_CLINIC)
+    zone = getattr(clinic, "time_zone", None)
+    return zone if isinstance(zone, str) and dates.valid_zone(zone) else None
 
 
 @lru_cache(maxsize=16)

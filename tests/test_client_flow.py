@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask, request, request_started
@@ -829,6 +831,27 @@ def test_thank_you_page_offers_the_clients_copy(client: FlaskClient, intake: Int
     assert "What brings you to therapy now?" in text and "By email" in text
     # Their words only: nothing of the therapist's brief.
     assert "Change readiness" not in text and "Own motivation" not in text
+
+
+def test_the_clients_dates_are_the_days_where_the_clinic_is(
+    client: FlaskClient, intake: Intake, make_intake: Any
+) -> None:
+    # Sent at 00:30 UTC on 28 November: still the evening of the 27th in New York.
+    clinic = reload(intake).clinic
+    clinic.time_zone = "America/New_York"
+    db.session.commit()
+    complete(client, intake, FULL)
+    stored = reload(intake)
+    stored.submitted_at = datetime(2026, 11, 28, 0, 30)
+    db.session.commit()
+    response = client.get(f"/i/{intake.token}/answers.pdf")
+    assert "my-answers-2026-11-27.pdf" in response.headers["Content-Disposition"]
+    assert "November 27, 2026, 7:30" in " ".join(pdf_text(response.data).split())
+    # The day the client signs on: New York's, whatever the server's day is.
+    other = make_intake(clinic.id, "Sam Client")
+    welcome = client.get(f"/i/{other.token}").get_data(as_text=True)
+    today = datetime.now(ZoneInfo("America/New_York")).date()
+    assert f'<time datetime="{today.isoformat()}">' in welcome
 
 
 def test_clients_copy_is_in_their_language_and_escapes_their_text(

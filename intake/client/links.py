@@ -35,6 +35,7 @@ def load(token: str, *, answering: bool = False) -> tuple[Intake, Definition]:
         page = render_template("link_closed.html", intake=intake, problem=problem)
         abort(make_response(page, 410))
     definition = walked(intake)
+    g.setdefault(i18n.CLIENT_CLINIC, intake.clinic)  # the time zone its dates are read in
     return intake, definition.in_language(_language(intake, definition))
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 from flask_babel import format_date, format_time, gettext, ngettext
 from jinja2 import Environment
 
+from .. import dates
 from ..brief.render import TEMPLATES_DIR, html_to_pdf, template_environment
-from ..models import Intake
+from ..models import Intake, utcnow
 from ..questionnaire import Definition
 from .display import Section, sections
 
@@ -121,7 +122,9 @@ def answers_pdf(
 
 def filename(intake: Intake) -> str:
     """The download's file name, with the date it was sent."""
-    day = (intake.submitted_at or datetime.now()).date().isoformat()
+    # The day where the clinic is, as the copy itself says (i18n's time zone selector).
+    sent = dates.local(intake.submitted_at or utcnow(), intake.clinic.time_zone)
+    day = sent.date().isoformat()
     # Translated: the file lands among the client's own downloads.
     return gettext("my-answers") + f"-{day}.pdf"
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import Any
 
 from flask import abort, redirect, render_template, request, send_file, url_for
 from flask_babel import format_date, gettext
 from werkzeug.wrappers import Response
 
-from .. import clients, clinics, intake_sets, lifecycle, phones
-from ..models import Intake, IntakeStatus
+from .. import clients, clinics, dates, intake_sets, lifecycle, phones
+from ..models import Intake, IntakeStatus, utcnow
 from ..questionnaire import Definition, Item, Page
 from ..questionnaire.conditions import visible_items, visible_pages
 from ..questionnaire.flow import (
@@ -73,7 +72,8 @@ def start(token: str) -> Response | str:
         section_most=len(definition.pages) + 1 + clients.asks_goals(intake, definition),
         parts=intake_sets.titles_of(intake, definition.language),
         form=form,
-        today=date.today(),
+        # The day the client signs, where the clinic is (the server's day is UTC's).
+        today=dates.local(utcnow(), intake.clinic.time_zone).date(),
     )
 
 
