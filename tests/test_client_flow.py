@@ -321,6 +321,7 @@ def test_missing_required_answer_shows_message_beside_field(
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'class="error-summary"' in html and 'href="#why_now"' in html
+    assert "What brings you to therapy now? — Please answer this question." in html
     assert 'id="why_now-error"' in html and "Please answer this question." in html
     assert "Keep this text" in html  # nothing typed is lost
     assert reload(started).answers.get("hopes") == "Keep this text"
