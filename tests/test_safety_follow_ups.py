@@ -216,6 +216,10 @@ def test_the_done_page_and_the_brief_page_after_right_now_yes(
     assert reload(intake).submitted
     done = text_of(client.get(f"/i/{intake.token}/done").get_data(as_text=True))
     assert done.index(NOW["en"]) < done.index('href="tel:') < done.index(STAY["en"])
+    # Right after the page's heading (where focus starts), before what happens next.
+    heading = done.index("<h1")
+    assert heading < done.index(NOW["en"]) < done.index("What happens next")
+    assert done.count("<h1") == 1 and done.index("<h2") > heading
     login("admin@north.example", PASSWORD)
     brief = text_of(client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True))
     assert "Yes: please contact them now" in brief
