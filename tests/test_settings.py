@@ -125,6 +125,18 @@ def test_bad_logos_are_refused(
     assert row.logo is None and row.settings_updated_at is None
 
 
+def test_every_error_shows_at_once_listed_above_the_form(client: FlaskClient, admin: int) -> None:
+    bad_logo = (io.BytesIO(b"GIF89a" + b"\x00" * 100), "logo.png")
+    page = save(client, accent_color="blue", logo=bad_logo).get_data(as_text=True)
+    # The logo's error with the colour's, not only once the colour is fixed.
+    assert 'id="accent_color-error"' in page and 'id="logo-error"' in page
+    start = page.index('class="error-summary"')
+    summary = page[start : page.index("</div>", start)]
+    assert "Please check these fields" in summary
+    assert 'href="#accent_color"' in summary and 'href="#logo"' in summary
+    assert clinic(admin).settings_updated_at is None
+
+
 def test_svg_logo_is_sanitized(client: FlaskClient, admin: int) -> None:
     svg = (
         b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)" viewBox="0 0 10 10">'

@@ -38,9 +38,11 @@ def settings() -> BaseResponse | str:
     if not form.is_submitted():
         form.self_referral.data = clinic.self_referral_hash is not None
         form.default_questionnaire.data = clinic.default_questionnaire or ""
-    if form.validate_on_submit():
+    if form.is_submitted():
+        valid = form.validate()
+        # Checked even when another field is wrong, so every error shows at once.
         logo = _checked_logo(form)
-        if logo is not None or not form.logo.errors:
+        if valid and not form.logo.errors:
             clinics.update_settings(
                 clinic,
                 {name: getattr(form, name).data for name in clinics.TRACKED},
