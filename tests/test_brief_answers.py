@@ -465,6 +465,21 @@ def test_openers_draw_on_what_brings_them_the_ruler_therapy_before_and_what_they
     assert openers[2].startswith("About therapy before, you wrote:")
 
 
+@pytest.mark.parametrize(
+    ("changes", "opener"),
+    [
+        ({"main_change": "Sleep", "confidence": 4}, "You put your confidence about “Sleep” at 4:"
+         " what would make it a 5?"),
+        ({"main_change": "Sleep", "confidence": 10, "importance": 9}, "You put the importance of"
+         " “Sleep” at 9: what makes it a 9 and not a 6?"),
+        ({"main_change": None, "confidence": None, "importance": 2}, "You put its importance at"
+         " 2: what makes it a 2 and not a 0?"),
+    ],
+)  # fmt: skip
+def test_the_ruler_opener_reads_as_a_sentence(changes: dict[str, Any], opener: str) -> None:
+    assert opener in brief_of(V3, {**CALM, **changes}).openers
+
+
 def test_urgent_the_first_opener_is_the_safety_follow_up() -> None:
     now = brief_of(V3_LIKE, {**CALM, "self_harm": 2, "harm_now": "yes"}).openers
     assert now[0].startswith("First, your safety: you told us you were having thoughts")
