@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pytz
 from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -15,7 +16,6 @@ from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import Babel, get_locale
 from werkzeug.datastructures import LanguageAccept
 
-from . import dates
 from .config import PROJECT_ROOT
 
 # The query flag on the address a save leads to: that page says the answers are saved
@@ -81,13 +81,15 @@ CLIENT_CLINIC = "client_clinic"
 
 def _request_zone() -> str | None:
     """Flask-Babel's time zone selector: on a client's pages, the clinic's, so what a client
-    reads (the day they signed, sent, can download their copy until) is the day where the
-    clinic is; elsewhere Flask-Babel's default, UTC (staff pages show the clinic's zone by
-    intake.dates)."""
+    reads (the day they signed, can download their copy until) is the day where the clinic
+    is; elsewhere Flask-Babel's default, UTC (staff pages show the clinic's zone by
+    intake.dates, and the own copy passes its zone itself)."""
     # Read only when a page formats a time: most client pages show none.
     clinic = g.get(CLIENT_CLINIC)
     zone = getattr(clinic, "time_zone", None)
-    return zone if isinstance(zone, str) and dates.valid_zone(zone) else None
+    # Flask-Babel opens the name with pytz, whose list differs a little from zoneinfo's
+    # (which the settings page checks): a name pytz lacks falls back to UTC, never a 500.
+    return zone if isinstance(zone, str) and zone in pytz.all_timezones_set else None
 
 
 @lru_cache(maxsize=16)

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask, request, request_started
@@ -22,6 +21,7 @@ from intake import intake_sets, lifecycle
 from intake.accounts.auth import login_manager
 from intake.brief.build import brief_for
 from intake.client import forms as client_forms
+from intake.client import own_copy, wizard
 from intake.client.forms import page_form
 from intake.db import db
 from intake.models import Intake, IntakeStatus, utcnow
@@ -36,6 +36,7 @@ from tests.helpers import (
     complete,
     contact_url,
     csrf_token,
+    definition_of_intake,
     fill_page,
     give_contact,
     page_url,
@@ -835,7 +836,11 @@ def test_thank_you_page_offers_the_clients_copy(client: FlaskClient, intake: Int
 
 
 def test_the_clients_dates_are_the_days_where_the_clinic_is(
-    client: FlaskClient, intake: Intake, make_intake: Any
+    app: Flask,
+    client: FlaskClient,
+    intake: Intake,
+    make_intake: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Sent at 00:30 UTC on 28 November: still the evening of the 27th in New York.
     clinic = reload(intake).clinic
@@ -848,11 +853,20 @@ def test_the_clients_dates_are_the_days_where_the_clinic_is(
     response = client.get(f"/i/{intake.token}/answers.pdf")
     assert "my-answers-2026-11-27.pdf" in response.headers["Content-Disposition"]
     assert "November 27, 2026, 7:30" in " ".join(pdf_text(response.data).split())
-    # The day the client signs on: New York's, whatever the server's day is.
+    # The same copy made for staff (a data export: no client page asked for it).
+    with app.test_request_context():
+        copy = own_copy.answers_pdf(reload(intake), definition_of_intake(intake))
+    assert "November 27, 2026, 7:30" in " ".join(pdf_text(copy).split())
+    # The day the client signs on: New York's, not the server's.
+    monkeypatch.setattr(wizard, "utcnow", lambda: datetime(2026, 11, 28, 0, 30))
     other = make_intake(clinic.id, "Sam Client")
     welcome = client.get(f"/i/{other.token}").get_data(as_text=True)
-    today = datetime.now(ZoneInfo("America/New_York")).date()
-    assert f'<time datetime="{today.isoformat()}">' in welcome
+    assert '<time datetime="2026-11-27">' in welcome
+    # A zone Flask-Babel cannot open (zoneinfo knows it, pytz does not): UTC, never a 500.
+    clinic = reload(intake).clinic
+    clinic.time_zone = "posixrules"
+    db.session.commit()
+    assert client.get(f"/i/{intake.token}/done").status_code == 200
 
 
 def test_clients_copy_is_in_their_language_and_escapes_their_text(

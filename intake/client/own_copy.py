@@ -112,7 +112,7 @@ def answers_pdf(
             sections=kept,
             left_out=left_out,
             lang=definition.language,
-            submitted=_moment(intake.submitted_at),
+            submitted=_moment(intake.submitted_at, intake.clinic.time_zone),
         )
     )
     # Through the brief's renderer and its restricted fetcher: the client's own text is in
@@ -129,11 +129,15 @@ def filename(intake: Intake) -> str:
     return gettext("my-answers") + f"-{day}.pdf"
 
 
-def _moment(value: datetime | None) -> str:
+def _moment(value: datetime | None, zone: str) -> str:
     if value is None:
         return ""
-    # Date and hour:minute; seconds and time zones mean nothing to the client here.
-    return f"{format_date(value, 'long')}, {format_time(value, 'short')}"
+    # Where the clinic is, whoever asks for the copy (the client, or staff exporting their
+    # data); date and hour:minute: seconds and time zones mean nothing to the client here.
+    local = dates.local(value, zone)
+    return (
+        f"{format_date(local, 'long', rebase=False)}, {format_time(local, 'short', rebase=False)}"
+    )
 
 
 @functools.lru_cache(maxsize=4)
