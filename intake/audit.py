@@ -29,7 +29,7 @@ LABELS = {
     "intake.urgent_notified": "Urgent intake: staff emailed",
     "intake.urgent_notify_failed": "Urgent intake: email failed",
     "intake.urgent_followed_up": "Urgent intake: contact with the client recorded",
-    "intake.urgent_escalated": "Urgent intake: admins reminded, no contact recorded in time",
+    "intake.urgent_escalated": "Urgent intake: admins reminded, no one had reached the client",
     "intake.urgent_escalation_failed": "Urgent intake: reminder email failed",
     "intake.under_age": "A client said they are under 18: the intake stopped",
     "intake.under_age_notified": "Intake stopped (under 18): staff emailed",
@@ -169,7 +169,10 @@ def describe(event: AuditEvent, names: dict[int, str] | None = None) -> str:
             return f"{outcome}{after}."
         case "intake.urgent_escalated":
             waited = _minutes_word(d.get("waited_minutes"))
-            return f"Reminded {d.get('to', 'the admins')}: no contact recorded after {waited}."
+            return (
+                f"Reminded {d.get('to', 'the admins')}: nobody had spoken with the client"
+                f" after {waited}."
+            )
         case "intake.urgent_escalation_failed":
             return (
                 f"The reminder could not be sent ({d.get('error', 'unknown error')});"

@@ -90,7 +90,7 @@ class Page:
     urgent_open: int
     next_cursor: str | None
     prev_cursor: str | None
-    # Urgent intakes with no contact recorded yet, and when the longest-waiting was flagged.
+    # Urgent intakes nobody has spoken with yet, and when the longest-waiting was flagged.
     waiting: int = 0
     waiting_since: datetime | None = None
     # The latest contact recorded, by intake (rows of this page only).

@@ -187,7 +187,7 @@ class Clinic(db.Model):  # type: ignore[name-defined]
     client_languages: Mapped[list[str] | None] = mapped_column(JSON)
     # For staff: what the clinic does when an intake is flagged urgent.
     safety_procedure: Mapped[str | None] = mapped_column(Text)
-    # An urgent intake with no recorded contact after this long notifies the admins again.
+    # An urgent intake nobody has spoken with after this long notifies the admins again.
     urgent_escalation_minutes: Mapped[int] = mapped_column(default=60)
     # Phone numbers typed without +country are read in this region (ISO 3166, e.g. "US").
     phone_region: Mapped[str | None] = mapped_column(String(2))

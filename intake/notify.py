@@ -1,5 +1,5 @@
 """Urgent safety notices: email the assigned therapist and the clinic's admins, as a durable job;
-and when no one has recorded contact with the client within the clinic's time, remind the
+and when no one has recorded speaking with the client within the clinic's time, remind the
 admins (an escalation scheduled with the flag, that does nothing once contact is recorded).
 
 The notice is recorded in the same transaction as the urgent flag, so it cannot be lost if
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 URGENT = "urgent.notify"
 SUBJECT = "An intake needs urgent attention"
 ESCALATE = "urgent.escalate"
-ESCALATION_SUBJECT = "Reminder: no contact recorded yet for an urgent intake"
+ESCALATION_SUBJECT = "Reminder: nobody has spoken with the client of an urgent intake yet"
 
 
 def _delays() -> tuple[float, ...]:

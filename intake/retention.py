@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 
-from . import erasure, outbox
+from . import erasure, follow_up, outbox
 from .accounts import shown_once
 from .db import db
 from .models import (
@@ -38,7 +38,6 @@ from .models import (
     IntakeStatus,
     Job,
     JobState,
-    UrgentFollowUp,
     utcnow,
 )
 
@@ -140,11 +139,9 @@ def unfinished(clinic: Clinic, days: int, now: datetime) -> list[Due]:
             Intake.created_at <= cutoff,
             # Only once its link is closed: a client may still come back to an open one.
             or_(Intake.revoked_at.is_not(None), Intake.expires_at < now),
-            # An urgent flag nobody has followed up waits for a person, however old.
-            or_(
-                Intake.urgent.is_(False),
-                exists().where(UrgentFollowUp.intake_id == Intake.id),
-            ),
+            # An urgent flag waits for a person, however old, until someone has spoken with
+            # the client (a call that reached nobody leaves it waiting).
+            or_(Intake.urgent.is_(False), follow_up.reached_clause()),
         )
     )
     found = []

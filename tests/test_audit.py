@@ -220,5 +220,7 @@ def test_every_recorded_action_is_worded_and_details_read_as_sentences(
     assert "From therapist to clinic admin." in text
     assert "Changed the crisis texts and reminder time for urgent intakes." in text
     assert "Spoke with the client, 35 minutes after the flag." in text
-    assert "Reminded ada@north.example: no contact recorded after 61 minutes." in text
+    assert (
+        "Reminded ada@north.example: nobody had spoken with the client after 61 minutes." in text
+    )
     assert "accent_color" not in text and "[" not in text

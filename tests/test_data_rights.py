@@ -538,11 +538,13 @@ def test_an_urgent_flag_nobody_followed_up_is_never_erased_and_each_erasure_chec
         return item
 
     waiting, followed = urgent("Waiting Client"), urgent("Followed Client")
-    db.session.add(
-        UrgentFollowUp(
-            intake=followed, staff_id=therapist.id, outcome=FollowUp.CONTACTED, created_at=long_ago
+    tried = urgent("Tried Client")  # a call that reached nobody: still waiting
+    for item, outcome in ((followed, FollowUp.CONTACTED), (tried, FollowUp.TRIED)):
+        db.session.add(
+            UrgentFollowUp(
+                intake=item, staff_id=therapist.id, outcome=outcome, created_at=long_ago
+            )
         )
-    )
     db.session.commit()
     db.session.execute(AuditEvent.__table__.update().values(created_at=long_ago))
     db.session.commit()
@@ -561,6 +563,7 @@ def test_an_urgent_flag_nobody_followed_up_is_never_erased_and_each_erasure_chec
     retention.apply(now)
     assert reload(followed).status == IntakeStatus.ERASED
     assert reload(waiting).status == IntakeStatus.IN_PROGRESS and reload(waiting).urgent
+    assert reload(tried).status == IntakeStatus.IN_PROGRESS
 
 
 def test_the_unfinished_rule_is_a_clinic_setting(client: FlaskClient, admin: int) -> None:

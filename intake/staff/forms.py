@@ -500,7 +500,7 @@ class SafetySettingsForm(FlaskForm):
         ],
     )
     urgent_escalation_minutes = IntegerField(
-        "Remind the admins when no one has recorded contact after (minutes)",
+        "Remind the admins when no one has spoken with the client after (minutes)",
         default=60,
         validators=[
             InputRequired("Please give a number of minutes from 5 to 1440."),
