@@ -73,8 +73,13 @@ def new_slots(earlier: list[ClientGoal]) -> int:
 
 
 def erased(client: Client) -> bool:
-    """Whether the client's last intake was erased (erasure.py empties the name kept here)."""
-    return client.display_name == ""
+    """Whether every intake of the client was erased: the record has nothing left to show."""
+    kept = db.session.scalar(
+        select(Intake.id)
+        .where(Intake.client_id == client.id, Intake.status != IntakeStatus.ERASED)
+        .limit(1)
+    )
+    return kept is None
 
 
 def client_or_404(client_id: int, clinic_id: int) -> Client | None:
