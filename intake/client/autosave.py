@@ -44,4 +44,6 @@ def autosave(token: str, page_id: str) -> tuple[Response, int]:
     except lifecycle.AlreadySubmitted:
         return jsonify(saved=False, reason="closed"), 409
     errors = {i.id: str(form[i.id].errors[0]) for i in shown if form[i.id].errors}
-    return jsonify(saved=True, visible=[i.id for i in shown], errors=errors), 200
+    # The safety answers given here wait for Next: the page says so rather than "saved".
+    waiting = [i.id for i in shown if i.id in held and sent.get(i.id) is not None]
+    return jsonify(saved=True, visible=[i.id for i in shown], errors=errors, held=waiting), 200

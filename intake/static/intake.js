@@ -103,7 +103,7 @@
     }
 
     function unsaved(errors) {
-      // Each answer the server refused, as "question: what to change", in page order.
+      // Each answer the server refused, as "question — what to change", in page order.
       var found = [];
       Array.prototype.forEach.call(form.querySelectorAll(".question[data-item]"), function (q) {
         var id = q.getAttribute("data-item");
@@ -111,7 +111,7 @@
           found.push(q.getAttribute("data-prompt") + " \u2014 " + errors[id]);
         }
       });
-      return found.join(" ");
+      return found;
     }
 
     function save() {
@@ -140,13 +140,16 @@
         }
         showQuestions(result.visible || []);
         var problems = unsaved(result.errors || {});
-        if (problems) {
+        if (problems.length) {
           // What failed a check was not kept: say which answer, and why, instead of "saved".
           time.textContent = "";
-          say(form.getAttribute("data-msg-check") + " " + problems, true);
+          var check = problems.length === 1 ? "data-msg-check-one" : "data-msg-check-many";
+          say(form.getAttribute(check) + " " + problems.join(" "), true);
           return;
         }
-        say(form.getAttribute("data-msg-saved"));
+        // A safety answer is saved by Next (which shows the crisis page), never in the background.
+        var held = (result.held || []).length > 0;
+        say(form.getAttribute(held ? "data-msg-held" : "data-msg-saved"));
         var now = new Date();
         var stamp = now.toLocaleTimeString(document.documentElement.lang || undefined,
           { hour: "2-digit", minute: "2-digit" });

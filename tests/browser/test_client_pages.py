@@ -223,7 +223,7 @@ def test_an_answer_the_autosave_refused_is_named_not_called_saved(
     page.wait_for_selector("#save-status:has-text('saved')")
     # A date already past fails its check: the line names the question and what to change.
     page.fill("#earliest_start", "2020-01-01")
-    page.wait_for_selector("#save-status:has-text('Still to change')")
+    page.wait_for_selector("#save-status:has-text('needs a change')")
     status = page.inner_text("#save-status")
     assert "From what date could you start? \u2014 This date has already passed." in status
     assert page.get_attribute("#save-status", "class") == "save-status unsaved"
@@ -354,6 +354,9 @@ def test_safety_path_shows_help_first_and_lets_the_client_continue(
     tab_to(page, "input[name=self_harm]")
     page.keyboard.press("Space")
     page.keyboard.press("ArrowDown")  # several days
+    # The background save keeps it for Next (which shows the crisis page), and says so.
+    page.wait_for_selector("#save-status:has-text('about your safety is saved when you press')")
+    assert not reload(intake).urgent
     tab_to(page, NEXT)
     press_and_wait(page)
     assert heading(page) == "You do not have to carry this alone"
