@@ -101,7 +101,7 @@ def test_sending_waits_for_the_contact_step_and_the_safety_question(
     give_contact(client, intake)
     html = post_form(client, review, {}).get_data(as_text=True)
     assert reload(intake).status == "in_progress"
-    assert "One question still needs an answer" in html
+    assert "Before you send, please look at this question" in html
     assert DEFINITION.item("self_harm").prompt in html
     assert f'href="{page_url(intake, "wellbeing")}?from=review"' in html
     # Asked twice and left blank, it no longer holds sending up (the clinic is asked to

@@ -342,20 +342,25 @@ def review(token: str) -> Response | str:
 
 def _still_needed(intake: Intake, definition: Definition) -> tuple[str, str, str] | None:
     """What must come before sending, as (heading, words, address of the step): a required
-    question; how to reach the client, never confirmed; or the safety question, never shown
-    (a client who came to the review by its address skipped both; the wizard asks the
-    contact step first)."""
+    question; how to reach the client, never confirmed; or the safety question, unanswered
+    and not yet asked again (flow.safety_not_asked; a client who came to the review by its
+    address skipped both; the wizard asks the contact step first)."""
     found = first_missing(definition, intake.answers)
     if found is None and (intake.contact is None or intake.contact.confirmed_at is None):
         address = f"{page_url(intake, CONTACT)}?from={REVIEW}"
         heading = gettext("Please check how we can reach you")
         return heading, gettext("How we can reach you"), address
-    found = found or safety_not_asked(definition, intake.answers, intake.safety_asked)
+    if found is not None:
+        page, item = found
+        address = f"{page_url(intake, page.id)}?from={REVIEW}"
+        return gettext("One question still needs an answer"), item.prompt, address
+    found = safety_not_asked(definition, intake.answers, intake.safety_asked)
     if found is None:
         return None
     page, item = found
     address = f"{page_url(intake, page.id)}?from={REVIEW}"
-    return gettext("One question still needs an answer"), item.prompt, address
+    # It may be left blank once asked: the heading asks the client to see it, not answer it.
+    return gettext("Before you send, please look at this question"), item.prompt, address
 
 
 def _goals_summary(intake: Intake, definition: Definition) -> list[tuple[str, int | None]] | None:

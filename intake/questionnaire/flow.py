@@ -108,8 +108,9 @@ def skips_safety(
 def safety_not_asked(
     definition: Definition, answers: Mapping[str, Any], asked: bool
 ) -> tuple[Page, Item] | None:
-    """The safety question with its page, when the client has never been shown it (they came
-    to the review by its address): no answer, none declined, and never asked again."""
+    """The safety question with its page, when the client has not answered it (nor declined)
+    and has not yet been asked it again: they came to the review by its address, or left its
+    page by Back or Save. Asked again and still left blank, it is the client's choice."""
     safety = definition.safety
     if safety is None or asked or safety.item in answers:
         return None
