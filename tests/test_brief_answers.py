@@ -472,8 +472,8 @@ def test_openers_draw_on_what_brings_them_the_ruler_therapy_before_and_what_they
          " what would make it a 5?"),
         ({"main_change": "Sleep", "confidence": 10, "importance": 9}, "You put the importance of"
          " “Sleep” at 9: what makes it a 9 and not a 6?"),
-        ({"main_change": None, "confidence": None, "importance": 2}, "You put its importance at"
-         " 2: what makes it a 2 and not a 0?"),
+        ({"main_change": None, "confidence": None, "importance": 2}, "You put the importance of"
+         " this change at 2: what makes it a 2 and not a 0?"),
     ],
 )  # fmt: skip
 def test_the_ruler_opener_reads_as_a_sentence(changes: dict[str, Any], opener: str) -> None:

@@ -257,7 +257,7 @@ def test_every_page_staff_look_at_shows_how_to_reach_the_client(
     assert 'href="tel:+44-20-7946-0958"' in row and "(no messages)" in row
     assert "Spanish" in row and "No contact recorded yet: waiting less than a minute" in row
     assert (
-        "1 waiting for someone to speak with the client; the longest for less than a minute"
+        "1 where nobody has spoken with the client yet; the longest for less than a minute"
         in dashboard
     )
 
@@ -282,7 +282,7 @@ def test_the_dashboard_shows_how_long_and_then_who(
     assert "Tried to reach the client: T," in dashboard
     # Nobody reached yet: the row and the banner still say how long the client has waited.
     assert "Not reached yet: waiting 1 h 35 min." in dashboard
-    assert "1 waiting for someone to speak with the client" in dashboard
+    assert "1 where nobody has spoken with the client yet" in dashboard
     assert "No contact recorded" not in dashboard
     page = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
     assert "Not reached yet: waiting 1 h 35 min." in page
@@ -292,7 +292,7 @@ def test_the_dashboard_shows_how_long_and_then_who(
     )
     dashboard = client.get("/staff/").get_data(as_text=True)
     assert "Spoke with the client: T," in dashboard
-    assert "Not reached yet" not in dashboard and "waiting for someone" not in dashboard
+    assert "Not reached yet" not in dashboard and "where nobody has spoken" not in dashboard
     page = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
     assert "Not reached yet" not in page and "No contact recorded" not in page
 

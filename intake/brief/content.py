@@ -1277,7 +1277,7 @@ def _ruler_opener(definition: Definition, seen: Mapping[str, Any]) -> str | None
     if isinstance(importance, int) and not isinstance(importance, bool) and importance > 0:
         # Importance is asked the other way: why this high, and not lower?
         lower = max(0, importance - 3)
-        what = f"the importance of “{target}”" if target else "its importance"
+        what = f"the importance of “{target}”" if target else "the importance of this change"
         return f"You put {what} at {importance}: what makes it a {importance} and not a {lower}?"
     return None
 

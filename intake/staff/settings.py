@@ -40,8 +40,9 @@ def settings() -> BaseResponse | str:
         form.default_questionnaire.data = clinic.default_questionnaire or ""
     if form.is_submitted():
         valid = form.validate()
-        # Checked even when another field is wrong, so every error shows at once.
-        logo = _checked_logo(form)
+        # Checked even when another field is wrong, so every error shows at once (but not
+        # for a post that failed its CSRF check: nothing of it is used).
+        logo = None if form.csrf_token.errors else _checked_logo(form)
         if valid and not form.logo.errors:
             clinics.update_settings(
                 clinic,

@@ -271,5 +271,5 @@ def test_from_the_flag_to_a_person_who_has_called_the_client(
     jobs = list(db.session.scalars(select(Job).where(Job.kind == notify.ESCALATE)))
     assert {job.state for job in jobs} == {JobState.DONE}
     staff.goto(f"{live_url}/staff/")
-    assert "1 waiting for someone to speak with the client" in staff.inner_text("main")
+    assert "1 where nobody has spoken with the client yet" in staff.inner_text("main")
     staff_context.close()
