@@ -231,6 +231,21 @@ def test_from_the_flag_to_a_person_who_has_called_the_client(
         check=True,
     )
 
+    # A call that reached nobody: on record, and the client still waits for someone.
+    staff.check("#outcome-1")
+    staff.fill("#note", "No answer at 15:02; no message left.")
+    click_and_wait(staff, ".urgent-panel button.primary")
+    assert "Not reached yet: waiting" in staff.inner_text(".urgent-panel")
+    staff.goto(f"{live_url}/staff/")
+    row = staff.locator("tr.urgent").first
+    assert "Tried to reach the client: Tess Therapist" in row.inner_text()
+    assert "Not reached yet: waiting" in row.inner_text()
+    assert "1 where nobody has spoken with the client yet" in staff.inner_text("main")
+    staff.set_viewport_size({"width": 375, "height": 812})
+    screenshot(staff, "urgent-07-not-reached-yet-375")
+    staff.set_viewport_size({"width": 1366, "height": 900})
+    staff.goto(f"{live_url}/staff/intakes/{intake_id}")
+
     # Someone called: recorded on the page, by whom and when.
     staff.check("#outcome-0")
     staff.fill("#note", "Spoke at 15:10; safe tonight, seeing us Thursday.")
