@@ -69,6 +69,15 @@ def flag(client: FlaskClient, intake: Intake, *, contact: dict[str, Any] | None 
     client.get(response.headers["Location"])  # the client sees the crisis page
 
 
+def record(client: FlaskClient, intake: Intake, outcome: str, note: str = "") -> Any:
+    """Record a contact with the client (or a try) on the intake's page, as staff do."""
+    token = csrf_token(client, f"/staff/intakes/{intake.id}")
+    return client.post(
+        f"/staff/intakes/{intake.id}/follow-up",
+        data={"outcome": outcome, "note": note, "csrf_token": token},
+    )
+
+
 def test_the_flag_schedules_a_reminder_for_the_clinics_time(
     client: FlaskClient, north: dict[str, Any]
 ) -> None:
@@ -130,11 +139,7 @@ def test_only_speaking_with_the_client_in_time_means_no_reminder(
     flag(client, intake)
     login(north["therapist"])
     for outcome in outcomes:
-        token = csrf_token(client, f"/staff/intakes/{intake.id}")
-        done = client.post(
-            f"/staff/intakes/{intake.id}/follow-up",
-            data={"outcome": outcome, "note": "No answer; left no message.", "csrf_token": token},
-        )
+        done = record(client, intake, outcome, "No answer; left no message.")
         assert done.status_code == 302
     (job,) = jobs_of(notify.ESCALATE)
     bring_forward(job)
@@ -274,10 +279,7 @@ def test_the_dashboard_shows_how_long_and_then_who(
     dashboard = client.get("/staff/").get_data(as_text=True)
     assert "No contact recorded yet: waiting 1 h 35 min." in dashboard
     assert "the longest for 1 h 35 min" in dashboard
-    token = csrf_token(client, f"/staff/intakes/{intake.id}")
-    client.post(
-        f"/staff/intakes/{intake.id}/follow-up", data={"outcome": "tried", "csrf_token": token}
-    )
+    record(client, intake, "tried")
     dashboard = client.get("/staff/").get_data(as_text=True)
     assert "Tried to reach the client: T," in dashboard
     # Nobody reached yet: the row and the banner still say how long the client has waited.
@@ -286,10 +288,7 @@ def test_the_dashboard_shows_how_long_and_then_who(
     assert "No contact recorded" not in dashboard
     page = client.get(f"/staff/intakes/{intake.id}").get_data(as_text=True)
     assert "Not reached yet: waiting 1 h 35 min." in page
-    token = csrf_token(client, f"/staff/intakes/{intake.id}")
-    client.post(
-        f"/staff/intakes/{intake.id}/follow-up", data={"outcome": "contacted", "csrf_token": token}
-    )
+    record(client, intake, "contacted")
     dashboard = client.get("/staff/").get_data(as_text=True)
     assert "Spoke with the client: T," in dashboard
     assert "Not reached yet" not in dashboard and "where nobody has spoken" not in dashboard

@@ -42,6 +42,15 @@ def intake(make_clinic: Any, make_intake: Any) -> Intake:
     return make_intake(clinic_id, name="Robin Ashdown")
 
 
+def consented(page: Any, live_url: str, intake: Intake) -> str:
+    """Open the intake's link and give consent; the link's address."""
+    base = intake_url(live_url, intake)
+    page.goto(base)
+    page.fill("#consent_name", "Robin Ashdown")
+    click_and_wait(page, "button.primary")
+    return base
+
+
 def check(page: Any, name: str) -> None:
     """No axe violation on the page as it is now; pictures at phone and desktop size."""
     violations = axe_violations(page)
@@ -178,10 +187,7 @@ def test_review_with_a_missing_answer_and_a_question_added_by_the_server(
     browser: Any, phone: Any, live_url: str, intake: Intake
 ) -> None:
     page = phone
-    base = intake_url(live_url, intake)
-    page.goto(base)
-    page.fill("#consent_name", "Robin Ashdown")
-    click_and_wait(page, "button.primary")
+    base = consented(page, live_url, intake)
     page.goto(f"{base}/review")
     check(page, "20-review-missing")
     # The network drops the autosave: the page says so, and Next still does everything.
@@ -214,10 +220,7 @@ def test_an_answer_the_autosave_refused_is_named_not_called_saved(
     phone: Any, live_url: str, intake: Intake
 ) -> None:
     page = phone
-    base = intake_url(live_url, intake)
-    page.goto(base)
-    page.fill("#consent_name", "Robin Ashdown")
-    click_and_wait(page, "button.primary")
+    base = consented(page, live_url, intake)
     page.goto(f"{base}/p/practical")
     page.check("#contact-1")
     page.wait_for_selector("#save-status:has-text('saved')")
@@ -346,10 +349,7 @@ def test_safety_path_shows_help_first_and_lets_the_client_continue(
     phone: Any, live_url: str, intake: Intake
 ) -> None:
     page = phone
-    base = intake_url(live_url, intake)
-    page.goto(base)
-    page.fill("#consent_name", "Robin Ashdown")
-    click_and_wait(page, "button.primary")
+    base = consented(page, live_url, intake)
     page.goto(f"{base}/p/wellbeing")
     tab_to(page, "input[name=self_harm]")
     page.keyboard.press("Space")
@@ -455,10 +455,7 @@ def test_a_ruler_keeps_0_to_10_on_one_row_on_a_phone(
     phone: Any, live_url: str, intake: Intake
 ) -> None:
     page = phone
-    base = intake_url(live_url, intake)
-    page.goto(base)
-    page.fill("#consent_name", "Robin Ashdown")
-    click_and_wait(page, "button.primary")
+    base = consented(page, live_url, intake)
     page.goto(f"{base}/p/change")
     for width in (PHONE["width"], 320):
         page.set_viewport_size({"width": width, "height": PHONE["height"]})
