@@ -122,7 +122,7 @@ def answers_pdf(
 
 def filename(intake: Intake) -> str:
     """The download's file name, with the date it was sent."""
-    # The day where the clinic is, as the copy itself says (i18n's time zone selector).
+    # The day where the clinic is, as the copy itself says.
     sent = dates.local(intake.submitted_at or utcnow(), intake.clinic.time_zone)
     day = sent.date().isoformat()
     # Translated: the file lands among the client's own downloads.

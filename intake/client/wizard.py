@@ -346,14 +346,14 @@ def _still_needed(intake: Intake, definition: Definition) -> tuple[str, str, str
     and not yet asked again (flow.safety_not_asked; a client who came to the review by its
     address skipped both; the wizard asks the contact step first)."""
     found = first_missing(definition, intake.answers)
-    if found is None and (intake.contact is None or intake.contact.confirmed_at is None):
-        address = f"{page_url(intake, CONTACT)}?from={REVIEW}"
-        heading = gettext("Please check how we can reach you")
-        return heading, gettext("How we can reach you"), address
     if found is not None:
         page, item = found
         address = f"{page_url(intake, page.id)}?from={REVIEW}"
         return gettext("One question still needs an answer"), item.prompt, address
+    if intake.contact is None or intake.contact.confirmed_at is None:
+        address = f"{page_url(intake, CONTACT)}?from={REVIEW}"
+        heading = gettext("Please check how we can reach you")
+        return heading, gettext("How we can reach you"), address
     found = safety_not_asked(definition, intake.answers, intake.safety_asked)
     if found is None:
         return None
