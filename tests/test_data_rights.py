@@ -288,6 +288,22 @@ def test_an_admin_erases_a_client_after_typing_their_name(
     assert NAME not in log and "records deleted" in log
 
 
+def test_another_clinics_erased_records_are_not_found(
+    client: FlaskClient, make_clinic: Any, make_intake: Any, login: Any
+) -> None:
+    north_id, _ = make_clinic("north")
+    _, south = make_clinic("south")
+    intake = sent(client, make_intake, north_id)
+    erasure.erase(intake)
+    tombstone = reload(intake)
+    assert tombstone.status == IntakeStatus.ERASED and tombstone.client_id is not None
+    switch_browser()
+    login(south)
+    # 404 as for any record of another clinic: only its own clinic learns it was erased.
+    assert client.get(f"/staff/intakes/{intake.id}").status_code == 404
+    assert client.get(f"/staff/clients/{tombstone.client_id}").status_code == 404
+
+
 def test_the_word_erase_confirms_too_and_csrf_is_required(
     client: FlaskClient, admin: int, make_intake: Any
 ) -> None:
