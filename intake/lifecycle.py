@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import bindparam, event, inspect, select, update
+from sqlalchemy import ColumnElement, bindparam, event, inspect, literal_column, select, update
 from sqlalchemy.orm import Session, defaultload, defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -47,6 +47,12 @@ TOKEN_BYTES = 32
 
 class AlreadySubmitted(Exception):
     """A submitted intake is immutable."""
+
+
+class ReadAgainLocked(Exception):
+    """A page save read without the row lock could not write what it read: another request
+    changed the row since, or the save writes more than the row (an urgent notice). Nothing
+    was written; the caller makes the save again from a read under the lock."""
 
 
 def invite(
@@ -268,7 +274,9 @@ def reassign(intake: Intake, therapist: Staff | None) -> None:
     db.session.commit()
 
 
-def by_token(token: str, *, lock: bool = False, answering: bool = False) -> Intake | None:
+def by_token(
+    token: str, *, lock: bool = False, answering: bool = False, optimistic: bool = False
+) -> Intake | None:
     """The intake a client link points to, if any, with what every client page reads of it.
 
     One query: the clinic (without its logo) and the questionnaire version come along,
@@ -282,21 +290,36 @@ def by_token(token: str, *, lock: bool = False, answering: bool = False) -> Inta
     the lifecycle function that saves it does not read it again (see _lock).
     answering: for a page of questions and its saves, the client's most frequent requests,
     which leave out what they never read (_INTAKE_NOT_WHILE_ANSWERING and its kin).
+    optimistic (with lock and answering; PostgreSQL): a page's save, which reads the row
+    without its lock, with the row's version; its write then succeeds only if the row is
+    still that version, and otherwise writes nothing (save_page raises ReadAgainLocked).
     """
+    session = db.session()
     # Objects loaded earlier in this session are refreshed by a locked read; a request's
     # first read (every client post in production) has nothing to refresh, and skips the
     # refreshing work (a sixtieth of a page save).
-    refresh = lock and bool(db.session.identity_map)
-    statement = _BY_TOKEN_READS[answering, lock, refresh]
-    row = db.session.execute(statement, {"token_hash": crypto.token_hash(token)}).one_or_none()
+    refresh = lock and bool(session.identity_map)
+    optimistic = optimistic and lock and answering and _has_row_versions(session)
+    if optimistic:
+        if not session.in_transaction():
+            # The request's first query (every page save in production): the read and the
+            # save's write are then each a statement committed on its own, without BEGIN and
+            # COMMIT (two round trips fewer, and no row lock for PostgreSQL to write).
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        statement = _OPTIMISTIC_READS[refresh]
+    else:
+        statement = _BY_TOKEN_READS[answering, lock, refresh]
+    row = session.execute(statement, {"token_hash": crypto.token_hash(token)}).one_or_none()
     if row is None:
         return None
-    found, has_parts = row
+    found, has_parts, *version = row
     # Parts are made with the intake and never change, so "none" is known for good here.
     parts = db.session.scalars(_PARTS, {"id": found.id}).all() if has_parts else []
     set_committed_value(found, "more_parts", parts)
     found.remember_token(token)
-    if lock:
+    if optimistic:
+        session.info[_READ_AT] = (found.id, session.get_transaction(), version[0])
+    elif lock:
         _note_lock(found)
     return found
 
@@ -404,6 +427,16 @@ def _by_token_reads() -> dict[tuple[bool, bool, bool], Any]:
 
 
 _BY_TOKEN_READS = _by_token_reads()
+# A row's version: PostgreSQL gives every version of a row its own xmin (the transaction that
+# wrote it), so any write to the row since a read, by any request or job, changes it.
+_ROW_VERSION: ColumnElement[str] = literal_column("intake.xmin::text")
+# A page save's read without the lock (by_token's optimistic), by refresh.
+_OPTIMISTIC_READS = {
+    refresh: _BY_TOKEN_READS[True, False, False]
+    .add_columns(_ROW_VERSION.label("row_version"))
+    .execution_options(populate_existing=refresh)
+    for refresh in (False, True)
+}
 _PARTS = (
     select(IntakePart)
     .where(IntakePart.intake_id == bindparam("id"))
@@ -426,11 +459,19 @@ def save_page(
     """Merge one page's answers and commit; returns whether this save made it urgent.
 
     page_id is where the client resumes; None keeps the stored one (autosave), decided
-    under the row lock so a late autosave can never move the client back a page.
+    on the stored row so a late autosave can never move the client back a page.
     The urgent flag is committed here, before any response is sent, so it holds even if
     the client closes the browser on the very next page.
+
+    Read optimistically (by_token), the save writes only if the row is still as read, and
+    an urgent answer (whose notice is written in the same transaction) is not saved so:
+    both raise ReadAgainLocked, having written nothing.
     """
-    _lock(intake)
+    version = _read_version(intake)
+    if version is None:
+        _lock(intake)
+    elif intake.submitted:
+        raise AlreadySubmitted(intake.id)
     answers = merge_answers(intake.answers, values)
     now = utcnow()
     row: dict[str, Any] = {"answers": answers, "updated_at": now}
@@ -447,13 +488,16 @@ def save_page(
         row["safety_skipped_at"] = None
     newly_urgent = not intake.urgent and is_urgent(definition, answers)
     if newly_urgent:
+        if version is not None:
+            _read_again_locked()
         row.update(urgent=True, urgent_at=now)
-    _write(intake, row)
+    _write(intake, row, version)
     if newly_urgent:
         # In the same commit as the flag: the notice cannot be lost, and it is sent after the
         # commit, outside this request (the crisis page never waits for the mail server).
         notify.urgent(intake)
-    # The row was locked, so what is loaded is what was just committed: no reload after.
+    # The row was locked, or unchanged since it was read: what is loaded is what was just
+    # committed, so no reload after.
     _commit_keeping_loaded()
     metrics.page_saved(autosave=page_id is None)
     return newly_urgent
@@ -648,6 +692,32 @@ _LOCK = (
 )
 # session.info key: (intake id, the transaction that holds its row lock).
 _LOCKED = "intake.row_lock"
+# session.info key: (intake id, the transaction that read it without the lock, the row's
+# version then): a page save's optimistic read (by_token).
+_READ_AT = "intake.read_at"
+
+
+def _has_row_versions(session: Session) -> bool:
+    # SQLite has neither row locks nor row versions: there each save reads the row again
+    # right before it writes (see _note_lock).
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _read_version(intake: Intake) -> str | None:
+    # The version this transaction read the row at without its lock; None once the
+    # transaction has ended (a commit since, such as a language settled) or if it locked.
+    session = db.session()
+    read = session.info.get(_READ_AT)
+    current = session.get_transaction()
+    if read is None or current is None or read[:2] != (intake.id, current):
+        return None
+    return str(read[2])
+
+
+def _read_again_locked() -> None:
+    db.session.info.pop(_READ_AT, None)
+    db.session.rollback()
+    raise ReadAgainLocked
 
 
 def _note_lock(intake: Intake) -> None:
@@ -668,18 +738,19 @@ def _holds_lock(intake: Intake) -> bool:
 
 def release_lock() -> None:
     """End a transaction that still holds an intake's row lock (a post that saved nothing),
-    so the row is free as soon as the request is answered."""
+    so the row is free as soon as the request is answered; forget an optimistic read."""
     if not db.session.registry.has():
         return  # this request used no database session
     session = db.session()
+    session.info.pop(_READ_AT, None)
     held = session.info.pop(_LOCKED, None)
     if held is not None and held[1] is session.get_transaction():
         session.rollback()
 
 
-def _write(intake: Intake, row: Mapping[str, Any]) -> None:
-    """Write these columns of the intake's (locked) row in one UPDATE, and show the loaded
-    intake the same values.
+def _write(intake: Intake, row: Mapping[str, Any], version: str | None = None) -> None:
+    """Write these columns of the intake's row in one UPDATE, and show the loaded intake the
+    same values; with version (an optimistic read), only if the row is still that version.
 
     A page save is the one write a client makes again and again: a plain UPDATE skips the
     unit of work's bookkeeping (a seventh of a save's work), and nothing else of the
@@ -687,13 +758,26 @@ def _write(intake: Intake, row: Mapping[str, Any]) -> None:
     """
     # On the session's connection, in its transaction: the ORM's execute adds only its own
     # bookkeeping to a table's UPDATE.
-    db.session.connection().execute(_SAVE, {"row_id": intake.id, **row})
+    connection = db.session.connection()
+    if version is None:
+        connection.execute(_SAVE, {"row_id": intake.id, **row})
+    elif (
+        connection.execute(
+            _SAVE_UNCHANGED, {"row_id": intake.id, "row_version": version, **row}
+        ).rowcount
+        != 1
+    ):
+        _read_again_locked()
     for key, value in row.items():
         set_committed_value(intake, key, value)
 
 
 # Built once; the columns it sets are the keys of the parameters it is executed with.
 _SAVE = update(Intake.__table__).where(Intake.__table__.c.id == bindparam("row_id"))
+# Only if no other request or job has written the row since it was read: otherwise it
+# changes nothing (and, waiting for a transaction that holds the row, checks once that one
+# has ended).
+_SAVE_UNCHANGED = _SAVE.where(_ROW_VERSION == bindparam("row_version"))
 
 
 def _commit_keeping_loaded() -> None:

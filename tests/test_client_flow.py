@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,17 +15,18 @@ import pytest
 from flask import Flask, request, request_started
 from flask.testing import FlaskClient
 from flask_babel import force_locale
-from sqlalchemy import event, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from intake import intake_sets, lifecycle
+from intake import intake_sets, lifecycle, notify
 from intake.accounts.auth import login_manager
 from intake.brief.build import brief_for
 from intake.client import forms as client_forms
 from intake.client import own_copy, wizard
 from intake.client.forms import page_form
 from intake.db import db
-from intake.models import Intake, IntakeStatus, utcnow
+from intake.models import Intake, IntakeStatus, Job, utcnow
 from intake.questionnaire.model import ItemType
 from tests.helpers import (
     DEFINITION,
@@ -884,10 +886,12 @@ def test_clients_copy_is_in_their_language_and_escapes_their_text(
     assert "Por correo electrónico" in text
 
 
-# Races: another tab, a late autosave. On PostgreSQL a client's post reads its intake under the
-# row's lock, so nothing commits between what the post checks and what it saves: another tab's
-# Send or Next waits for it. SQLite has no row locks: there each save reads the row again
-# right before it writes, which the SQLite tests below race against.
+# Races: another tab, a late autosave. On PostgreSQL a page's save (its post or autosave) reads
+# its intake without the row's lock and writes only if the row is still the version it read;
+# otherwise it is made again from a read under the lock. Every other client post (the welcome,
+# the contact and goals steps, Send) reads under the lock, so another tab's Send or Next waits
+# for it. SQLite has no row locks: there each save reads the row again right before it writes.
+# The tests below make the other tab's change right after the post's first read, on both.
 
 
 def _row_locks() -> bool:
@@ -906,101 +910,205 @@ def _locked_elsewhere(intake_id: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize("post", ["page", "autosave", "review"])
-def test_a_clients_post_holds_its_intake_from_the_first_read(
+@contextmanager
+def as_in_production(app: Flask) -> Iterator[None]:
+    """Each request starts with no transaction, as in production (a test's requests otherwise
+    share the session of the test, which has read the fixtures)."""
+
+    def fresh(_: Flask, **__: Any) -> None:
+        db.session.commit()
+
+    request_started.connect(fresh, app)
+    try:
+        yield
+    finally:
+        request_started.disconnect(fresh, app)
+
+
+def meanwhile(monkeypatch: pytest.MonkeyPatch, change: Any) -> list[str]:
+    """Make `change(intake_id)` on a connection of its own, committed, right after the next
+    client post has read its intake and before it looks at anything (once). Returns a list
+    that notes each page save made again from a read under the lock."""
+    done: list[int] = []
+    real_walk = intake_sets.walk_of
+
+    def walk_of(row: Intake) -> Any:
+        if not done and request.method == "POST":
+            done.append(row.id)
+            change(row.id)
+        return real_walk(row)
+
+    again: list[str] = []
+    real_again = lifecycle._read_again_locked
+
+    def read_again_locked() -> None:
+        again.append("read again under the lock")
+        real_again()
+
+    monkeypatch.setattr(intake_sets, "walk_of", walk_of)
+    monkeypatch.setattr(lifecycle, "_read_again_locked", read_again_locked)
+    return again
+
+
+def _set(**values: Any) -> Any:
+    def change(intake_id: int) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(update(Intake).where(Intake.id == intake_id).values(**values))
+
+    return change
+
+
+def _answered_in_another_tab(intake_id: int) -> None:
+    # Another tab's save of another question, in a session (and transaction) of its own.
+    with Session(db.engine) as other:
+        row = other.get(Intake, intake_id)
+        assert row is not None
+        row.answers = {**(row.answers or {}), "expect_self": "From the other tab."}
+        other.commit()
+
+
+def test_a_send_holds_its_intake_from_the_first_read(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, clinic_with_admin: dict[str, Any]
+) -> None:
+    if not _row_locks():
+        pytest.skip("PostgreSQL's row locks (SQLite reads the row again to save)")
+    intake: Intake = clinic_with_admin["intake"]
+    checked: list[bool] = []
+    # Every answer given, and how to reach them: the next post is the Send.
+    give_contact(client, intake)
+    lifecycle.save_page(intake, DEFINITION, {**EXAMPLE_A, **WORDS}, "review")
+    token = csrf_token(client, f"/i/{intake.token}/review")
+    # Right after the post read the row, before it looked at anything: another tab's Send,
+    # Next or autosave could not commit now; it would wait for this post.
+    meanwhile(monkeypatch, lambda intake_id: checked.append(_locked_elsewhere(intake_id)))
+    response = client.post(f"/i/{intake.token}/review", data={"csrf_token": token})
+    assert response.headers["Location"].endswith(f"/i/{intake.token}/done")
+    assert checked == [True]
+    # Answered: the row is free again.
+    assert not _locked_elsewhere(intake.id)
+    assert reload(intake).submitted
+
+
+@pytest.mark.parametrize("post", ["page", "autosave"])
+def test_a_page_save_holds_no_lock_and_commits_each_statement(
+    app: Flask,
     client: FlaskClient,
     monkeypatch: pytest.MonkeyPatch,
     clinic_with_admin: dict[str, Any],
     post: str,
 ) -> None:
+    """A page's save reads without the row lock, and its read and its write are each a
+    statement committed on its own (no BEGIN or COMMIT around them)."""
     if not _row_locks():
-        pytest.skip("PostgreSQL's row locks (SQLite: see the two tests below)")
+        pytest.skip("PostgreSQL's row versions")
     intake: Intake = clinic_with_admin["intake"]
+    sign(client, intake)
     checked: list[bool] = []
-    real_walk = intake_sets.walk_of
+    meanwhile(monkeypatch, lambda intake_id: checked.append(_locked_elsewhere(intake_id)))
+    ran: list[tuple[str, bool]] = []
 
-    def walk_of(row: Intake) -> Any:
-        # Right after the post read the row, before it looked at anything: another tab's
-        # Send, Next or autosave could not commit now; it would wait for this post.
-        checked.append(_locked_elsewhere(row.id))
-        return real_walk(row)
+    def watch(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "NOWAIT" not in statement:  # not the check made meanwhile, on its own connection
+            ran.append((statement.split(None, 1)[0], conn.connection.dbapi_connection.autocommit))
 
-    if post == "review":
-        # Every answer given, and how to reach them: the next post is the Send.
-        give_contact(client, intake)
-        lifecycle.save_page(intake, DEFINITION, {**EXAMPLE_A, **WORDS}, "review")
-    monkeypatch.setattr(intake_sets, "walk_of", walk_of)
-    if post == "page":
-        response = fill_page(client, intake, "now", FULL)
-        assert response.status_code == 302
-    elif post == "autosave":
-        assert autosave(client, intake, "now", {"why_now": "typed"}).get_json()["saved"]
-    else:
-        token = csrf_token(client, f"/i/{intake.token}/review")
-        checked.clear()  # the GET above read without a lock
-        response = client.post(f"/i/{intake.token}/review", data={"csrf_token": token})
-        assert response.headers["Location"].endswith(f"/i/{intake.token}/done")
-    assert checked and checked[-1] is True
-    # Answered: the row is free again, and what the post saved is stored.
-    assert not _locked_elsewhere(intake.id)
+    with as_in_production(app):
+        event.listen(db.engine, "before_cursor_execute", watch)
+        try:
+            if post == "page":
+                assert fill_page(client, intake, "now", FULL).status_code == 302
+            else:
+                assert autosave(client, intake, "now", {"why_now": "typed"}).get_json()["saved"]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", watch)
+    assert checked == [False]
+    assert ran[-2:] == [("SELECT", True), ("UPDATE", True)]
     stored = reload(intake)
-    assert stored.submitted if post == "review" else stored.answers["why_now"]
+    assert stored.answers["why_now"] == (FULL["why_now"] if post == "page" else "typed")
+    if post == "page":
+        assert stored.current_page == "change"
 
 
-def test_a_post_that_saves_nothing_frees_the_row_when_answered(
-    client: FlaskClient, intake: Intake
-) -> None:
-    if not _row_locks():
-        pytest.skip("PostgreSQL's row locks")
-    # The welcome page sent without a name: shown again with its message, nothing saved.
-    response = post_form(client, f"/i/{intake.token}", {"consent_name": ""})
-    assert response.status_code == 200
-    assert not _locked_elsewhere(intake.id)
-    assert reload(intake).consent_at is None
-
-
+@pytest.mark.parametrize("production", [True, False])
 def test_a_page_sent_while_the_intake_is_sent_in_another_tab(
-    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, clinic_with_admin: dict[str, Any]
+    app: Flask,
+    client: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    clinic_with_admin: dict[str, Any],
+    production: bool,
 ) -> None:
-    if _row_locks():
-        pytest.skip("on PostgreSQL the other tab waits (see the row-lock tests above)")
     intake: Intake = clinic_with_admin["intake"]
-    real_lock = lifecycle._lock
-
-    def sent_meanwhile(row: Intake) -> None:
-        # The other tab's Send commits between this page post's checks and its save.
-        with db.engine.begin() as conn:
-            conn.execute(update(Intake).where(Intake.id == row.id).values(status="submitted"))
-        real_lock(row)
-
-    monkeypatch.setattr(lifecycle, "_lock", sent_meanwhile)
-    response = fill_page(client, intake, "now", FULL)
+    sign(client, intake)
+    # The other tab's Send commits between this page post's read and its save.
+    again = meanwhile(monkeypatch, _set(status="submitted"))
+    with as_in_production(app) if production else contextlib.nullcontext():
+        response = fill_page(client, intake, "now", FULL)
     assert response.headers["Location"].endswith(f"/i/{intake.token}/done")
     assert reload(intake).answers == {}
+    # PostgreSQL: the save found the row changed, and was made again from a locked read.
+    assert len(again) == _row_locks()
 
 
+@pytest.mark.parametrize("production", [True, False])
 def test_a_late_autosave_keeps_the_page_the_client_moved_to(
-    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, clinic_with_admin: dict[str, Any]
+    app: Flask,
+    client: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    clinic_with_admin: dict[str, Any],
+    production: bool,
 ) -> None:
-    if _row_locks():
-        pytest.skip("on PostgreSQL the client's Next waits (see the row-lock tests above)")
     intake: Intake = clinic_with_admin["intake"]
     fill_page(client, intake, "now", FULL, action="save")
     assert reload(intake).current_page == "now"
-    real_lock = lifecycle._lock
-
-    def next_pressed_meanwhile(row: Intake) -> None:
-        # The client's Next commits between the autosave reading the row and locking it.
-        with db.engine.begin() as conn:
-            conn.execute(update(Intake).where(Intake.id == row.id).values(current_page="change"))
-        real_lock(row)
-
-    monkeypatch.setattr(lifecycle, "_lock", next_pressed_meanwhile)
-    response = autosave(client, intake, "now", {"why_now": "typed a moment before Next"})
+    # The client's Next commits between the autosave reading the row and saving.
+    meanwhile(monkeypatch, _set(current_page="change"))
+    with as_in_production(app) if production else contextlib.nullcontext():
+        response = autosave(client, intake, "now", {"why_now": "typed a moment before Next"})
     assert response.get_json()["saved"] is True
     stored = reload(intake)
     assert stored.current_page == "change"
     assert stored.answers["why_now"] == "typed a moment before Next"
+
+
+@pytest.mark.parametrize("production", [True, False])
+@pytest.mark.parametrize("post", ["page", "autosave"])
+def test_an_answer_saved_in_another_tab_meanwhile_is_kept(
+    app: Flask,
+    client: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    clinic_with_admin: dict[str, Any],
+    post: str,
+    production: bool,
+) -> None:
+    """A save merges its answers into what is stored when it writes, not into what it read:
+    another tab's answer committed in between stays."""
+    intake: Intake = clinic_with_admin["intake"]
+    sign(client, intake)
+    again = meanwhile(monkeypatch, _answered_in_another_tab)
+    with as_in_production(app) if production else contextlib.nullcontext():
+        if post == "page":
+            assert fill_page(client, intake, "now", FULL, action="save").status_code == 302
+        else:
+            assert autosave(client, intake, "now", {"why_now": "typed"}).get_json()["saved"]
+    stored = reload(intake)
+    assert stored.answers["expect_self"] == "From the other tab."
+    assert stored.answers["why_now"] == (FULL["why_now"] if post == "page" else "typed")
+    assert len(again) == _row_locks()
+
+
+def test_an_urgent_answer_is_saved_with_its_notice_from_a_locked_read(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, started: Intake
+) -> None:
+    """The first urgent answer writes the flag and the clinic's notice in one transaction: a
+    page save read without the lock makes it again from a read under the lock."""
+    again = meanwhile(monkeypatch, lambda _: None)
+    with as_in_production(app):
+        response = fill_page(client, started, "wellbeing", {"self_harm": "1"})
+    assert "/support" in response.headers["Location"]
+    stored = reload(started)
+    assert stored.urgent and stored.urgent_at is not None
+    notices = select(Job.kind).where(Job.key.like(f"%:{started.id}"))
+    assert set(db.session.scalars(notices)) == {notify.URGENT, notify.ESCALATE}
+    assert len(again) == _row_locks()
 
 
 def test_save_page_without_a_page_keeps_the_stored_one(

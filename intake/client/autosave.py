@@ -10,10 +10,11 @@ from ..questionnaire.conditions import visible_items, visible_pages
 from ..questionnaire.flow import merge_answers
 from . import bp
 from .forms import answers_from, page_form
-from .links import consented, load
+from .links import consented, load, saved_as_read
 
 
 @bp.post("/i/<token>/p/<page_id>/autosave")
+@saved_as_read
 def autosave(token: str, page_id: str) -> tuple[Response, int]:
     """Save a page's valid answers as the client types; say which questions to show.
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import abort, g, make_response, redirect, render_template, request, url_for
 from flask_babel import refresh
 from werkzeug.wrappers import Response
@@ -11,6 +15,8 @@ from ..models import Intake, IntakeStatus
 from ..questionnaire import Definition
 from ..questionnaire.flow import CONTACT, GOALS, REVIEW, steps
 from . import bp
+
+T = TypeVar("T")
 
 # The steps that have addresses of their own (every other step is a page of questions).
 _STEP_ENDPOINTS = {REVIEW: ".review", CONTACT: ".contact", GOALS: ".goals"}
@@ -24,9 +30,15 @@ def load(token: str, *, answering: bool = False) -> tuple[Intake, Definition]:
     it is answered), so what it checks is what it changes. A post that first settles the
     client's language commits that, which ends the lock: the save then reads the row again
     under it (lifecycle._lock). answering: a page of questions or its save, which reads
-    less of the intake (lifecycle.by_token).
+    less of the intake (lifecycle.by_token); a page's save (a view wrapped in
+    saved_as_read) reads it without the lock, and its write checks that nothing changed.
     """
-    intake = lifecycle.by_token(token, lock=request.method == "POST", answering=answering)
+    intake = lifecycle.by_token(
+        token,
+        lock=request.method == "POST",
+        answering=answering,
+        optimistic=answering and g.get(_AS_READ, False),
+    )
     if intake is None:
         abort(404)
     if problem := lifecycle.link_problem(intake):
@@ -37,6 +49,30 @@ def load(token: str, *, answering: bool = False) -> tuple[Intake, Definition]:
     definition = walked(intake)
     g.setdefault(i18n.CLIENT_CLINIC, intake.clinic)  # the time zone its dates are read in
     return intake, definition.in_language(_language(intake, definition))
+
+
+# g key: this request's page save reads without the lock (False: again, under it).
+_AS_READ = "saved_as_read"
+
+
+def saved_as_read(view: Callable[..., T]) -> Callable[..., T]:
+    """A view that saves a page of answers: its first read takes no lock (lifecycle.by_token's
+    optimistic), and should its write find the row changed since (another tab, a late
+    autosave, the intake sent meanwhile), the view runs once more from a read under the
+    lock. Nothing before the save writes but a language settled, which is the same again."""
+
+    @functools.wraps(view)
+    def run(*args: Any, **kwargs: Any) -> T:
+        setattr(g, _AS_READ, True)
+        try:
+            return view(*args, **kwargs)
+        except lifecycle.ReadAgainLocked:
+            setattr(g, _AS_READ, False)
+            return view(*args, **kwargs)
+        finally:
+            g.pop(_AS_READ, None)
+
+    return run
 
 
 @bp.teardown_request

@@ -39,6 +39,7 @@ from .links import (
     next_or_review,
     page_url,
     progress,
+    saved_as_read,
 )
 
 
@@ -78,6 +79,7 @@ def start(token: str) -> Response | str:
 
 
 @bp.route("/i/<token>/p/<page_id>", methods=["GET", "POST"])
+@saved_as_read
 def page(token: str, page_id: str) -> Response | str:
     """One page of questions; Next validates, Back and Save keep whatever is valid."""
     intake, definition = load(token, answering=True)
