@@ -598,6 +598,9 @@ def sign_consent(intake: Intake, name: str, version: str, first_page: str) -> No
 def set_language(intake: Intake, language: str) -> None:
     """The language the client chose; it holds for this intake on every device."""
     if intake.language != language and not intake.submitted:
+        if _read_version(intake) is not None:
+            # Read without the lock (a page's save): the intake may have been sent since.
+            _read_again_locked()
         intake.language = language
         db.session.commit()
 

@@ -1048,6 +1048,32 @@ def test_a_page_sent_while_the_intake_is_sent_in_another_tab(
     assert len(again) == _row_locks()
 
 
+def test_a_language_chosen_while_the_intake_is_sent_in_another_tab(
+    app: Flask,
+    client: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    clinic_with_admin: dict[str, Any],
+) -> None:
+    """Settling the language is a write too: a page's save read without the lock makes it
+    from a read under the lock, so a sent intake keeps the language it was answered in."""
+    if not _row_locks():
+        pytest.skip("PostgreSQL's row locks (SQLite has none to hold)")
+    intake: Intake = clinic_with_admin["intake"]
+    sign(client, intake)
+    assert reload(intake).language == "en"
+    token = csrf_token(client, page_url(intake, "now"))
+    again = meanwhile(monkeypatch, _set(status="submitted"))
+    with as_in_production(app):
+        response = client.post(
+            f"{page_url(intake, 'now')}?lang=es",
+            data={"csrf_token": token, "action": "save", "why_now": "Dormir mejor."},
+        )
+    assert response.headers["Location"].endswith(f"/i/{intake.token}/done")
+    stored = reload(intake)
+    assert stored.language == "en" and stored.answers == {}
+    assert again
+
+
 @pytest.mark.parametrize("production", [True, False])
 def test_a_late_autosave_keeps_the_page_the_client_moved_to(
     app: Flask,
