@@ -1022,6 +1022,14 @@ def test_a_page_save_holds_no_lock_and_commits_each_statement(
             event.remove(db.engine, "before_cursor_execute", watch)
     assert checked == [False]
     assert ran[-2:] == [("SELECT", True), ("UPDATE", True)]
+    # Back in the pool, every connection is as staff pages and jobs expect it: in transactions.
+    db.session.commit()
+    pooled = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]  # type: ignore[attr-defined]
+    try:
+        assert pooled and not any(c.connection.dbapi_connection.autocommit for c in pooled)
+    finally:
+        for conn in pooled:
+            conn.close()
     stored = reload(intake)
     assert stored.answers["why_now"] == (FULL["why_now"] if post == "page" else "typed")
     if post == "page":

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from intake import lifecycle
 from intake.db import db
@@ -82,6 +82,25 @@ def test_an_invited_client_under_18_is_told_what_to_do_and_asked_no_more(
     )
     assert posted.headers["Location"].endswith("/under-18")
     assert "hopes" not in reload(intake).answers
+
+
+def test_under_18_after_the_intake_was_sent_in_another_tab(
+    client: FlaskClient, clinic_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another tab's Send commits between this page's save and the stop: the client is
+    shown that the intake was sent, not an error, and the sent intake is left as it is."""
+    intake = safety_v3_intake(clinic_id)
+    real_stop = lifecycle.stop_under_age
+
+    def sent_meanwhile(row: Intake) -> bool:
+        with db.engine.begin() as conn:
+            conn.execute(update(Intake).where(Intake.id == row.id).values(status="submitted"))
+        return real_stop(row)
+
+    monkeypatch.setattr(lifecycle, "stop_under_age", sent_meanwhile)
+    response = say_under_18(client, intake)
+    assert response.headers["Location"].endswith(f"/i/{intake.token}/done")
+    assert reload(intake).under_age_at is None
 
 
 def test_a_self_referral_is_told_the_clinic_knows(client: FlaskClient, clinic_id: int) -> None:

@@ -162,7 +162,11 @@ def _post_page(intake: Intake, definition: Definition, current: Page) -> Respons
     # Under 18: no more questions, whatever else the page still needs; the clinic is told.
     under_age = lifecycle.said_under_age(definition, intake.answers)
     if under_age:
-        lifecycle.stop_under_age(intake)
+        try:
+            lifecycle.stop_under_age(intake)
+        except lifecycle.AlreadySubmitted:
+            # Sent from another tab between this save and the stop: it is with the clinic.
+            return redirect(url_for(".done", token=intake.token))
     # "Right now: yes" shows the crisis page again, led by the emergency number, even when
     # the intake was already urgent (a follow-up answered on a later visit).
     if urgent or (needs_help_now(definition, intake.answers) and not help_now_before):
