@@ -764,13 +764,12 @@ def _write(intake: Intake, row: Mapping[str, Any], version: str | None = None) -
     connection = db.session.connection()
     if version is None:
         connection.execute(_SAVE, {"row_id": intake.id, **row})
-    elif (
-        connection.execute(
+    else:
+        written = connection.execute(
             _SAVE_UNCHANGED, {"row_id": intake.id, "row_version": version, **row}
-        ).rowcount
-        != 1
-    ):
-        _read_again_locked()
+        )
+        if written.rowcount != 1:
+            _read_again_locked()
     for key, value in row.items():
         set_committed_value(intake, key, value)
 
