@@ -299,7 +299,7 @@ def by_token(
     # first read (every client post in production) has nothing to refresh, and skips the
     # refreshing work (a sixtieth of a page save).
     refresh = lock and bool(session.identity_map)
-    optimistic = optimistic and lock and answering and _has_row_versions(session)
+    optimistic = optimistic and lock and answering and _locks_rows(session)
     if optimistic:
         if not session.in_transaction():
             # The request's first query (every page save in production): the read and the
@@ -700,9 +700,10 @@ _LOCKED = "intake.row_lock"
 _READ_AT = "intake.read_at"
 
 
-def _has_row_versions(session: Session) -> bool:
-    # SQLite has neither row locks nor row versions: there each save reads the row again
-    # right before it writes (see _note_lock).
+def _locks_rows(session: Session) -> bool:
+    # PostgreSQL locks rows and gives each version of a row its own xmin. SQLite has neither
+    # (it ignores FOR UPDATE): there each save reads the row again right before it writes,
+    # the closest it gets.
     return session.get_bind().dialect.name == "postgresql"
 
 
@@ -724,10 +725,9 @@ def _read_again_locked() -> None:
 
 
 def _note_lock(intake: Intake) -> None:
-    # Only where the database locks rows (PostgreSQL): SQLite ignores FOR UPDATE, so there
-    # each save reads the row again right before it writes (the closest it gets).
+    # Only where the database locks rows (_locks_rows).
     session = db.session()
-    if session.get_bind().dialect.name == "postgresql":
+    if _locks_rows(session):
         session.info[_LOCKED] = (intake.id, session.get_transaction())
 
 

@@ -925,6 +925,14 @@ def as_in_production(app: Flask) -> Iterator[None]:
         request_started.disconnect(fresh, app)
 
 
+@pytest.fixture(params=["fresh requests", "the test's session"])
+def requests_as(request: pytest.FixtureRequest, app: Flask) -> Iterator[None]:
+    """A race test runs twice: each request starting with no transaction, as in production,
+    and each request sharing the test's open session."""
+    with as_in_production(app) if request.param == "fresh requests" else contextlib.nullcontext():
+        yield
+
+
 def meanwhile(monkeypatch: pytest.MonkeyPatch, change: Any) -> list[str]:
     """Make `change(intake_id)` on a connection of its own, committed, right after the next
     client post has read its intake and before it looks at anything (once). Returns a list
@@ -1036,20 +1044,17 @@ def test_a_page_save_holds_no_lock_and_commits_each_statement(
         assert stored.current_page == "change"
 
 
-@pytest.mark.parametrize("production", [True, False])
+@pytest.mark.usefixtures("requests_as")
 def test_a_page_sent_while_the_intake_is_sent_in_another_tab(
-    app: Flask,
     client: FlaskClient,
     monkeypatch: pytest.MonkeyPatch,
     clinic_with_admin: dict[str, Any],
-    production: bool,
 ) -> None:
     intake: Intake = clinic_with_admin["intake"]
     sign(client, intake)
     # The other tab's Send commits between this page post's read and its save.
     again = meanwhile(monkeypatch, _set(status="submitted"))
-    with as_in_production(app) if production else contextlib.nullcontext():
-        response = fill_page(client, intake, "now", FULL)
+    response = fill_page(client, intake, "now", FULL)
     assert response.headers["Location"].endswith(f"/i/{intake.token}/done")
     assert reload(intake).answers == {}
     # PostgreSQL: the save found the row changed, and was made again from a locked read.
@@ -1082,47 +1087,41 @@ def test_a_language_chosen_while_the_intake_is_sent_in_another_tab(
     assert again
 
 
-@pytest.mark.parametrize("production", [True, False])
+@pytest.mark.usefixtures("requests_as")
 def test_a_late_autosave_keeps_the_page_the_client_moved_to(
-    app: Flask,
     client: FlaskClient,
     monkeypatch: pytest.MonkeyPatch,
     clinic_with_admin: dict[str, Any],
-    production: bool,
 ) -> None:
     intake: Intake = clinic_with_admin["intake"]
     fill_page(client, intake, "now", FULL, action="save")
     assert reload(intake).current_page == "now"
     # The client's Next commits between the autosave reading the row and saving.
     meanwhile(monkeypatch, _set(current_page="change"))
-    with as_in_production(app) if production else contextlib.nullcontext():
-        response = autosave(client, intake, "now", {"why_now": "typed a moment before Next"})
+    response = autosave(client, intake, "now", {"why_now": "typed a moment before Next"})
     assert response.get_json()["saved"] is True
     stored = reload(intake)
     assert stored.current_page == "change"
     assert stored.answers["why_now"] == "typed a moment before Next"
 
 
-@pytest.mark.parametrize("production", [True, False])
+@pytest.mark.usefixtures("requests_as")
 @pytest.mark.parametrize("post", ["page", "autosave"])
 def test_an_answer_saved_in_another_tab_meanwhile_is_kept(
-    app: Flask,
     client: FlaskClient,
     monkeypatch: pytest.MonkeyPatch,
     clinic_with_admin: dict[str, Any],
     post: str,
-    production: bool,
 ) -> None:
     """A save merges its answers into what is stored when it writes, not into what it read:
     another tab's answer committed in between stays."""
     intake: Intake = clinic_with_admin["intake"]
     sign(client, intake)
     again = meanwhile(monkeypatch, _answered_in_another_tab)
-    with as_in_production(app) if production else contextlib.nullcontext():
-        if post == "page":
-            assert fill_page(client, intake, "now", FULL, action="save").status_code == 302
-        else:
-            assert autosave(client, intake, "now", {"why_now": "typed"}).get_json()["saved"]
+    if post == "page":
+        assert fill_page(client, intake, "now", FULL, action="save").status_code == 302
+    else:
+        assert autosave(client, intake, "now", {"why_now": "typed"}).get_json()["saved"]
     stored = reload(intake)
     assert stored.answers["expect_self"] == "From the other tab."
     assert stored.answers["why_now"] == (FULL["why_now"] if post == "page" else "typed")
