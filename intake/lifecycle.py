@@ -17,7 +17,19 @@ from sqlalchemy import ColumnElement, bindparam, event, inspect, literal_column,
 from sqlalchemy.orm import Session, defaultload, defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import audit, clients, clinics, crypto, intake_sets, mail, metrics, names, notify, webhooks
+from . import (
+    audit,
+    clients,
+    clinics,
+    crypto,
+    intake_sets,
+    mail,
+    metrics,
+    names,
+    notify,
+    shared_rows,
+    webhooks,
+)
 from .brief import jobs
 from .db import db
 from .models import (
@@ -293,6 +305,8 @@ def by_token(
     optimistic (with lock and answering; PostgreSQL): a page's save, which reads the row
     without its lock, with the row's version; its write then succeeds only if the row is
     still that version, and otherwise writes nothing (save_page raises ReadAgainLocked).
+    As a request's first read it takes the clinic and version the process shares
+    (shared_rows), found by the versions of their rows, instead of loading them again.
     """
     session = db.session()
     # Objects loaded earlier in this session are refreshed by a locked read; a request's
@@ -306,22 +320,36 @@ def by_token(
             # save's write are then each a statement committed on its own, without BEGIN and
             # COMMIT (two round trips fewer, and no row lock for PostgreSQL to write).
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        statement = _OPTIMISTIC_READS[refresh]
+        # Objects the session holds keep their own clinic and version.
+        statement = _OPTIMISTIC_READ_AGAIN if refresh else _OPTIMISTIC_FIRST_READ
     else:
         statement = _BY_TOKEN_READS[answering, lock, refresh]
     row = session.execute(statement, {"token_hash": crypto.token_hash(token)}).one_or_none()
     if row is None:
         return None
-    found, has_parts, *version = row
+    # versions: the row's (optimistic), then its clinic's and version's (a first read).
+    found, has_parts, *versions = row
+    if statement is _OPTIMISTIC_FIRST_READ:
+        _take_shared(session, found, *versions[1:])
     # Parts are made with the intake and never change, so "none" is known for good here.
     parts = db.session.scalars(_PARTS, {"id": found.id}).all() if has_parts else []
     set_committed_value(found, "more_parts", parts)
     found.remember_token(token)
     if optimistic:
-        session.info[_READ_AT] = (found.id, session.get_transaction(), version[0])
+        session.info[_READ_AT] = (found.id, session.get_transaction(), versions[0])
     elif lock:
         _note_lock(found)
     return found
+
+
+def _take_shared(
+    session: Session, intake: Intake, clinic_version: str, questionnaire_version: str
+) -> None:
+    # As if loaded with the intake: the process's objects at these row versions.
+    clinic = shared_rows.clinic(session, intake.clinic_id, clinic_version)
+    set_committed_value(intake, "clinic", clinic)
+    version = shared_rows.version(session, intake.questionnaire_id, questionnaire_version)
+    set_committed_value(intake, "questionnaire", version)
 
 
 # The clinic's settings no client page reads (only staff pages and jobs): left out of the
@@ -430,13 +458,28 @@ _BY_TOKEN_READS = _by_token_reads()
 # A row's version: PostgreSQL gives every version of a row its own xmin (the transaction that
 # wrote it), so any write to the row since a read, by any request or job, changes it.
 _ROW_VERSION: ColumnElement[str] = literal_column("intake.xmin::text")
-# A page save's read without the lock (by_token's optimistic), by refresh.
-_OPTIMISTIC_READS = {
-    refresh: _BY_TOKEN_READS[True, False, False]
+# A page save's read without the lock (by_token's optimistic), refreshing what the session
+# holds, the clinic and version included.
+_OPTIMISTIC_READ_AGAIN = (
+    _BY_TOKEN_READS[True, False, False]
     .add_columns(_ROW_VERSION.label("row_version"))
-    .execution_options(populate_existing=refresh)
-    for refresh in (False, True)
-}
+    .execution_options(populate_existing=True)
+)
+# The same as a request's first read (every page save in production): its clinic and
+# version are the process's shared objects (shared_rows), found by their rows' versions.
+_OPTIMISTIC_FIRST_READ = (
+    select(
+        Intake,
+        _BY_TOKEN.selected_columns.parts,
+        _ROW_VERSION.label("row_version"),
+        literal_column("clinic.xmin::text").label("clinic_version"),
+        literal_column("questionnaire_version.xmin::text").label("questionnaire_version"),
+    )
+    .join(Clinic, Clinic.id == Intake.clinic_id)
+    .join(QuestionnaireVersion, QuestionnaireVersion.id == Intake.questionnaire_id)
+    .where(Intake.token_hash == bindparam("token_hash"))
+    .options(*(defer(column) for column in _INTAKE_NOT_WHILE_ANSWERING))
+)
 _PARTS = (
     select(IntakePart)
     .where(IntakePart.intake_id == bindparam("id"))

@@ -1,0 +1,158 @@
+"""A page save takes its clinic and questionnaire version from the process (intake.shared_rows,
+PostgreSQL): shared by every save while their rows stay as they are, read again on the next
+save once one changes, and never joined to a session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask, request, request_started
+from flask.testing import FlaskClient
+from sqlalchemy import func, inspect, select, text, update
+
+from intake import intake_sets, notify, shared_rows
+from intake.db import db
+from intake.models import Clinic, Intake, Job, QuestionnaireVersion
+from tests.helpers import SAFETY_V3, fill_page, reload, safety_v3_intake, sign
+
+
+@pytest.fixture
+def first_reads(app: Flask) -> Iterator[None]:
+    """Each request starts with nothing loaded and no transaction, as in production (a test's
+    requests otherwise share the session of the test, which holds what the fixtures loaded);
+    skipped on SQLite, whose saves read their clinic and version with the intake."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's row versions (xmin)")
+
+    def fresh(_: Flask, **__: Any) -> None:
+        db.session.expunge_all()  # first: the test's objects stay as loaded
+        db.session.commit()
+
+    request_started.connect(fresh, app)
+    try:
+        yield
+    finally:
+        request_started.disconnect(fresh, app)
+
+
+@pytest.fixture
+def posts_read(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Clinic, QuestionnaireVersion]]:
+    """The clinic and version each client post's intake came with, in order."""
+    seen: list[tuple[Clinic, QuestionnaireVersion]] = []
+    real_walk = intake_sets.walk_of
+
+    def walk_of(row: Intake) -> Any:
+        if request.method == "POST":
+            seen.append((row.clinic, row.questionnaire))
+        return real_walk(row)
+
+    monkeypatch.setattr(intake_sets, "walk_of", walk_of)
+    return seen
+
+
+def _row_version(table: str, row_id: int) -> str:
+    return str(
+        db.session.execute(
+            text(f"SELECT xmin::text FROM {table} WHERE id = :id"), {"id": row_id}
+        ).scalar_one()
+    )
+
+
+def test_saves_share_the_clinic_and_version_until_the_clinic_changes(
+    client: FlaskClient,
+    make_clinic: Any,
+    make_intake: Any,
+    first_reads: None,
+    posts_read: list[tuple[Clinic, QuestionnaireVersion]],
+) -> None:
+    clinic_id, _ = make_clinic()
+    intake = reload(make_intake(clinic_id))  # loaded: each request detaches it as it is
+    sign(client, intake)
+    posts_read.clear()  # the consent's post reads under the lock, as ever
+    # Sent with a required answer missing: saved, and shown again with what to fix.
+    shown = [fill_page(client, intake, "now", {"keep": "My walks."}) for _ in range(2)]
+    assert [page.status_code for page in shown] == [200, 200]
+    assert "North Practice" in shown[1].get_data(as_text=True)
+    (clinic, version), (clinic_again, version_again) = posts_read
+    assert clinic_again is clinic and version_again is version
+    assert inspect(clinic).detached and inspect(version).detached
+    # Staff rename the clinic: the very next save reads it again, and shows the new name.
+    db.session.execute(
+        update(Clinic).where(Clinic.id == clinic_id).values(name="Harbour Practice")
+    )
+    db.session.commit()
+    renamed = fill_page(client, intake, "now", {"keep": "My walks."})
+    assert "Harbour Practice" in renamed.get_data(as_text=True)
+    clinic_now, version_now = posts_read[2]
+    assert clinic_now is not clinic and clinic_now.name == "Harbour Practice"
+    assert version_now is version  # versions never change
+    # The save itself was made (the answer kept) every time.
+    assert reload(intake).answers["keep"] == "My walks."
+
+
+def test_intakes_of_one_clinic_share_it_and_another_clinic_has_its_own(
+    client: FlaskClient,
+    make_clinic: Any,
+    make_intake: Any,
+    first_reads: None,
+    posts_read: list[tuple[Clinic, QuestionnaireVersion]],
+) -> None:
+    north, _ = make_clinic()
+    south, _ = make_clinic("south")
+    intakes = [make_intake(north), make_intake(north, "Kim Client"), make_intake(south)]
+    for intake in intakes:
+        db.session.refresh(intake)  # loaded: each request detaches it as it is
+    for intake in intakes:
+        sign(client, intake)
+    posts_read.clear()
+    for intake in intakes:
+        fill_page(client, intake, "now", {"keep": "My walks."})
+    (first, version), (second, same_version), (other, other_version) = posts_read
+    assert second is first and first.id == north
+    assert other is not first and other.id == south and other.name == "South Practice"
+    assert same_version is version and other_version is version  # one built-in version
+
+
+def test_under_18_on_a_save_read_without_the_lock_stops_and_tells_the_clinic(
+    client: FlaskClient,
+    clinic_with_admin: dict[str, Any],
+    first_reads: None,
+    posts_read: list[tuple[Clinic, QuestionnaireVersion]],
+) -> None:
+    """The stop locks the row and reads it again: its notice goes to the clinic's staff."""
+    intake = safety_v3_intake(int(clinic_with_admin["id"]))
+    response = fill_page(client, intake, "about", {"adult": "no"}, definition=SAFETY_V3)
+    assert response.headers["Location"].endswith(f"/i/{intake.token}/under-18")
+    assert posts_read and inspect(posts_read[-1][0]).detached
+    assert reload(intake).under_age_at is not None
+    queued = db.session.scalar(
+        select(func.count()).select_from(Job).where(Job.kind == notify.UNDER_AGE)
+    )
+    assert queued == 1
+
+
+def test_a_shared_clinic_or_version_never_joins_a_session(
+    app: Flask, make_clinic: Any, make_intake: Any
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's row versions (xmin)")
+    clinic_id, _ = make_clinic()
+    intake = make_intake(clinic_id)
+    session = db.session()
+    clinic = shared_rows.clinic(session, clinic_id, _row_version("clinic", clinic_id))
+    version_id = intake.questionnaire_id
+    version = shared_rows.version(
+        session, version_id, _row_version("questionnaire_version", version_id)
+    )
+    # The same objects again for the same row versions, loaded whole (but the logo).
+    assert shared_rows.clinic(session, clinic_id, _row_version("clinic", clinic_id)) is clinic
+    assert clinic.time_zone == "UTC" and version.source
+    assert inspect(clinic).unloaded == {"logo"} and not inspect(version).unloaded
+    # A session's commit would expire them for every request of the process.
+    for shared in (clinic, version):
+        with pytest.raises(shared_rows.SharedRowAttached):
+            db.session.add(shared)
+    with pytest.raises(shared_rows.SharedRowAttached):
+        intake.clinic = clinic  # cascaded into the intake's session
