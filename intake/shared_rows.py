@@ -26,8 +26,11 @@ from .models import Clinic, QuestionnaireVersion
 
 T = TypeVar("T", Clinic, QuestionnaireVersion)
 
-# Rows kept of each kind, per process; past it the oldest go (a miss costs one query).
-MOST = 256
+# Rows kept per process, by kind; past that the oldest kept goes (a miss costs one query).
+# A clinic is a few KB; a version holds its YAML source (tens of KB), and a process keeps
+# 64 parsed definitions (catalogue).
+MOST_CLINICS = 1024
+MOST_VERSIONS = 128
 
 
 class SharedRowAttached(RuntimeError):
@@ -48,7 +51,8 @@ def _never_attached(_session: Session, instance: Any) -> None:
 class _Kept(Generic[T]):
     """One kind of row kept by (id, row version)."""
 
-    def __init__(self, model: type[T], *options: Any) -> None:
+    def __init__(self, model: type[T], most: int, *options: Any) -> None:
+        self._most = most
         self._rows: dict[tuple[int, str], T] = {}
         self._filling = threading.Lock()
         table = model.__table__
@@ -71,14 +75,14 @@ class _Kept(Generic[T]):
             found, row_version = own.execute(self._statement, {"id": row_id}).one()
         _shared.add(found)
         with self._filling:
-            while len(self._rows) >= MOST:
+            while len(self._rows) >= self._most:
                 del self._rows[next(iter(self._rows))]
             self._rows[row_id, row_version] = found
         return found
 
 
-_clinics = _Kept(Clinic, defer(Clinic.logo))
-_versions = _Kept(QuestionnaireVersion)
+_clinics = _Kept(Clinic, MOST_CLINICS, defer(Clinic.logo))
+_versions = _Kept(QuestionnaireVersion, MOST_VERSIONS)
 
 
 def clinic(session: Session, clinic_id: int, row_version: str) -> Clinic:

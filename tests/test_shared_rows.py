@@ -156,3 +156,19 @@ def test_a_shared_clinic_or_version_never_joins_a_session(
             db.session.add(shared)
     with pytest.raises(shared_rows.SharedRowAttached):
         intake.clinic = clinic  # cascaded into the intake's session
+
+
+def test_a_process_keeps_so_many_rows_and_reads_a_dropped_one_again(
+    app: Flask, make_clinic: Any
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's row versions (xmin)")
+    kept = shared_rows._Kept(Clinic, 2)
+    ids = [make_clinic(slug)[0] for slug in ("north", "south", "east")]
+    session = db.session()
+    first, _, third = [kept.get(session, i, _row_version("clinic", i)) for i in ids]
+    # The oldest went to make room for the third: read again, as a new object.
+    again = kept.get(session, ids[0], _row_version("clinic", ids[0]))
+    assert again is not first and again.name == first.name == "North Practice"
+    # The newest is still kept.
+    assert kept.get(session, ids[2], _row_version("clinic", ids[2])) is third
