@@ -315,13 +315,15 @@ def by_token(
     refresh = lock and bool(session.identity_map)
     optimistic = optimistic and lock and answering and _locks_rows(session)
     if optimistic:
+        statement = _OPTIMISTIC_READ_AGAIN
         if not session.in_transaction():
             # The request's first query (every page save in production): the read and the
             # save's write are then each a statement committed on its own, without BEGIN and
             # COMMIT (two round trips fewer, and no row lock for PostgreSQL to write).
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        # Objects the session holds keep their own clinic and version.
-        statement = _OPTIMISTIC_READ_AGAIN if refresh else _OPTIMISTIC_FIRST_READ
+            # Its clinic and version from the process, unless the session holds objects
+            # of its own to refresh.
+            statement = _OPTIMISTIC_READ_AGAIN if refresh else _OPTIMISTIC_FIRST_READ
     else:
         statement = _BY_TOKEN_READS[answering, lock, refresh]
     row = session.execute(statement, {"token_hash": crypto.token_hash(token)}).one_or_none()
@@ -329,8 +331,8 @@ def by_token(
         return None
     # versions: the row's (optimistic), then its clinic's and version's (a first read).
     found, has_parts, *versions = row
-    if statement is _OPTIMISTIC_FIRST_READ:
-        _take_shared(session, found, *versions[1:])
+    if statement is _OPTIMISTIC_FIRST_READ and not _take_shared(session, found, *versions[1:]):
+        return None  # its clinic or version deleted since
     # Parts are made with the intake and never change, so "none" is known for good here.
     parts = db.session.scalars(_PARTS, {"id": found.id}).all() if has_parts else []
     set_committed_value(found, "more_parts", parts)
@@ -344,12 +346,15 @@ def by_token(
 
 def _take_shared(
     session: Session, intake: Intake, clinic_version: str, questionnaire_version: str
-) -> None:
+) -> bool:
     # As if loaded with the intake: the process's objects at these row versions.
     clinic = shared_rows.clinic(session, intake.clinic_id, clinic_version)
-    set_committed_value(intake, "clinic", clinic)
     version = shared_rows.version(session, intake.questionnaire_id, questionnaire_version)
+    if clinic is None or version is None:
+        return False
+    set_committed_value(intake, "clinic", clinic)
     set_committed_value(intake, "questionnaire", version)
+    return True
 
 
 # The clinic's settings no client page reads (only staff pages and jobs): left out of the
@@ -455,8 +460,8 @@ def _by_token_reads() -> dict[tuple[bool, bool, bool], Any]:
 
 
 _BY_TOKEN_READS = _by_token_reads()
-# A row's version: PostgreSQL gives every version of a row its own xmin (the transaction that
-# wrote it), so any write to the row since a read, by any request or job, changes it.
+# A row's version: PostgreSQL marks every version of a row with the transaction that wrote it
+# (xmin), so a write to the row since a read, by any other request or job, changes it.
 _ROW_VERSION: ColumnElement[str] = literal_column("intake.xmin::text")
 # A page save's read without the lock (by_token's optimistic), refreshing what the session
 # holds, the clinic and version included.
@@ -465,7 +470,7 @@ _OPTIMISTIC_READ_AGAIN = (
     .add_columns(_ROW_VERSION.label("row_version"))
     .execution_options(populate_existing=True)
 )
-# The same as a request's first read (every page save in production): its clinic and
+# The same as a request's first statement (every page save in production): its clinic and
 # version are the process's shared objects (shared_rows), found by their rows' versions.
 _OPTIMISTIC_FIRST_READ = (
     select(

@@ -1,11 +1,17 @@
 """Clinics and questionnaire versions kept by each process for page saves, by row version.
 
 A page save (lifecycle.by_token's optimistic read, PostgreSQL) reads its intake with the
-versions of its clinic's row and its questionnaire version's row (their xmin, which any
-write to the row changes), and takes both objects from here: loading them with the intake
-was a twentieth of a save's work, for rows that change seldom or (versions) never. A row
-changed since is another key, loaded once more, so every process sees a change on its
-next save, on any machine.
+versions of its clinic's row and its questionnaire version's row, and takes both objects
+from here: loading them with the intake was a twentieth of a save's work, for rows that
+change seldom or (versions) never. A row changed since is another key, loaded once more, so
+every process sees a change on its next save, on any machine.
+
+A row's version is its xmin, the transaction that wrote it, as seen by a read that is a
+statement of its own (autocommit: a page save's first read): every committed change to the
+row has its own (two changes in one transaction share one, which such a read never sees
+half-way). Transaction ids are counted per database server, and a server restored to an
+earlier point or a replica promoted in its place counts some again, so the key also holds
+when the server the connection reaches was started.
 
 The objects kept are detached and shared by every request of the process: they are read,
 never changed, and never attached to a session (SharedRowAttached says so loudly should a
@@ -20,6 +26,7 @@ import weakref
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, String, bindparam, event, literal_column, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, defer
 
 from .models import Clinic, QuestionnaireVersion
@@ -31,6 +38,9 @@ T = TypeVar("T", Clinic, QuestionnaireVersion)
 # 64 parsed definitions (catalogue).
 MOST_CLINICS = 1024
 MOST_VERSIONS = 128
+
+# A pooled connection's info key: when the PostgreSQL server it reaches was started.
+SERVER = "intake.server_started"
 
 
 class SharedRowAttached(RuntimeError):
@@ -48,12 +58,22 @@ def _never_attached(_session: Session, instance: Any) -> None:
         raise SharedRowAttached(f"{type(instance).__name__} {instance.id} is shared")
 
 
+@event.listens_for(Engine, "connect")
+def _note_server(dbapi_connection: Any, connection_record: Any) -> None:
+    # Once per connection made (pools keep theirs for the process's life).
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_postmaster_start_time()::text")
+            connection_record.info[SERVER] = cursor.fetchone()[0]
+        dbapi_connection.rollback()
+
+
 class _Kept(Generic[T]):
-    """One kind of row kept by (id, row version)."""
+    """One kind of row kept by (server, id, row version)."""
 
     def __init__(self, model: type[T], most: int, *options: Any) -> None:
         self._most = most
-        self._rows: dict[tuple[int, str], T] = {}
+        self._rows: dict[tuple[str, int, str], T] = {}
         self._filling = threading.Lock()
         table = model.__table__
         self._statement: Select[T, str] = (
@@ -62,22 +82,33 @@ class _Kept(Generic[T]):
             .options(*options)
         )
 
-    def get(self, session: Session, row_id: int, row_version: str) -> T:
-        """The row at this version: kept, else read (on the session's connection) and kept."""
-        found = self._rows.get((row_id, row_version))
+    def get(self, session: Session, row_id: int, row_version: str) -> T | None:
+        """The row at this version: kept, else read (on the session's connection) and kept;
+        None if it is gone."""
+        connection = session.connection()
+        found = self._rows.get((connection.info[SERVER], row_id, row_version))
         return found if found is not None else self._load(session, row_id)
 
-    def _load(self, session: Session, row_id: int) -> T:
-        # A session of its own on the request's connection (the same snapshot or, in
-        # autocommit, the latest row): the request's session may already hold this row,
-        # and its objects stay its own. Closing it detaches what it loaded.
-        with Session(bind=session.connection()) as own:
-            found, row_version = own.execute(self._statement, {"id": row_id}).one()
-        _shared.add(found)
+    def _load(self, session: Session, row_id: int) -> T | None:
+        # A session of its own on the request's connection (the latest row, in autocommit):
+        # the request's session may already hold this row, and its objects stay its own.
+        # Closing it detaches what it loaded.
+        connection = session.connection()
+        with Session(bind=connection) as own:
+            row = own.execute(self._statement, {"id": row_id}).one_or_none()
+        if row is None:
+            return None
+        found, row_version = row
+        key = (connection.info[SERVER], row_id, row_version)
         with self._filling:
+            # Another thread may have kept it meanwhile: every request shares one object.
+            kept = self._rows.get(key)
+            if kept is not None:
+                return kept
             while len(self._rows) >= self._most:
                 del self._rows[next(iter(self._rows))]
-            self._rows[row_id, row_version] = found
+            _shared.add(found)
+            self._rows[key] = found
         return found
 
 
@@ -85,11 +116,11 @@ _clinics = _Kept(Clinic, MOST_CLINICS, defer(Clinic.logo))
 _versions = _Kept(QuestionnaireVersion, MOST_VERSIONS)
 
 
-def clinic(session: Session, clinic_id: int, row_version: str) -> Clinic:
+def clinic(session: Session, clinic_id: int, row_version: str) -> Clinic | None:
     """The clinic at this row version (all but its logo), shared by the process."""
     return _clinics.get(session, clinic_id, row_version)
 
 
-def version(session: Session, version_id: int, row_version: str) -> QuestionnaireVersion:
+def version(session: Session, version_id: int, row_version: str) -> QuestionnaireVersion | None:
     """The questionnaire version at this row version, shared by the process."""
     return _versions.get(session, version_id, row_version)

@@ -27,7 +27,8 @@ from typing import Any, cast
 
 from flask.testing import FlaskClient
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from intake import drafts
 from intake.db import db
@@ -281,6 +282,19 @@ def autosave(client: FlaskClient, intake: Intake, page_id: str, data: dict[str, 
     return client.post(
         f"{page_url(intake, page_id)}/autosave", data=data, headers={"X-CSRFToken": token}
     )
+
+
+def as_a_new_request() -> None:
+    """Leave the test's session as a request in production starts: nothing loaded and no
+    transaction (a test's requests otherwise share its session). The test's own objects stay
+    usable: read again if a commit expired them, then detached as they are."""
+    session = db.session()
+    for instance in list(session.identity_map.values()):
+        if inspect(instance).expired_attributes:
+            with contextlib.suppress(ObjectDeletedError):
+                session.refresh(instance)
+    session.expunge_all()
+    session.commit()
 
 
 def reload(intake: Intake) -> Intake:

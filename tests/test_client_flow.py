@@ -34,6 +34,7 @@ from tests.helpers import (
     FULL,
     WHO_READS,
     WORDS,
+    as_a_new_request,
     autosave,
     complete,
     contact_url,
@@ -912,11 +913,11 @@ def _locked_elsewhere(intake_id: int) -> bool:
 
 @contextmanager
 def as_in_production(app: Flask) -> Iterator[None]:
-    """Each request starts with no transaction, as in production (a test's requests otherwise
-    share the session of the test, which has read the fixtures)."""
+    """Each request starts with nothing loaded and no transaction, as in production (a test's
+    requests otherwise share the session of the test, which has read the fixtures)."""
 
     def fresh(_: Flask, **__: Any) -> None:
-        db.session.commit()
+        as_a_new_request()
 
     request_started.connect(fresh, app)
     try:

@@ -15,7 +15,16 @@ from sqlalchemy import func, inspect, select, text, update
 from intake import intake_sets, notify, shared_rows
 from intake.db import db
 from intake.models import Clinic, Intake, Job, QuestionnaireVersion
-from tests.helpers import SAFETY_V3, fill_page, reload, safety_v3_intake, sign
+from tests.helpers import (
+    FULL,
+    SAFETY_V3,
+    as_a_new_request,
+    autosave,
+    fill_page,
+    reload,
+    safety_v3_intake,
+    sign,
+)
 
 
 @pytest.fixture
@@ -27,14 +36,22 @@ def first_reads(app: Flask) -> Iterator[None]:
         pytest.skip("PostgreSQL's row versions (xmin)")
 
     def fresh(_: Flask, **__: Any) -> None:
-        db.session.expunge_all()  # first: the test's objects stay as loaded
-        db.session.commit()
+        as_a_new_request()
 
     request_started.connect(fresh, app)
     try:
         yield
     finally:
         request_started.disconnect(fresh, app)
+
+
+@pytest.fixture
+def started(client: FlaskClient, make_clinic: Any, make_intake: Any) -> Intake:
+    """An intake whose client has signed the consent (before first_reads, if both are used)."""
+    clinic_id, _ = make_clinic()
+    intake: Intake = make_intake(clinic_id)
+    sign(client, intake)
+    return reload(intake)
 
 
 @pytest.fixture
@@ -68,7 +85,7 @@ def test_saves_share_the_clinic_and_version_until_the_clinic_changes(
     posts_read: list[tuple[Clinic, QuestionnaireVersion]],
 ) -> None:
     clinic_id, _ = make_clinic()
-    intake = reload(make_intake(clinic_id))  # loaded: each request detaches it as it is
+    intake = make_intake(clinic_id)
     sign(client, intake)
     posts_read.clear()  # the consent's post reads under the lock, as ever
     # Sent with a required answer missing: saved, and shown again with what to fix.
@@ -103,8 +120,6 @@ def test_intakes_of_one_clinic_share_it_and_another_clinic_has_its_own(
     south, _ = make_clinic("south")
     intakes = [make_intake(north), make_intake(north, "Kim Client"), make_intake(south)]
     for intake in intakes:
-        db.session.refresh(intake)  # loaded: each request detaches it as it is
-    for intake in intakes:
         sign(client, intake)
     posts_read.clear()
     for intake in intakes:
@@ -113,6 +128,29 @@ def test_intakes_of_one_clinic_share_it_and_another_clinic_has_its_own(
     assert second is first and first.id == north
     assert other is not first and other.id == south and other.name == "South Practice"
     assert same_version is version and other_version is version  # one built-in version
+
+
+def test_autosaves_share_them_and_a_save_made_again_under_the_lock_has_its_own(
+    client: FlaskClient,
+    started: Intake,
+    first_reads: None,
+    posts_read: list[tuple[Clinic, QuestionnaireVersion]],
+) -> None:
+    """An urgent answer is saved again from a read under the lock (its notice commits with
+    the flag): that read's clinic is the request's own, which its notice may use."""
+    for typed in ("Sleep.", "Sleep better."):
+        assert autosave(client, started, "now", {"why_now": typed}).get_json()["saved"]
+    for page in ("now", "change", "reasons", "expectations", "ways", "practical"):
+        fill_page(client, started, page, FULL)
+    shared = posts_read[0][0]
+    assert all(clinic is shared for clinic, _ in posts_read)
+    urgent = fill_page(client, started, "wellbeing", {"self_harm": "1"})
+    assert "/support" in urgent.headers["Location"]
+    (first, _), (again, _) = posts_read[-2:]
+    assert first is shared and again is not shared and not inspect(again).detached
+    stored = reload(started)
+    assert stored.urgent and stored.answers["why_now"] == FULL["why_now"]
+    assert db.session.scalar(select(func.count()).where(Job.kind == notify.URGENT)) == 1
 
 
 def test_under_18_on_a_save_read_without_the_lock_stops_and_tells_the_clinic(
@@ -172,3 +210,32 @@ def test_a_process_keeps_so_many_rows_and_reads_a_dropped_one_again(
     assert again is not first and again.name == first.name == "North Practice"
     # The newest is still kept.
     assert kept.get(session, ids[2], _row_version("clinic", ids[2])) is third
+
+
+def test_rows_are_kept_per_database_server_and_a_deleted_one_is_none(
+    app: Flask, make_clinic: Any
+) -> None:
+    """A server restored to an earlier point, or a replica promoted in its place, counts
+    transaction ids (row versions) again: what one server's rows were is not another's."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's row versions (xmin)")
+    kept = shared_rows._Kept(Clinic, 8)
+    clinic_id, _ = make_clinic()
+    session = db.session()
+    info = session.connection().info
+    assert info[shared_rows.SERVER]  # noted when the connection was made
+    first = kept.get(session, clinic_id, _row_version("clinic", clinic_id))
+    server, info[shared_rows.SERVER] = info[shared_rows.SERVER], "another server"
+    try:
+        assert kept.get(session, clinic_id, _row_version("clinic", clinic_id)) is not first
+    finally:
+        info[shared_rows.SERVER] = server
+    assert kept.get(session, clinic_id, _row_version("clinic", clinic_id)) is first
+    # A clinic deleted (with its intakes) between a save's read and this.
+    gone = _row_version("clinic", clinic_id)
+    db.session.execute(text("DELETE FROM staff WHERE clinic_id = :id"), {"id": clinic_id})
+    db.session.execute(text("DELETE FROM clinic WHERE id = :id"), {"id": clinic_id})
+    try:
+        assert shared_rows._Kept(Clinic, 8).get(session, clinic_id, gone) is None
+    finally:
+        db.session.rollback()
