@@ -329,7 +329,8 @@ def by_token(
     row = session.execute(statement, {"token_hash": crypto.token_hash(token)}).one_or_none()
     if row is None:
         return None
-    # versions: the row's (optimistic), then its clinic's and version's (a first read).
+    # versions: the row's (optimistic); a first read's then its server's start, and its
+    # clinic's and version's.
     found, has_parts, *versions = row
     if statement is _OPTIMISTIC_FIRST_READ and not _take_shared(session, found, *versions[1:]):
         return None  # its clinic or version deleted since
@@ -345,11 +346,11 @@ def by_token(
 
 
 def _take_shared(
-    session: Session, intake: Intake, clinic_version: str, questionnaire_version: str
+    session: Session, intake: Intake, server: str, clinic_version: str, questionnaire_version: str
 ) -> bool:
     # As if loaded with the intake: the process's objects at these row versions.
-    clinic = shared_rows.clinic(session, intake.clinic_id, clinic_version)
-    version = shared_rows.version(session, intake.questionnaire_id, questionnaire_version)
+    clinic = shared_rows.clinic(session, server, intake.clinic_id, clinic_version)
+    version = shared_rows.version(session, server, intake.questionnaire_id, questionnaire_version)
     if clinic is None or version is None:
         return False
     set_committed_value(intake, "clinic", clinic)
@@ -477,6 +478,7 @@ _OPTIMISTIC_FIRST_READ = (
         Intake,
         _BY_TOKEN.selected_columns.parts,
         _ROW_VERSION.label("row_version"),
+        literal_column(shared_rows.SERVER_STARTED).label("server_started"),
         literal_column("clinic.xmin::text").label("clinic_version"),
         literal_column("questionnaire_version.xmin::text").label("questionnaire_version"),
     )

@@ -11,7 +11,8 @@ statement of its own (autocommit: a page save's first read): every committed cha
 row has its own (two changes in one transaction share one, which such a read never sees
 half-way). Transaction ids are counted per database server, and a server restored to an
 earlier point or a replica promoted in its place counts some again, so the key also holds
-when the server the connection reaches was started.
+when the server that answered was started (read with the versions, so it holds behind
+PgBouncer too).
 
 The objects kept are detached and shared by every request of the process: they are read,
 never changed, and never attached to a session (SharedRowAttached says so loudly should a
@@ -26,7 +27,6 @@ import weakref
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, String, bindparam, event, literal_column, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, defer
 
 from .models import Clinic, QuestionnaireVersion
@@ -39,8 +39,8 @@ T = TypeVar("T", Clinic, QuestionnaireVersion)
 MOST_CLINICS = 1024
 MOST_VERSIONS = 128
 
-# A pooled connection's info key: when the PostgreSQL server it reaches was started.
-SERVER = "intake.server_started"
+# When the server that answers a statement was started (see above).
+SERVER_STARTED = "pg_postmaster_start_time()::text"
 
 
 class SharedRowAttached(RuntimeError):
@@ -58,16 +58,6 @@ def _never_attached(_session: Session, instance: Any) -> None:
         raise SharedRowAttached(f"{type(instance).__name__} {instance.id} is shared")
 
 
-@event.listens_for(Engine, "connect")
-def _note_server(dbapi_connection: Any, connection_record: Any) -> None:
-    # Once per connection made (pools keep theirs for the process's life).
-    if type(dbapi_connection).__module__.startswith("psycopg"):
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SELECT pg_postmaster_start_time()::text")
-            connection_record.info[SERVER] = cursor.fetchone()[0]
-        dbapi_connection.rollback()
-
-
 class _Kept(Generic[T]):
     """One kind of row kept by (server, id, row version)."""
 
@@ -76,30 +66,32 @@ class _Kept(Generic[T]):
         self._rows: dict[tuple[str, int, str], T] = {}
         self._filling = threading.Lock()
         table = model.__table__
-        self._statement: Select[T, str] = (
-            select(model, literal_column(f"{table.name}.xmin::text", String))
+        self._statement: Select[T, str, str] = (
+            select(
+                model,
+                literal_column(SERVER_STARTED, String),
+                literal_column(f"{table.name}.xmin::text", String),
+            )
             .where(table.c.id == bindparam("id"))
             .options(*options)
         )
 
-    def get(self, session: Session, row_id: int, row_version: str) -> T | None:
+    def get(self, session: Session, server: str, row_id: int, row_version: str) -> T | None:
         """The row at this version: kept, else read (on the session's connection) and kept;
         None if it is gone."""
-        connection = session.connection()
-        found = self._rows.get((connection.info[SERVER], row_id, row_version))
+        found = self._rows.get((server, row_id, row_version))
         return found if found is not None else self._load(session, row_id)
 
     def _load(self, session: Session, row_id: int) -> T | None:
         # A session of its own on the request's connection (the latest row, in autocommit):
         # the request's session may already hold this row, and its objects stay its own.
         # Closing it detaches what it loaded.
-        connection = session.connection()
-        with Session(bind=connection) as own:
+        with Session(bind=session.connection()) as own:
             row = own.execute(self._statement, {"id": row_id}).one_or_none()
         if row is None:
             return None
-        found, row_version = row
-        key = (connection.info[SERVER], row_id, row_version)
+        found, server, row_version = row
+        key = (server, row_id, row_version)
         with self._filling:
             # Another thread may have kept it meanwhile: every request shares one object.
             kept = self._rows.get(key)
@@ -116,11 +108,13 @@ _clinics = _Kept(Clinic, MOST_CLINICS, defer(Clinic.logo))
 _versions = _Kept(QuestionnaireVersion, MOST_VERSIONS)
 
 
-def clinic(session: Session, clinic_id: int, row_version: str) -> Clinic | None:
+def clinic(session: Session, server: str, clinic_id: int, row_version: str) -> Clinic | None:
     """The clinic at this row version (all but its logo), shared by the process."""
-    return _clinics.get(session, clinic_id, row_version)
+    return _clinics.get(session, server, clinic_id, row_version)
 
 
-def version(session: Session, version_id: int, row_version: str) -> QuestionnaireVersion | None:
+def version(
+    session: Session, server: str, version_id: int, row_version: str
+) -> QuestionnaireVersion | None:
     """The questionnaire version at this row version, shared by the process."""
-    return _versions.get(session, version_id, row_version)
+    return _versions.get(session, server, version_id, row_version)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask, request, request_started
 from flask.testing import FlaskClient
-from sqlalchemy import func, inspect, select, text, update
+from sqlalchemy import event, func, inspect, select, text, update
 
 from intake import intake_sets, notify, shared_rows
 from intake.db import db
@@ -69,12 +69,13 @@ def posts_read(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Clinic, Questionna
     return seen
 
 
-def _row_version(table: str, row_id: int) -> str:
-    return str(
-        db.session.execute(
-            text(f"SELECT xmin::text FROM {table} WHERE id = :id"), {"id": row_id}
-        ).scalar_one()
-    )
+def _key(table: str, row_id: int) -> tuple[str, int, str]:
+    """(server, id, row version): what a page save's read gives shared_rows."""
+    started, version = db.session.execute(
+        text(f"SELECT {shared_rows.SERVER_STARTED}, xmin::text FROM {table} WHERE id = :id"),
+        {"id": row_id},
+    ).one()
+    return started, row_id, version
 
 
 def test_saves_share_the_clinic_and_version_until_the_clinic_changes(
@@ -179,13 +180,11 @@ def test_a_shared_clinic_or_version_never_joins_a_session(
     clinic_id, _ = make_clinic()
     intake = make_intake(clinic_id)
     session = db.session()
-    clinic = shared_rows.clinic(session, clinic_id, _row_version("clinic", clinic_id))
-    version_id = intake.questionnaire_id
-    version = shared_rows.version(
-        session, version_id, _row_version("questionnaire_version", version_id)
-    )
+    clinic = shared_rows.clinic(session, *_key("clinic", clinic_id))
+    version = shared_rows.version(session, *_key("questionnaire_version", intake.questionnaire_id))
+    assert clinic is not None and version is not None
     # The same objects again for the same row versions, loaded whole (but the logo).
-    assert shared_rows.clinic(session, clinic_id, _row_version("clinic", clinic_id)) is clinic
+    assert shared_rows.clinic(session, *_key("clinic", clinic_id)) is clinic
     assert clinic.time_zone == "UTC" and version.source
     assert inspect(clinic).unloaded == {"logo"} and not inspect(version).unloaded
     # A session's commit would expire them for every request of the process.
@@ -204,12 +203,13 @@ def test_a_process_keeps_so_many_rows_and_reads_a_dropped_one_again(
     kept = shared_rows._Kept(Clinic, 2)
     ids = [make_clinic(slug)[0] for slug in ("north", "south", "east")]
     session = db.session()
-    first, _, third = [kept.get(session, i, _row_version("clinic", i)) for i in ids]
+    first, _, third = [kept.get(session, *_key("clinic", i)) for i in ids]
     # The oldest went to make room for the third: read again, as a new object.
-    again = kept.get(session, ids[0], _row_version("clinic", ids[0]))
-    assert again is not first and again.name == first.name == "North Practice"
+    again = kept.get(session, *_key("clinic", ids[0]))
+    assert first is not None and again is not None and again is not first
+    assert again.name == first.name == "North Practice"
     # The newest is still kept.
-    assert kept.get(session, ids[2], _row_version("clinic", ids[2])) is third
+    assert kept.get(session, *_key("clinic", ids[2])) is third
 
 
 def test_rows_are_kept_per_database_server_and_a_deleted_one_is_none(
@@ -222,20 +222,27 @@ def test_rows_are_kept_per_database_server_and_a_deleted_one_is_none(
     kept = shared_rows._Kept(Clinic, 8)
     clinic_id, _ = make_clinic()
     session = db.session()
-    info = session.connection().info
-    assert info[shared_rows.SERVER]  # noted when the connection was made
-    first = kept.get(session, clinic_id, _row_version("clinic", clinic_id))
-    server, info[shared_rows.SERVER] = info[shared_rows.SERVER], "another server"
+    server, _, version = key = _key("clinic", clinic_id)
+    first = kept.get(session, *key)
+    reads: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", watch)
     try:
-        assert kept.get(session, clinic_id, _row_version("clinic", clinic_id)) is not first
+        assert first is not None and kept.get(session, *key) is first
+        assert reads == []
+        # The same row version on another server (or this one restarted) is read again;
+        # what is read is kept under the server that answered.
+        kept.get(session, f"{server} (another)", clinic_id, version)
+        assert len(reads) == 1 and "FROM clinic" in reads[0]
     finally:
-        info[shared_rows.SERVER] = server
-    assert kept.get(session, clinic_id, _row_version("clinic", clinic_id)) is first
+        event.remove(db.engine, "before_cursor_execute", watch)
     # A clinic deleted (with its intakes) between a save's read and this.
-    gone = _row_version("clinic", clinic_id)
     db.session.execute(text("DELETE FROM staff WHERE clinic_id = :id"), {"id": clinic_id})
     db.session.execute(text("DELETE FROM clinic WHERE id = :id"), {"id": clinic_id})
     try:
-        assert shared_rows._Kept(Clinic, 8).get(session, clinic_id, gone) is None
+        assert shared_rows._Kept(Clinic, 8).get(session, *key) is None
     finally:
         db.session.rollback()
