@@ -19,12 +19,13 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, cast
 
+from flask import Flask, request_started
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import inspect, select
@@ -284,17 +285,26 @@ def autosave(client: FlaskClient, intake: Intake, page_id: str, data: dict[str, 
     )
 
 
-def as_a_new_request() -> None:
-    """Leave the test's session as a request in production starts: nothing loaded and no
-    transaction (a test's requests otherwise share its session). The test's own objects stay
-    usable: read again if a commit expired them, then detached as they are."""
-    session = db.session()
-    for instance in list(session.identity_map.values()):
-        if inspect(instance).expired_attributes:
-            with contextlib.suppress(ObjectDeletedError):
-                session.refresh(instance)
-    session.expunge_all()
-    session.commit()
+@contextlib.contextmanager
+def as_in_production(app: Flask) -> Iterator[None]:
+    """Meanwhile each request starts as in production: nothing loaded and no transaction (a
+    test's requests otherwise share its session, which holds what the fixtures loaded). The
+    test's own objects stay usable: read again if a commit expired them, then detached."""
+
+    def fresh(_: Flask, **__: Any) -> None:
+        session = db.session()
+        for instance in list(session.identity_map.values()):
+            if inspect(instance).expired_attributes:
+                with contextlib.suppress(ObjectDeletedError):
+                    session.refresh(instance)
+        session.expunge_all()
+        session.commit()
+
+    request_started.connect(fresh, app)
+    try:
+        yield
+    finally:
+        request_started.disconnect(fresh, app)
 
 
 def reload(intake: Intake) -> Intake:

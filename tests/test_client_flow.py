@@ -34,7 +34,7 @@ from tests.helpers import (
     FULL,
     WHO_READS,
     WORDS,
-    as_a_new_request,
+    as_in_production,
     autosave,
     complete,
     contact_url,
@@ -909,21 +909,6 @@ def _locked_elsewhere(intake_id: int) -> bool:
         except OperationalError:
             return True
         return False
-
-
-@contextmanager
-def as_in_production(app: Flask) -> Iterator[None]:
-    """Each request starts with nothing loaded and no transaction, as in production (a test's
-    requests otherwise share the session of the test, which has read the fixtures)."""
-
-    def fresh(_: Flask, **__: Any) -> None:
-        as_a_new_request()
-
-    request_started.connect(fresh, app)
-    try:
-        yield
-    finally:
-        request_started.disconnect(fresh, app)
 
 
 @pytest.fixture(params=["fresh requests", "the test's session"])

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask, request, request_started
+from flask import Flask, request
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, inspect, select, text, update
 
@@ -18,7 +18,7 @@ from intake.models import Clinic, Intake, Job, QuestionnaireVersion
 from tests.helpers import (
     FULL,
     SAFETY_V3,
-    as_a_new_request,
+    as_in_production,
     autosave,
     fill_page,
     reload,
@@ -34,15 +34,8 @@ def first_reads(app: Flask) -> Iterator[None]:
     skipped on SQLite, whose saves read their clinic and version with the intake."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's row versions (xmin)")
-
-    def fresh(_: Flask, **__: Any) -> None:
-        as_a_new_request()
-
-    request_started.connect(fresh, app)
-    try:
+    with as_in_production(app):
         yield
-    finally:
-        request_started.disconnect(fresh, app)
 
 
 @pytest.fixture
