@@ -321,9 +321,10 @@ def by_token(
             # save's write are then each a statement committed on its own, without BEGIN and
             # COMMIT (two round trips fewer, and no row lock for PostgreSQL to write).
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            # Its clinic and version from the process, unless the session holds objects
-            # of its own to refresh.
-            statement = _OPTIMISTIC_READ_AGAIN if refresh else _OPTIMISTIC_FIRST_READ
+            if not refresh:
+                # Its clinic and version from the process (the session holds no objects of
+                # its own to refresh).
+                statement = _OPTIMISTIC_FIRST_READ
     else:
         statement = _BY_TOKEN_READS[answering, lock, refresh]
     row = session.execute(statement, {"token_hash": crypto.token_hash(token)}).one_or_none()

@@ -28,12 +28,16 @@ from tests.helpers import (
 
 
 @pytest.fixture
-def first_reads(app: Flask) -> Iterator[None]:
-    """Each request starts with nothing loaded and no transaction, as in production (a test's
-    requests otherwise share the session of the test, which holds what the fixtures loaded);
-    skipped on SQLite, whose saves read their clinic and version with the intake."""
+def postgres(app: Flask) -> None:
+    """Skipped on SQLite, whose saves read their clinic and version with the intake."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's row versions (xmin)")
+
+
+@pytest.fixture
+def first_reads(app: Flask, postgres: None) -> Iterator[None]:
+    """Each request starts with nothing loaded and no transaction, as in production (a test's
+    requests otherwise share the session of the test, which holds what the fixtures loaded)."""
     with as_in_production(app):
         yield
 
@@ -166,10 +170,8 @@ def test_under_18_on_a_save_read_without_the_lock_stops_and_tells_the_clinic(
 
 
 def test_a_shared_clinic_or_version_never_joins_a_session(
-    app: Flask, make_clinic: Any, make_intake: Any
+    postgres: None, make_clinic: Any, make_intake: Any
 ) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's row versions (xmin)")
     clinic_id, _ = make_clinic()
     intake = make_intake(clinic_id)
     session = db.session()
@@ -189,10 +191,8 @@ def test_a_shared_clinic_or_version_never_joins_a_session(
 
 
 def test_a_process_keeps_so_many_rows_and_reads_a_dropped_one_again(
-    app: Flask, make_clinic: Any
+    postgres: None, make_clinic: Any
 ) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's row versions (xmin)")
     kept = shared_rows._Kept(Clinic, 2)
     ids = [make_clinic(slug)[0] for slug in ("north", "south", "east")]
     session = db.session()
@@ -206,12 +206,10 @@ def test_a_process_keeps_so_many_rows_and_reads_a_dropped_one_again(
 
 
 def test_rows_are_kept_per_database_server_and_a_deleted_one_is_none(
-    app: Flask, make_clinic: Any
+    postgres: None, make_clinic: Any
 ) -> None:
     """A server restored to an earlier point, or a replica promoted in its place, counts
     transaction ids (row versions) again: what one server's rows were is not another's."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's row versions (xmin)")
     kept = shared_rows._Kept(Clinic, 8)
     clinic_id, _ = make_clinic()
     session = db.session()
